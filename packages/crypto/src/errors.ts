@@ -75,3 +75,10 @@ export class CryptoError extends Error {
 export function isCryptoError(value: unknown, code?: CryptoErrorCode): value is CryptoError {
   return value instanceof CryptoError && (code === undefined || value.code === code);
 }
+
+/** Re-raises a CryptoError from an inner step under the public operation's name, keeping its code. */
+export function withOperation(error: unknown, operation: string): unknown {
+  if (!(error instanceof CryptoError)) return error;
+  const detail = error.message.replace(/^[^:]*: /, '');
+  return new CryptoError(error.code, operation, detail, { position: error.position, cause: error });
+}

@@ -7,6 +7,7 @@ import {
   assertString,
   assertU64,
   canon,
+  expectLength,
   isU64,
   toHex,
   u64,
@@ -153,8 +154,21 @@ export function verifyEncryptionKeyBinding(binding: EncryptionKeyBinding): void 
 
 /** H(canon("parley/v1/fingerprint", userId, IK_pub)): covers the identity key only (§3.3). */
 export function fingerprint(userId: Uint8Array, identityPublicKey: Uint8Array): Uint8Array {
-  assertBytes(userId, 'fingerprint', 'userId', ID_BYTES);
-  assertBytes(identityPublicKey, 'fingerprint', 'identityPublicKey', SIGN_PUBLIC_BYTES);
+  // Both come from the directory, so a wrong length is malformed data (§3.3).
+  expectLength(
+    assertBytes(userId, 'fingerprint', 'userId'),
+    ID_BYTES,
+    'IDENTITY_MALFORMED',
+    'fingerprint',
+    'userId',
+  );
+  expectLength(
+    assertBytes(identityPublicKey, 'fingerprint', 'identityPublicKey'),
+    SIGN_PUBLIC_BYTES,
+    'IDENTITY_MALFORMED',
+    'fingerprint',
+    'identityPublicKey',
+  );
   return hash(canon(LABEL_FINGERPRINT, [userId, identityPublicKey]));
 }
 

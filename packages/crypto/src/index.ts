@@ -38,3 +38,96 @@ export type {
   SafetyNumber,
   PublicIdentity,
 } from './identity';
+export {
+  ROOM_KEY_BYTES,
+  generateRoomKey,
+  sealRoomKey,
+  decodeRoomKeyEnvelope,
+  openRoomKeyEnvelope,
+} from './room-keys';
+export type {
+  RoomKeyEnvelope,
+  SealRoomKeyInput,
+  OpenRoomKeyContext,
+  IdentityKeyLookup,
+  DistributorEntitlement,
+} from './room-keys';
+export {
+  ROOM_KINDS,
+  MEMBERSHIP_OPS,
+  createGenesis,
+  createMembershipEntry,
+  decodeMembershipEntry,
+  membershipEntryHash,
+  verifyMembershipChain,
+  mayDistribute,
+  isMemberAtEpoch,
+} from './membership';
+export type {
+  RoomKind,
+  Role,
+  MembershipOp,
+  MembershipEntry,
+  MembershipState,
+  ChainCheckpoint,
+  GenesisInput,
+  MembershipEntryInput,
+} from './membership';
+export {
+  MESSAGE_VERSION,
+  PAYLOAD_KINDS,
+  EMPTY_SENDER_STATE,
+  encodeHeader,
+  decodeHeader,
+  deriveMessageKey,
+  bucket,
+  encodePayload,
+  decodePayload,
+  encryptMessage,
+  decodeMessageEnvelope,
+  openMessage,
+  messageHash,
+  classifyMessage,
+} from './message';
+export type {
+  PayloadKind,
+  MessageStatus,
+  MessageHeader,
+  MessagePayload,
+  MessagePayloadInput,
+  EncryptMessageInput,
+  SealedMessage,
+  MessageEnvelope,
+  OpenMessageContext,
+  OpenedMessage,
+  SenderState,
+} from './message';
+export {
+  BACKUP_VERSION,
+  BACKUP_PARAMS,
+  BACKUP_FLOOR,
+  BACKUP_CEILING,
+  sealBackup,
+  openBackup,
+  checkBackupBlob,
+  deriveBackupKey,
+  sealBackupWithKey,
+  openBackupWithKey,
+  decodeBackupBlob,
+  estimatePassphraseStrength,
+} from './backup';
+export type {
+  KdfParams,
+  BackupSecrets,
+  BackupBlob,
+  SealBackupInput,
+  PassphraseStrength,
+} from './backup';
+export {
+  ATTACHMENT_CHUNK_BYTES,
+  encryptAttachment,
+  decryptAttachment,
+  encodeAttachmentDescriptor,
+  decodeAttachmentDescriptor,
+} from './attachment';
+export type { AttachmentDescriptor, EncryptedAttachment } from './attachment';
