@@ -18,6 +18,8 @@ export {
   fromHex,
   toBase64Url,
   fromBase64Url,
+  ascii,
+  utf8,
 } from './encoding';
 export {
   generateIdentity,
