@@ -1,0 +1,37 @@
+// @parley/client: the headless Parley client. Runs in browsers and in Node; every protocol flow
+// lives here so that the web app, the CLI, tests and bots share one implementation.
+// Node-only parts (the file key store, the `ws` transport) are in `@parley/client/node`.
+export { ClientError, CLIENT_ERROR_CODES, isClientError } from './errors';
+export type { ClientErrorCode, OwnErrorCode } from './errors';
+export { ClientEventEmitter } from './events';
+export type {
+  ClientEvents,
+  ClientEventName,
+  ClientEventHandler,
+  ConnectionState,
+  MembershipChange,
+  PresenceStatus,
+  ReceivedMessage,
+  VerificationFailure,
+  VerificationFailureCode,
+} from './events';
+export { DEFAULT_TUNING, silentLogger, systemClock } from './options';
+export type {
+  ClientOptions,
+  Clock,
+  FetchLike,
+  Logger,
+  Transport,
+  Tuning,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './options';
+export type { KeyStore, KeyStoreChange, StoredValue } from './key-store/key-store';
+export { MemoryKeyStore } from './key-store/memory';
+export { IndexedDbKeyStore } from './key-store/indexeddb.dom';
+export { TrustStore } from './trust';
+export type { Contact, ObserveResult, ObserveStatus, PinnedKeys, PublishedKeys } from './trust';
+export { RoomState, REMEMBERED_COUNTERS, MAX_HELD_MESSAGES } from './room-state';
+export type { HeldMessage, OpenResult, RoomInfo } from './room-state';
+export { Outbox } from './outbox';
+export type { OutboxEntry, RetryPolicy } from './outbox';
