@@ -91,3 +91,11 @@ describe('checkVectors verdicts', () => {
     expect(unknown).toMatchObject({ id: 8, ok: false });
   });
 });
+
+describe('checkVectors strictness', () => {
+  it('fails a case carrying a field it would not compare', async () => {
+    const extra = { ...bindingCase(9), fingerprint: '00' };
+    const [result] = await checkVectors('identity', identityFile([extra]));
+    expect(result).toEqual({ id: 9, ok: false, detail: 'unknown fields: fingerprint' });
+  });
+});
