@@ -35,3 +35,5 @@ export { RoomState, REMEMBERED_COUNTERS, MAX_HELD_MESSAGES } from './room-state'
 export type { HeldMessage, OpenResult, RoomInfo } from './room-state';
 export { Outbox } from './outbox';
 export type { OutboxEntry, RetryPolicy } from './outbox';
+export { Client, createClient, MIN_PASSPHRASE_SCORE } from './client';
+export type { ChannelListing, Credentials, Me, PersonListing, RoomView } from './client';

@@ -1,0 +1,130 @@
+// The server's REST routes as typed calls: JSON in and out, `{ error: { code, message } }` turned
+// into a ClientError with the server's code, a timeout on every request, and one refresh of the
+// access token when it has expired. Everything route-specific lives here, in one place.
+import { isErrorCode } from '@parley/wire';
+import { ClientError } from './errors';
+import type { Clock, Logger, Transport } from './options';
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** How the API gets and renews the session's tokens (the client keeps them in the key store). */
+export interface TokenSource {
+  current(): Tokens | undefined;
+  /** Exchanges the refresh token (single-flight); rejects when the session is over. */
+  refresh(): Promise<Tokens>;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Sends the access token; on TOKEN_EXPIRED refreshes once and retries. Default true. */
+  auth?: boolean;
+  query?: Record<string, string | number | undefined>;
+}
+
+export class ServerApi {
+  constructor(
+    private readonly transport: Transport,
+    private readonly tokens: TokenSource,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get baseUrl(): string {
+    return this.transport.baseUrl.replace(/\/+$/, '');
+  }
+
+  /** The WebSocket endpoint: the base URL with ws(s) for http(s), at /ws. */
+  get socketUrl(): string {
+    return `${this.baseUrl.replace(/^http/, 'ws')}/ws`;
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const auth = options.auth ?? true;
+    try {
+      return await this.once<T>(method, path, options, auth);
+    } catch (error) {
+      if (!auth || !(error instanceof ClientError) || error.code !== 'TOKEN_EXPIRED') throw error;
+      await this.tokens.refresh();
+      return this.once<T>(method, path, options, auth);
+    }
+  }
+
+  private async once<T>(
+    method: string,
+    path: string,
+    options: RequestOptions,
+    auth: boolean,
+  ): Promise<T> {
+    const operation = `${method} ${path.replace(/[0-9a-f]{32}/g, ':id')}`;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (auth) {
+      const tokens = this.tokens.current();
+      if (tokens === undefined) {
+        throw new ClientError('NOT_SIGNED_IN', operation, 'no session on this device; log in');
+      }
+      headers.authorization = `Bearer ${tokens.accessToken}`;
+    }
+    const url = new URL(`${this.baseUrl}${path}`);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const abort = new AbortController();
+    const timer = this.clock.setTimeout(() => abort.abort(), this.timeoutMs);
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.transport.fetch(url.toString(), {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: abort.signal,
+      });
+      text = await response.text();
+    } catch (error) {
+      if (abort.signal.aborted) {
+        throw new ClientError('TIMEOUT', operation, `no answer in ${this.timeoutMs} ms`);
+      }
+      throw new ClientError('NETWORK_ERROR', operation, 'the server cannot be reached', {
+        cause: error,
+      });
+    } finally {
+      this.clock.clearTimeout(timer);
+    }
+    const json = parseJson(text);
+    if (!response.ok) {
+      const answer = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      const code = isErrorCode(answer?.code) ? answer.code : 'BAD_RESPONSE';
+      const message = typeof answer?.message === 'string' ? answer.message : response.statusText;
+      this.logger.debug('request failed', { operation, status: response.status, code });
+      throw new ClientError(code, operation, message, { status: response.status });
+    }
+    return json as T;
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `exp` claim of a JWT in milliseconds (read, not verified: only to refresh in time). */
+export function tokenExpiry(accessToken: string): number | undefined {
+  const payload = accessToken.split('.')[1];
+  if (payload === undefined) return undefined;
+  try {
+    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
+    const claims = JSON.parse(atob(base64)) as { exp?: unknown };
+    return typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,1686 @@
+// The Parley client: accounts and keys, directory and trust, rooms, messages, and the connection,
+// over the server's REST routes (api.ts) and WebSocket (connection.ts), with every check of
+// PROTOCOL.md done here and every verified thing kept in the key store.
+import {
+  BACKUP_PARAMS,
+  CryptoError,
+  checkBackupBlob,
+  createGenesis,
+  decodeMembershipEntry,
+  decodeMessageEnvelope,
+  encryptMessage,
+  encryptionKeyPair,
+  estimatePassphraseStrength,
+  fingerprint,
+  fromBase64Url,
+  fromHex,
+  generateId,
+  generateIdentity,
+  generateRoomKey,
+  identityKeyPair,
+  openBackup,
+  ready,
+  sealBackup,
+  sealRoomKey,
+  signEncryptionKey,
+  toBase64Url,
+  toHex,
+  utf8,
+  type EncryptionKeyPair,
+  type IdentityKeyPair,
+  type MessagePayloadInput,
+  type PassphraseStrength,
+  type Role,
+  type RoomKind,
+  type SafetyNumber,
+} from '@parley/crypto';
+import { ServerApi, tokenExpiry, type Tokens } from './api';
+import { Connection, type ServerFrame } from './connection';
+import { ClientError, fromCryptoError, isClientError } from './errors';
+import {
+  ClientEventEmitter,
+  type ClientEventHandler,
+  type ClientEventName,
+  type ClientEvents,
+  type PresenceStatus,
+  type ReceivedMessage,
+  type VerificationFailure,
+} from './events';
+import type { KeyStore, StoredValue } from './key-store/key-store';
+import {
+  DEFAULT_TUNING,
+  resolveTransport,
+  silentLogger,
+  systemClock,
+  type ClientOptions,
+  type Clock,
+  type Logger,
+  type Tuning,
+} from './options';
+import { Outbox } from './outbox';
+import { RoomState, type RoomInfo } from './room-state';
+import { TrustStore, type Contact, type PublishedKeys } from './trust';
+
+/** The zxcvbn score a backup passphrase needs (3: "safely unguessable", about 10^10 guesses). */
+export const MIN_PASSPHRASE_SCORE = 3;
+
+export interface Me {
+  userId: string;
+  username: string;
+  identityKey: Uint8Array;
+  encryptionKey: Uint8Array;
+  /** BLAKE2b fingerprint of the identity key (§3.3), hex. */
+  fingerprint: string;
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface RoomView {
+  roomId: string;
+  kind: RoomKind | undefined;
+  info: RoomInfo;
+  epoch: number;
+  /** From the verified chain only. */
+  members: ReadonlyMap<string, Role>;
+  /** Whether this device holds the key of the current epoch. */
+  canSend: boolean;
+  lastSeq: number;
+}
+
+export interface ChannelListing {
+  roomId: string;
+  name: string;
+  topic: string;
+  tags: string[];
+}
+
+export interface PersonListing {
+  userId: string;
+  username: string;
+  displayName?: string;
+}
+
+/** Creates a client and loads what its key store holds (account, contacts, rooms, outbox). */
+export async function createClient(options: ClientOptions): Promise<Client> {
+  return Client.create(options);
+}
+
+interface AccountRecord {
+  userId: string;
+  username: string;
+  identitySeed: Uint8Array;
+  encryptionSeed: Uint8Array;
+  keyVersion: number;
+}
+
+interface Secrets {
+  record: AccountRecord;
+  identity: IdentityKeyPair;
+  encryption: EncryptionKeyPair;
+}
+
+const ACCOUNT_KEY = 'account';
+const SESSION_KEY = 'session';
+const ROOM_PREFIX = 'room:';
+const PAGE = 100;
+
+export class Client {
+  private readonly events: ClientEventEmitter;
+  private readonly api: ServerApi;
+  private readonly connection: Connection;
+  private readonly rooms = new Map<string, RoomState>();
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly ackWaiters = new Map<string, ((seq: number) => void)[]>();
+  private secrets: Secrets | undefined;
+  private tokens: Tokens | undefined;
+  private refreshing: Promise<Tokens> | undefined;
+  private retryTimer: unknown;
+  private closed = false;
+
+  private constructor(
+    private readonly store: KeyStore,
+    private readonly trust: TrustStore,
+    private readonly outbox: Outbox,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly tuning: Tuning,
+    options: ClientOptions,
+  ) {
+    this.events = new ClientEventEmitter(logger);
+    const transport = resolveTransport(options);
+    this.api = new ServerApi(
+      transport,
+      { current: () => this.tokens, refresh: () => this.refreshTokens() },
+      clock,
+      logger,
+      tuning.requestTimeoutMs,
+    );
+    this.connection = new Connection(
+      this.api.socketUrl,
+      transport.WebSocket,
+      {
+        onReady: () => this.onReady(),
+        onFrame: (frame) => this.onFrame(frame),
+        onState: (state, attempt) => this.events.emit('connection', { state, attempt }),
+        accessToken: () => this.freshAccessToken(),
+        onAuthRejected: async () => {
+          await this.refreshTokens();
+        },
+      },
+      clock,
+      logger,
+      tuning,
+    );
+  }
+
+  static async create(options: ClientOptions): Promise<Client> {
+    await ready();
+    const clock = options.clock ?? systemClock;
+    const logger = options.logger ?? silentLogger;
+    const tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    const store = options.keyStore;
+    const trust = await TrustStore.load(store, () => clock.now());
+    const outbox = await Outbox.load(store, {
+      firstRetryMs: tuning.ackTimeoutMs,
+      maxRetryMs: tuning.maxRetryMs,
+    });
+    const client = new Client(store, trust, outbox, clock, logger, tuning, options);
+    await client.load();
+    return client;
+  }
+
+  // ===== events =====
+
+  on<K extends ClientEventName>(type: K, handler: ClientEventHandler<K>): () => void {
+    return this.events.on(type, handler);
+  }
+
+  /** The next event of `type` for which `accept` holds. */
+  next<K extends ClientEventName>(
+    type: K,
+    accept?: (event: ClientEvents[K]) => boolean,
+  ): Promise<ClientEvents[K]> {
+    return this.events.next(type, accept);
+  }
+
+  // ===== account =====
+
+  /** This device's account, or undefined before sign-up, restore or log-in with stored keys. */
+  get me(): Me | undefined {
+    const secrets = this.secrets;
+    if (secrets === undefined) return undefined;
+    return {
+      userId: secrets.record.userId,
+      username: secrets.record.username,
+      identityKey: secrets.identity.publicKey,
+      encryptionKey: secrets.encryption.publicKey,
+      fingerprint: toHex(fingerprint(fromHex(secrets.record.userId), secrets.identity.publicKey)),
+    };
+  }
+
+  get isLoggedIn(): boolean {
+    return this.tokens !== undefined;
+  }
+
+  /** zxcvbn's estimate for a backup passphrase; `acceptable` when it meets MIN_PASSPHRASE_SCORE. */
+  checkPassphrase(
+    passphrase: string,
+    userInputs: string[] = [],
+  ): PassphraseStrength & { acceptable: boolean } {
+    const strength = estimatePassphraseStrength(passphrase, userInputs);
+    return { ...strength, acceptable: strength.score >= MIN_PASSPHRASE_SCORE };
+  }
+
+  /**
+   * Registers, generates the identity and encryption keys on this device, publishes the public
+   * ones, and (with `passphrase`) stores the encrypted backup. The passphrase is checked first, so a
+   * weak one fails before anything is registered.
+   */
+  async signUp(input: Credentials & { passphrase?: string }): Promise<Me> {
+    const operation = 'signUp';
+    if (this.secrets !== undefined) {
+      throw new ClientError(
+        'ACCOUNT_MISMATCH',
+        operation,
+        'this key store already holds an account',
+      );
+    }
+    if (input.passphrase !== undefined) this.assertPassphrase(input.passphrase, input, operation);
+    const answer = await this.api.request<AuthAnswer>('POST', '/api/auth/register', {
+      auth: false,
+      body: { username: input.username, password: input.password },
+    });
+    await this.saveTokens(answer);
+    const seeds = generateIdentity();
+    const record: AccountRecord = {
+      userId: answer.user.id,
+      username: answer.user.username,
+      identitySeed: seeds.identitySeed,
+      encryptionSeed: seeds.encryptionSeed,
+      keyVersion: 1,
+    };
+    await this.saveAccount(record);
+    await this.publishKeys();
+    if (input.passphrase !== undefined) await this.storeBackup(input.passphrase);
+    return this.me!;
+  }
+
+  /**
+   * Logs in. On a device that already holds this account's keys that is all; on a new device the
+   * session is open but the keys must come from `restore` (or use `restore` directly).
+   */
+  async logIn(input: Credentials): Promise<void> {
+    const answer = await this.api.request<AuthAnswer>('POST', '/api/auth/login', {
+      auth: false,
+      body: { username: input.username, password: input.password },
+    });
+    if (this.secrets !== undefined && this.secrets.record.userId !== answer.user.id) {
+      throw new ClientError(
+        'ACCOUNT_MISMATCH',
+        'logIn',
+        'this key store holds another account; use a key store of its own',
+      );
+    }
+    await this.saveTokens(answer);
+  }
+
+  /**
+   * A new device: logs in, fetches the backup, opens it with the passphrase (a wrong one is
+   * BACKUP_DECRYPT_FAILED and changes nothing on this device), then reads every room's history.
+   */
+  async restore(input: Credentials & { passphrase: string }): Promise<Me> {
+    const operation = 'restore';
+    await this.logIn(input);
+    const userId = this.sessionUserId!;
+    const blob = await this.fetchBackup();
+    let secrets;
+    try {
+      // Refuse a planted blob (wrong user, weak parameters) before spending the derivation.
+      checkBackupBlob(blob, fromHex(userId));
+      secrets = openBackup(blob, { userId: fromHex(userId), passphrase: input.passphrase });
+    } catch (error) {
+      throw fromCryptoError(error, operation);
+    }
+    await this.saveAccount({
+      userId,
+      username: this.sessionUsername ?? input.username,
+      identitySeed: secrets.identitySeed,
+      encryptionSeed: secrets.encryptionSeed,
+      keyVersion: secrets.keyVersion,
+    });
+    await this.syncRooms();
+    const extra = parseBackupExtra(secrets.extra);
+    await this.trust.importVerified(extra.verified);
+    return this.me!;
+  }
+
+  /** Stores (or replaces) the encrypted backup under a new passphrase. */
+  async setUpBackup(passphrase: string, password?: string): Promise<void> {
+    this.assertPassphrase(
+      passphrase,
+      { username: this.requireSecrets('setUpBackup').record.username, password },
+      'setUpBackup',
+    );
+    await this.storeBackup(passphrase);
+  }
+
+  /** Proves the current passphrase against the stored backup, then re-encrypts under the new one. */
+  async changePassphrase(current: string, next: string): Promise<void> {
+    const secrets = this.requireSecrets('changePassphrase');
+    this.assertPassphrase(next, { username: secrets.record.username }, 'changePassphrase');
+    const blob = await this.fetchBackup();
+    try {
+      openBackup(blob, { userId: fromHex(secrets.record.userId), passphrase: current });
+    } catch (error) {
+      throw fromCryptoError(error, 'changePassphrase');
+    }
+    await this.storeBackup(next);
+  }
+
+  /**
+   * Ends the session on the server and stops the connection. With `forget`, also erases this
+   * device's key store (keys, contacts, rooms): only a backup can bring them back.
+   */
+  async logOut(options: { forget?: boolean } = {}): Promise<void> {
+    this.connection.stop();
+    const tokens = this.tokens;
+    if (tokens !== undefined) {
+      await this.api
+        .request('POST', '/api/auth/logout', { body: { refreshToken: tokens.refreshToken } })
+        .catch((error: unknown) => this.logger.warn('logout failed', { error: String(error) }));
+    }
+    this.tokens = undefined;
+    await this.store.delete(SESSION_KEY);
+    if (options.forget === true) {
+      await this.store.clear();
+      this.secrets = undefined;
+      this.rooms.clear();
+    }
+  }
+
+  // ===== directory and trust =====
+
+  /** Looks a user up by name and pins their keys (first use) or checks them against the pin. */
+  async lookUp(username: string): Promise<Contact> {
+    const answer = await this.api.request<KeysAnswer>(
+      'GET',
+      `/api/users/${encodeURIComponent(username)}/keys`,
+    );
+    return this.observeKeys(decodeKeys(answer));
+  }
+
+  async lookUpById(userId: string): Promise<Contact> {
+    const answer = await this.api.request<KeysAnswer>('GET', `/api/users/by-id/${userId}/keys`);
+    const keys = decodeKeys(answer);
+    if (keys.userId !== userId) {
+      throw new ClientError('BAD_RESPONSE', 'lookUpById', 'the server answered for another user');
+    }
+    return this.observeKeys(keys);
+  }
+
+  async searchPeople(prefix: string): Promise<PersonListing[]> {
+    const answer = await this.api.request<{ users: PersonListing[] }>('GET', '/api/users', {
+      query: { q: prefix },
+    });
+    return answer.users;
+  }
+
+  contacts(): Contact[] {
+    return this.trust.list();
+  }
+
+  contact(userId: string): Contact | undefined {
+    return this.trust.get(userId);
+  }
+
+  safetyNumber(userId: string): SafetyNumber {
+    const me = this.requireSecrets('safetyNumber');
+    return this.trust.safetyNumber(
+      { userId: me.record.userId, identityKey: me.identity.publicKey },
+      userId,
+    );
+  }
+
+  /** Marks a contact verified: after comparing the digits, or by a scanned QR payload. */
+  async verifyContact(userId: string, scannedQr?: string): Promise<Contact> {
+    if (scannedQr === undefined) return this.trust.setVerified(userId, true);
+    const me = this.requireSecrets('verifyContact');
+    return this.trust.verifyScannedCode(
+      { userId: me.record.userId, identityKey: me.identity.publicKey },
+      userId,
+      scannedQr,
+    );
+  }
+
+  /** The user accepts a contact's changed keys; rooms they are in get the current key again. */
+  async acceptKeyChange(userId: string): Promise<Contact> {
+    const contact = await this.trust.acceptChange(userId);
+    for (const room of this.rooms.values()) {
+      const current = room.currentKey();
+      if (current === undefined || !room.isMember(userId) || !room.isMember(this.myId)) continue;
+      await this.serial(room.roomId, () => this.sealCurrentKeyTo(room, [userId]));
+    }
+    return contact;
+  }
+
+  // ===== rooms =====
+
+  /** Rooms this device knows, each with its verified members. */
+  listRooms(): RoomView[] {
+    return [...this.rooms.values()].map((room) => this.view(room));
+  }
+
+  room(roomId: string): RoomView {
+    return this.view(this.requireRoom(roomId, 'room'));
+  }
+
+  async createChannel(input: { name: string; topic: string; tags?: string[] }): Promise<RoomView> {
+    return this.createRoom('channel', input);
+  }
+
+  /** A private group; `members` (usernames) are added one after the other by this admin. */
+  async createGroup(input: { name: string; members?: string[] }): Promise<RoomView> {
+    const members = await Promise.all((input.members ?? []).map((name) => this.lookUp(name)));
+    const view = await this.createRoom('group', { name: input.name });
+    for (const member of members) await this.addMember(view.roomId, member.userId);
+    return this.room(view.roomId);
+  }
+
+  /** A direct conversation with one person; the existing one when there is one already. */
+  async createDirect(username: string): Promise<RoomView> {
+    const peer = await this.lookUp(username);
+    return this.createRoom('direct', {}, peer.userId);
+  }
+
+  async browseChannels(
+    query: { q?: string; tag?: string; cursor?: string; limit?: number } = {},
+  ): Promise<{ channels: ChannelListing[]; cursor?: string }> {
+    const answer = await this.api.request<{ channels: RoomAnswer[]; cursor?: string }>(
+      'GET',
+      '/api/channels',
+      { query },
+    );
+    return {
+      channels: answer.channels.map((room) => ({
+        roomId: room.id,
+        name: room.name ?? '',
+        topic: room.topic ?? '',
+        tags: room.tags ?? [],
+      })),
+      ...(answer.cursor === undefined ? {} : { cursor: answer.cursor }),
+    };
+  }
+
+  /**
+   * Asks to join a channel and waits until an online member's client has admitted this account
+   * and sealed the room key to it (TIMEOUT after `timeoutMs`).
+   */
+  async join(roomId: string, options: { timeoutMs?: number } = {}): Promise<RoomView> {
+    const operation = 'join';
+    this.requireSecrets(operation);
+    const deadline = this.clock.now() + (options.timeoutMs ?? 30_000);
+    await this.api.request('POST', `/api/rooms/${roomId}/join-requests`, { body: {} });
+    const room = this.rooms.get(roomId) ?? new RoomState(roomId);
+    this.rooms.set(roomId, room);
+    for (;;) {
+      const keyArrived = this.events.next('room-key', (event) => event.roomId === roomId);
+      await this.serial(roomId, async () => {
+        await this.syncChain(room).catch((error: unknown) => {
+          if (!isClientError(error, 'FORBIDDEN') && !isClientError(error, 'NOT_FOUND')) throw error;
+        });
+        if (room.isMember(this.myId)) await this.fetchKeys(room);
+      });
+      if (room.isMember(this.myId) && room.currentKey() !== undefined) break;
+      if (this.clock.now() >= deadline) {
+        throw new ClientError('TIMEOUT', operation, 'no member admitted this account in time');
+      }
+      await Promise.race([keyArrived, this.sleep(500)]);
+    }
+    await this.saveRoom(room);
+    this.subscribe(room);
+    return this.view(room);
+  }
+
+  async addMember(roomId: string, userId: string): Promise<RoomView> {
+    await this.changeMembership(roomId, 'add', userId);
+    return this.room(roomId);
+  }
+
+  /** Removes a member and starts a new epoch whose key only the remaining members receive. */
+  async removeMember(roomId: string, userId: string): Promise<RoomView> {
+    await this.changeMembership(roomId, 'remove', userId);
+    return this.room(roomId);
+  }
+
+  async promote(roomId: string, userId: string): Promise<RoomView> {
+    await this.changeMembership(roomId, 'promote', userId);
+    return this.room(roomId);
+  }
+
+  async demote(roomId: string, userId: string): Promise<RoomView> {
+    await this.changeMembership(roomId, 'demote', userId);
+    return this.room(roomId);
+  }
+
+  async leave(roomId: string): Promise<void> {
+    await this.changeMembership(roomId, 'leave', this.myId);
+    this.connection.send({ type: 'unsubscribe', room: roomId });
+  }
+
+  // ===== messages =====
+
+  /**
+   * Encrypts and signs a message and puts it in the outbox (persisted), which sends it as soon as
+   * the connection is up and until the server acknowledges it. Returns its id; `acked(id)` waits.
+   */
+  async send(
+    roomId: string,
+    message: string | MessagePayloadInput,
+  ): Promise<{ messageId: string }> {
+    const operation = 'send';
+    const secrets = this.requireSecrets(operation);
+    const room = this.requireRoom(roomId, operation);
+    return this.serial(roomId, async () => {
+      if (!room.isMember(this.myId)) {
+        throw new ClientError(
+          'NOT_A_MEMBER',
+          operation,
+          'this account is not a member of the room',
+        );
+      }
+      if (room.currentKey() === undefined) await this.ensureEpochKey(room);
+      const current = room.currentKey();
+      if (current === undefined) {
+        throw new ClientError(
+          'EPOCH_KEY_MISSING',
+          operation,
+          `the key of epoch ${room.epoch} has not reached this device yet`,
+        );
+      }
+      const { counter, prevHash } = room.nextOutgoing(this.myId);
+      const payload =
+        typeof message === 'string' ? { kind: 'text' as const, text: message } : message;
+      let sealed;
+      try {
+        sealed = encryptMessage({
+          roomId: room.roomIdBytes,
+          epoch: current.epoch,
+          roomKey: current.key,
+          senderId: fromHex(this.myId),
+          sender: secrets.identity,
+          counter,
+          prevHash,
+          clientTime: this.clock.now(),
+          payload,
+        });
+      } catch (error) {
+        throw fromCryptoError(error, operation);
+      }
+      const messageId = toHex(sealed.header.messageId);
+      room.recordOutgoing(counter, sealed.messageHash);
+      const { change, commit } = this.outbox.addition({
+        roomId,
+        messageId,
+        counter,
+        envelope: sealed.envelope,
+        createdAt: this.clock.now(),
+      });
+      // The advanced counter and the queued message land together or not at all.
+      await this.store.batch([[ROOM_PREFIX + roomId, room.toRecord()], change]);
+      commit();
+      this.flushOutbox();
+      return { messageId };
+    });
+  }
+
+  /** Resolves with the server's sequence number once the message is acknowledged. */
+  acked(messageId: string): Promise<number> {
+    return new Promise((resolve) => {
+      const waiters = this.ackWaiters.get(messageId) ?? [];
+      waiters.push(resolve);
+      this.ackWaiters.set(messageId, waiters);
+    });
+  }
+
+  /** Messages still waiting for the server's acknowledgement. */
+  pendingMessages(roomId?: string): { roomId: string; messageId: string; attempts: number }[] {
+    return this.outbox
+      .pending(roomId)
+      .map(({ roomId: room, messageId, attempts }) => ({ roomId: room, messageId, attempts }));
+  }
+
+  /**
+   * Older messages, newest page first (`before` a sequence number; the newest when absent),
+   * verified and decrypted. Failures among them are emitted as `verification-failed` and left out.
+   */
+  async history(
+    roomId: string,
+    options: { before?: number; limit?: number } = {},
+  ): Promise<ReceivedMessage[]> {
+    const room = this.requireRoom(roomId, 'history');
+    const answer = await this.api.request<MessagesAnswer>('GET', `/api/rooms/${roomId}/messages`, {
+      query: { before: options.before, limit: options.limit ?? 50 },
+    });
+    return this.serial(roomId, async () => {
+      const out: ReceivedMessage[] = [];
+      const items = [...answer.messages].sort((a, b) => a.seq - b.seq);
+      for (const item of items) {
+        const message = await this.receive(room, item, 'history');
+        if (message !== undefined) out.push(message);
+      }
+      await this.saveRoom(room);
+      return out;
+    });
+  }
+
+  /**
+   * Reads, in order, everything after the last sequence number this device processed, emitting a
+   * `message` event for each (as a live delivery would). Returns what it read.
+   */
+  async catchUp(roomId: string): Promise<ReceivedMessage[]> {
+    const room = this.requireRoom(roomId, 'catchUp');
+    return this.serial(roomId, () => this.catchUpNow(room));
+  }
+
+  async markRead(roomId: string, seq: number): Promise<void> {
+    if (!this.connection.send({ type: 'receipt', room: roomId, kind: 'read', seq })) {
+      await this.api.request('POST', `/api/rooms/${roomId}/receipts`, { body: { read: seq } });
+    }
+  }
+
+  setTyping(roomId: string, active: boolean): void {
+    this.connection.send({ type: 'typing', room: roomId, active });
+  }
+
+  setPresence(status: Exclude<PresenceStatus, 'offline'>): void {
+    this.connection.send({ type: 'presence', status });
+  }
+
+  // ===== connection =====
+
+  /** Opens the WebSocket (and keeps it open, reconnecting and resuming after any drop). */
+  connect(): void {
+    this.requireSecrets('connect');
+    if (this.tokens === undefined)
+      throw new ClientError('NOT_SIGNED_IN', 'connect', 'log in first');
+    this.connection.start();
+  }
+
+  /** Resolves once the WebSocket is authenticated. */
+  async connected(): Promise<void> {
+    if (this.connection.isReady) return;
+    await this.events.next('connection', (event) => event.state === 'open');
+  }
+
+  disconnect(): void {
+    this.connection.stop();
+  }
+
+  /** Closes the connection and the key store after pending writes. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.connection.stop();
+    this.clock.clearTimeout(this.retryTimer);
+    await Promise.allSettled([...this.queues.values()]);
+    await this.store.close();
+  }
+
+  /**
+   * Brings every room this account belongs to up to date: new rooms (added while away), chains,
+   * keys and messages. `restore` calls it; a connected client does the same on every (re)connect.
+   */
+  async syncRooms(): Promise<void> {
+    const answer = await this.api.request<{ rooms: RoomAnswer[] }>('GET', '/api/rooms');
+    for (const summary of answer.rooms) {
+      const room = this.rooms.get(summary.id) ?? new RoomState(summary.id);
+      this.rooms.set(summary.id, room);
+      room.info = infoOf(summary);
+      await this.serial(room.roomId, async () => {
+        await this.syncChain(room);
+        await this.ensureEpochKey(room);
+        await this.catchUpNow(room);
+      });
+    }
+  }
+
+  // ===== internals: account =====
+
+  private get myId(): string {
+    return this.requireSecrets('client').record.userId;
+  }
+
+  private sessionUserId: string | undefined;
+  private sessionUsername: string | undefined;
+
+  private async load(): Promise<void> {
+    const account = await this.store.get(ACCOUNT_KEY);
+    if (account !== undefined) this.secrets = secretsOf(decodeAccount(account));
+    const session = (await this.store.get(SESSION_KEY)) as Record<string, string> | undefined;
+    if (session !== undefined) {
+      this.tokens = { accessToken: session.accessToken!, refreshToken: session.refreshToken! };
+      this.sessionUserId = session.userId;
+      this.sessionUsername = session.username;
+    }
+    const identityKeyOf = this.identityKeyOf;
+    for (const key of await this.store.keys(ROOM_PREFIX)) {
+      const record = await this.store.get(key);
+      if (record === undefined) continue;
+      const room = RoomState.fromRecord(record, identityKeyOf);
+      this.rooms.set(room.roomId, room);
+    }
+  }
+
+  private async saveAccount(record: AccountRecord): Promise<void> {
+    await this.store.set(ACCOUNT_KEY, encodeAccount(record));
+    this.secrets = secretsOf(record);
+  }
+
+  private async saveTokens(answer: AuthAnswer): Promise<void> {
+    this.tokens = { accessToken: answer.accessToken, refreshToken: answer.refreshToken };
+    this.sessionUserId = answer.user.id;
+    this.sessionUsername = answer.user.username;
+    await this.store.set(SESSION_KEY, {
+      ...this.tokens,
+      userId: answer.user.id,
+      username: answer.user.username,
+    });
+  }
+
+  private refreshTokens(): Promise<Tokens> {
+    this.refreshing ??= (async () => {
+      const tokens = this.tokens;
+      if (tokens === undefined) throw new ClientError('NOT_SIGNED_IN', 'refresh', 'no session');
+      try {
+        const answer = await this.api.request<AuthAnswer>('POST', '/api/auth/refresh', {
+          auth: false,
+          body: { refreshToken: tokens.refreshToken },
+        });
+        await this.saveTokens({
+          ...answer,
+          user: answer.user ?? { id: this.sessionUserId!, username: this.sessionUsername! },
+        });
+        return this.tokens!;
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  private async freshAccessToken(): Promise<string> {
+    const tokens = this.tokens;
+    if (tokens === undefined) throw new ClientError('NOT_SIGNED_IN', 'connect', 'no session');
+    const expiry = tokenExpiry(tokens.accessToken);
+    if (expiry !== undefined && expiry - this.clock.now() < this.tuning.refreshMarginMs) {
+      return (await this.refreshTokens()).accessToken;
+    }
+    return tokens.accessToken;
+  }
+
+  private async publishKeys(): Promise<void> {
+    const secrets = this.requireSecrets('publishKeys');
+    const signature = signEncryptionKey(secrets.identity, {
+      userId: fromHex(secrets.record.userId),
+      encryptionPublicKey: secrets.encryption.publicKey,
+      version: secrets.record.keyVersion,
+    });
+    await this.api.request('PUT', '/api/me/keys', {
+      body: {
+        identityKey: toBase64Url(secrets.identity.publicKey),
+        encryptionKey: toBase64Url(secrets.encryption.publicKey),
+        version: secrets.record.keyVersion,
+        signature: toBase64Url(signature),
+      },
+    });
+  }
+
+  private assertPassphrase(
+    passphrase: string,
+    context: { username: string; password?: string | undefined },
+    operation: string,
+  ): void {
+    if (
+      context.password !== undefined &&
+      passphrase.normalize('NFKC') === context.password.normalize('NFKC')
+    ) {
+      throw new ClientError(
+        'PASSPHRASE_IS_PASSWORD',
+        operation,
+        'the backup passphrase must differ from the password (the server sees the password)',
+      );
+    }
+    const strength = this.checkPassphrase(passphrase, [context.username]);
+    if (!strength.acceptable) {
+      throw new ClientError(
+        'PASSPHRASE_TOO_WEAK',
+        operation,
+        strength.warning ?? 'choose a longer passphrase, for example four or more unrelated words',
+      );
+    }
+  }
+
+  private async storeBackup(passphrase: string): Promise<void> {
+    const secrets = this.requireSecrets('storeBackup');
+    const blob = sealBackup({
+      userId: fromHex(secrets.record.userId),
+      passphrase,
+      params: BACKUP_PARAMS,
+      secrets: {
+        identitySeed: secrets.record.identitySeed,
+        encryptionSeed: secrets.record.encryptionSeed,
+        keyVersion: secrets.record.keyVersion,
+        extra: utf8(JSON.stringify({ verified: this.trust.exportVerified() })),
+      },
+    });
+    await this.api.request('PUT', '/api/me/backup', { body: { blob: toBase64Url(blob) } });
+  }
+
+  private async fetchBackup(): Promise<Uint8Array> {
+    try {
+      const answer = await this.api.request<{ blob: string }>('GET', '/api/me/backup');
+      return fromBase64Url(answer.blob);
+    } catch (error) {
+      if (isClientError(error, 'NOT_FOUND') || (isClientError(error) && error.status === 404)) {
+        throw new ClientError('BACKUP_NOT_FOUND', 'restore', 'this account has no backup', {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  private requireSecrets(operation: string): Secrets {
+    if (this.secrets === undefined) {
+      throw new ClientError('NOT_SIGNED_IN', operation, 'no account keys on this device');
+    }
+    return this.secrets;
+  }
+
+  // ===== internals: trust =====
+
+  /** Pinned identity keys, this account's own included, for @parley/crypto's lookups. */
+  private readonly identityKeyOf = (userId: Uint8Array): Uint8Array | undefined => {
+    const secrets = this.secrets;
+    if (secrets !== undefined && toHex(userId) === secrets.record.userId) {
+      return secrets.identity.publicKey;
+    }
+    return this.trust.identityKeyOf(userId);
+  };
+
+  private async observeKeys(keys: PublishedKeys): Promise<Contact> {
+    const { status, contact } = await this.trust.observe(keys);
+    if (status === 'changed') {
+      this.fail({
+        code: 'KEY_CHANGED',
+        severity: contact.verified ? 'critical' : 'warning',
+        userId: contact.userId,
+        detail: `${contact.username}'s keys differ from the ones pinned on this device${
+          contact.verified ? ' (a verified contact)' : ''
+        }`,
+      });
+    }
+    return contact;
+  }
+
+  /** Pins every user of `userIds` this device has not seen yet (trust on first use). */
+  private async ensurePinned(userIds: Iterable<string>): Promise<void> {
+    for (const userId of userIds) {
+      if (userId === this.secrets?.record.userId || this.trust.get(userId) !== undefined) continue;
+      await this.lookUpById(userId);
+    }
+  }
+
+  private fail(failure: VerificationFailure): void {
+    this.logger.warn('verification failed', {
+      code: failure.code,
+      roomId: failure.roomId,
+      seq: failure.seq,
+    });
+    this.events.emit('verification-failed', failure);
+  }
+
+  private severityOf(userId: string | undefined): 'warning' | 'critical' {
+    return userId !== undefined && this.trust.get(userId)?.verified === true
+      ? 'critical'
+      : 'warning';
+  }
+
+  // ===== internals: rooms =====
+
+  private view(room: RoomState): RoomView {
+    return {
+      roomId: room.roomId,
+      kind: room.kind,
+      info: { ...room.info },
+      epoch: room.epoch,
+      members: new Map(room.members()),
+      canSend:
+        room.currentKey() !== undefined && this.secrets !== undefined && room.isMember(this.myId),
+      lastSeq: room.lastSeq,
+    };
+  }
+
+  private requireRoom(roomId: string, operation: string): RoomState {
+    const room = this.rooms.get(roomId);
+    if (room === undefined) {
+      throw new ClientError(
+        'ROOM_NOT_FOUND',
+        operation,
+        `this device does not know room ${roomId}`,
+      );
+    }
+    return room;
+  }
+
+  private async createRoom(
+    kind: RoomKind,
+    info: { name?: string; topic?: string; tags?: string[] },
+    peerId?: string,
+  ): Promise<RoomView> {
+    const operation = 'createRoom';
+    const secrets = this.requireSecrets(operation);
+    const roomIdBytes = generateId();
+    const genesis = createGenesis({
+      roomId: roomIdBytes,
+      kind,
+      ...(peerId === undefined ? {} : { peerId: fromHex(peerId) }),
+      actorId: fromHex(secrets.record.userId),
+      actor: secrets.identity,
+    });
+    let roomId = toHex(roomIdBytes);
+    try {
+      await this.api.request<unknown>('POST', '/api/rooms', {
+        body: { genesis: toBase64Url(genesis), ...info },
+      });
+    } catch (error) {
+      // A direct conversation with this peer exists already: use it.
+      const existing = (error as ClientError & { roomId?: string }).roomId;
+      if (isClientError(error, 'ROOM_EXISTS' as never) && existing !== undefined) {
+        roomId = existing;
+        await this.syncRooms();
+        return this.room(roomId);
+      }
+      throw error;
+    }
+    const room = new RoomState(roomId);
+    room.info = info;
+    this.rooms.set(roomId, room);
+    await this.serial(roomId, async () => {
+      room.applyChain([genesis], this.identityKeyOf);
+      await this.distributeNewKey(room);
+      await this.saveRoom(room);
+    });
+    this.subscribe(room);
+    return this.view(room);
+  }
+
+  private async changeMembership(
+    roomId: string,
+    op: 'add' | 'remove' | 'promote' | 'demote' | 'leave',
+    subjectId: string,
+  ): Promise<void> {
+    const operation = op === 'add' ? 'addMember' : op === 'remove' ? 'removeMember' : op;
+    const secrets = this.requireSecrets(operation);
+    const room = this.requireRoom(roomId, operation);
+    await this.serial(roomId, async () => {
+      if (op === 'add') await this.ensurePinned([subjectId]);
+      for (let attempt = 0; ; attempt++) {
+        await this.syncChain(room);
+        const entry = room.nextEntry(secrets.record.userId, secrets.identity, op, subjectId);
+        // Check locally first: the chain's rules decide, and a refusal needs no round trip.
+        const candidate = [...room.chain, entry];
+        try {
+          const trial = new RoomState(roomId);
+          trial.applyChain(candidate, this.identityKeyOf);
+        } catch (error) {
+          if (error instanceof CryptoError && error.code === 'CHAIN_ACTOR_NOT_ALLOWED') {
+            throw new ClientError(
+              'NOT_ALLOWED',
+              operation,
+              `${op} is not allowed to this account here`,
+            );
+          }
+          throw fromCryptoError(error, operation);
+        }
+        try {
+          await this.api.request('POST', `/api/rooms/${roomId}/chain`, {
+            body: { entry: toBase64Url(entry) },
+          });
+        } catch (error) {
+          // Someone else appended first: re-read the chain and try again on the new head.
+          if (isClientError(error, 'CHAIN_CONFLICT' as never) && attempt < 3) continue;
+          throw error;
+        }
+        room.applyChain(candidate, this.identityKeyOf);
+        break;
+      }
+      if (op === 'add') await this.sealCurrentKeyTo(room, [subjectId]);
+      if (op === 'remove') await this.distributeNewKey(room);
+      await this.saveRoom(room);
+    });
+  }
+
+  /**
+   * Fetches the chain entries after the verified head and verifies the whole chain again (§5.3).
+   * A failure is reported as a verification failure and thrown; the old chain stays.
+   */
+  private async syncChain(room: RoomState): Promise<void> {
+    const head = room.head;
+    const answer = await this.api.request<ChainAnswer>('GET', `/api/rooms/${room.roomId}/chain`, {
+      query: { after: head?.position },
+    });
+    const fresh = answer.entries
+      .filter((item) => head === undefined || item.position > head.position)
+      .sort((a, b) => a.position - b.position)
+      .map((item) => fromBase64Url(item.entry));
+    if (fresh.length === 0 && head !== undefined) return;
+    await this.applyChainEntries(room, [...room.chain, ...fresh]);
+  }
+
+  private async applyChainEntries(room: RoomState, entries: Uint8Array[]): Promise<void> {
+    const wasMember = this.secrets !== undefined && room.isMember(this.myId);
+    const epochBefore = room.epoch;
+    await this.ensurePinned(RoomState.actorsOf(entries));
+    try {
+      room.applyChain(entries, this.identityKeyOf);
+    } catch (error) {
+      if (error instanceof CryptoError) {
+        this.fail({
+          code: error.code,
+          severity: 'critical',
+          roomId: room.roomId,
+          detail: error.message,
+        });
+      }
+      throw fromCryptoError(error, 'syncChain');
+    }
+    const isMember = room.isMember(this.myId);
+    this.events.emit('membership', {
+      roomId: room.roomId,
+      epoch: room.epoch,
+      members: new Map(room.members()),
+    });
+    if (wasMember && !isMember) this.events.emit('removed', { roomId: room.roomId });
+    if (isMember && room.epoch !== epochBefore) await this.ensureEpochKey(room);
+    await this.saveRoom(room);
+  }
+
+  /** Gets the current epoch's key: from the server's envelopes, or by making it if this device should. */
+  private async ensureEpochKey(room: RoomState): Promise<void> {
+    if (room.epoch < 0 || !room.isMember(this.myId) || room.currentKey() !== undefined) return;
+    await this.fetchKeys(room);
+    if (room.currentKey() !== undefined) return;
+    if (this.rotatorOf(room) === this.myId) await this.distributeNewKey(room);
+  }
+
+  /**
+   * Who makes a new epoch's key: the admin who removed someone (they do it at once), and after a
+   * leave or at genesis one member chosen the same way by every client (the lowest admin id, else
+   * the lowest member id), so that two members never hand out two keys for one epoch.
+   */
+  private rotatorOf(room: RoomState): string | undefined {
+    const entries = room.chain.map((entry) => decodeMembershipEntry(entry));
+    const starter = [...entries]
+      .reverse()
+      .find((entry) => entry.op === 'remove' || entry.op === 'leave' || entry.op === 'genesis');
+    if (starter !== undefined && starter.op !== 'leave') return toHex(starter.actorId);
+    const members = [...room.members()].sort(([a], [b]) => a.localeCompare(b));
+    return (members.find(([, role]) => role === 'admin') ?? members[0])?.[0];
+  }
+
+  /** A fresh key for the current epoch, sealed to every member (this device included). */
+  private async distributeNewKey(room: RoomState): Promise<void> {
+    const key = generateRoomKey();
+    room.setRoomKey(room.epoch, key);
+    await this.sealCurrentKeyTo(room, [...room.members().keys()]);
+    this.events.emit('room-key', { roomId: room.roomId, epoch: room.epoch });
+  }
+
+  /** Seals the current key to `userIds`, skipping anyone whose changed keys are not accepted. */
+  private async sealCurrentKeyTo(room: RoomState, userIds: string[]): Promise<void> {
+    const secrets = this.requireSecrets('sealRoomKey');
+    const current = room.currentKey();
+    if (current === undefined) return;
+    await this.ensurePinned(userIds);
+    const envelopes: string[] = [];
+    for (const userId of userIds) {
+      let recipientKey: Uint8Array;
+      try {
+        recipientKey =
+          userId === secrets.record.userId
+            ? secrets.encryption.publicKey
+            : this.trust.encryptionKeyFor(userId);
+      } catch (error) {
+        if (isClientError(error, 'KEY_CHANGE_PENDING')) {
+          this.logger.warn('not sealing a room key to a contact whose keys changed', { userId });
+          continue;
+        }
+        throw error;
+      }
+      envelopes.push(
+        toBase64Url(
+          sealRoomKey({
+            roomKey: current.key,
+            roomId: room.roomIdBytes,
+            epoch: current.epoch,
+            recipientId: fromHex(userId),
+            recipientEncryptionKey: recipientKey,
+            distributorId: fromHex(secrets.record.userId),
+            distributor: secrets.identity,
+          }),
+        ),
+      );
+    }
+    if (envelopes.length === 0) return;
+    await this.api.request('POST', `/api/rooms/${room.roomId}/keys`, { body: { envelopes } });
+  }
+
+  private async fetchKeys(room: RoomState): Promise<void> {
+    const answer = await this.api.request<KeysListAnswer>('GET', `/api/rooms/${room.roomId}/keys`);
+    for (const item of answer.envelopes) {
+      this.acceptEnvelope(room, typeof item === 'string' ? item : item.envelope);
+    }
+  }
+
+  private acceptEnvelope(room: RoomState, envelope: string): boolean {
+    const secrets = this.requireSecrets('acceptEnvelope');
+    try {
+      const { epoch, added } = room.acceptEnvelope(
+        fromBase64Url(envelope),
+        { userId: secrets.record.userId, keyPair: secrets.encryption },
+        this.identityKeyOf,
+      );
+      if (added) this.events.emit('room-key', { roomId: room.roomId, epoch });
+      return added;
+    } catch (error) {
+      if (!(error instanceof CryptoError)) throw error;
+      this.fail({
+        code: error.code,
+        severity: 'critical',
+        roomId: room.roomId,
+        detail: error.message,
+      });
+      return false;
+    }
+  }
+
+  private async saveRoom(room: RoomState): Promise<void> {
+    await this.store.set(ROOM_PREFIX + room.roomId, room.toRecord());
+  }
+
+  // ===== internals: messages =====
+
+  private async catchUpNow(room: RoomState): Promise<ReceivedMessage[]> {
+    const out: ReceivedMessage[] = [];
+    for (;;) {
+      const answer = await this.api.request<MessagesAnswer>(
+        'GET',
+        `/api/rooms/${room.roomId}/messages`,
+        { query: { after: room.lastSeq, limit: PAGE } },
+      );
+      const items = [...answer.messages].sort((a, b) => a.seq - b.seq);
+      for (const item of items) {
+        const message = await this.receive(room, item, 'live');
+        if (message !== undefined) out.push(message);
+      }
+      await this.saveRoom(room);
+      if (items.length < PAGE) return out;
+    }
+  }
+
+  /**
+   * Verifies, decrypts and classifies one message (§6.5). `live` deliveries advance the room's
+   * sequence number and emit `message`; `history` ones are returned only.
+   */
+  private async receive(
+    room: RoomState,
+    item: MessageItem,
+    mode: 'live' | 'history',
+  ): Promise<ReceivedMessage | undefined> {
+    if (mode === 'live' && !room.noteSeq(item.seq)) return undefined;
+    let bytes: Uint8Array;
+    try {
+      bytes = fromBase64Url(item.envelope);
+    } catch {
+      this.fail({
+        code: 'MESSAGE_MALFORMED',
+        severity: 'warning',
+        roomId: room.roomId,
+        seq: item.seq,
+        detail: 'not base64url',
+      });
+      return undefined;
+    }
+    let senderId: string | undefined;
+    try {
+      senderId = toHex(decodeMessageEnvelope(bytes).header.senderId);
+      await this.ensurePinned([senderId]);
+    } catch (error) {
+      // Step 1 of §6.5 reports it below with its code; an unreachable directory is not a verdict.
+      if (
+        !(error instanceof CryptoError) &&
+        !isClientError(error, 'USER_NOT_FOUND') &&
+        !isClientError(error, 'KEYS_NOT_PUBLISHED')
+      )
+        throw error;
+    }
+    let result;
+    try {
+      result = await this.openWithRefresh(room, bytes);
+    } catch (error) {
+      if (!(error instanceof CryptoError)) throw error;
+      if (error.code === 'MESSAGE_UNKNOWN_EPOCH' && mode === 'live') {
+        room.hold({ seq: item.seq, envelope: bytes, sentAt: item.sentAt });
+      }
+      this.fail({
+        code: error.code,
+        severity: this.severityOf(senderId),
+        roomId: room.roomId,
+        seq: item.seq,
+        ...(senderId === undefined ? {} : { userId: senderId }),
+        detail: error.message,
+      });
+      return undefined;
+    }
+    const { message, status } = result;
+    const messageId = toHex(message.header.messageId);
+    const sender = toHex(message.header.senderId);
+    if (status === 'duplicate' || status === 'fork') {
+      this.fail({
+        code: status === 'duplicate' ? 'MESSAGE_DUPLICATE' : 'MESSAGE_FORK',
+        severity: status === 'fork' ? 'critical' : this.severityOf(sender),
+        roomId: room.roomId,
+        seq: item.seq,
+        userId: sender,
+        messageId,
+        detail:
+          status === 'duplicate'
+            ? `message ${message.header.counter} of this sender was delivered before`
+            : `another message ${message.header.counter} of this sender exists`,
+      });
+      return undefined;
+    }
+    if (status === 'gap') {
+      this.fail({
+        code: 'MESSAGE_GAP',
+        severity: this.severityOf(sender),
+        roomId: room.roomId,
+        seq: item.seq,
+        userId: sender,
+        messageId,
+        ...(result.missing === undefined ? {} : { missing: result.missing }),
+        detail: `messages ${result.missing?.from}..${result.missing?.to} of this sender never arrived`,
+      });
+    }
+    const received: ReceivedMessage = {
+      roomId: room.roomId,
+      seq: item.seq,
+      messageId,
+      senderId: sender,
+      senderName:
+        sender === this.myId ? this.secrets?.record.username : this.trust.get(sender)?.username,
+      epoch: message.header.epoch,
+      counter: message.header.counter,
+      clientTime: message.header.clientTime,
+      sentAt: item.sentAt,
+      status,
+      payload: message.payload,
+      text: message.payload.text,
+      own: sender === this.myId,
+    };
+    if (mode === 'live') this.events.emit('message', received);
+    return received;
+  }
+
+  /** room.open, re-reading the chain or the keys once when they may just be behind. */
+  private async openWithRefresh(room: RoomState, bytes: Uint8Array) {
+    try {
+      return room.open(bytes, this.identityKeyOf);
+    } catch (error) {
+      if (!(error instanceof CryptoError)) throw error;
+      if (error.code === 'MESSAGE_SENDER_NOT_MEMBER') await this.syncChain(room);
+      else if (error.code === 'MESSAGE_UNKNOWN_EPOCH') await this.fetchKeys(room);
+      else throw error;
+      return room.open(bytes, this.identityKeyOf);
+    }
+  }
+
+  /** Retries the messages held for a missing key, now that one arrived. */
+  private async releaseHeld(room: RoomState): Promise<void> {
+    const held = room.takeHeld();
+    for (const item of held) {
+      const result = await this.receiveHeld(room, item);
+      if (result === 'still-missing') room.hold(item);
+    }
+    await this.saveRoom(room);
+  }
+
+  private async receiveHeld(
+    room: RoomState,
+    item: { seq: number; envelope: Uint8Array; sentAt: string | undefined },
+  ): Promise<'done' | 'still-missing'> {
+    const { epoch } = decodeMessageEnvelope(item.envelope).header;
+    if (room.roomKey(epoch) === undefined) return 'still-missing';
+    // Processed out of band: 'history' keeps lastSeq, the event is emitted here.
+    const message = await this.receive(
+      room,
+      { seq: item.seq, envelope: toBase64Url(item.envelope), sentAt: item.sentAt },
+      'history',
+    );
+    if (message !== undefined) this.events.emit('message', message);
+    return 'done';
+  }
+
+  private flushOutbox(): void {
+    if (!this.connection.isReady) return;
+    const now = this.clock.now();
+    for (const entry of this.outbox.due(now)) {
+      const sent = this.connection.send({
+        type: 'send',
+        room: entry.roomId,
+        envelope: toBase64Url(entry.envelope),
+      });
+      if (!sent) return;
+      this.outbox.markSent(entry.messageId, now);
+    }
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    this.clock.clearTimeout(this.retryTimer);
+    const next = this.outbox.nextDue();
+    if (next === undefined) return;
+    this.retryTimer = this.clock.setTimeout(
+      () => this.flushOutbox(),
+      Math.max(0, next - this.clock.now()),
+    );
+  }
+
+  private async onAck(roomId: string, messageId: string, seq: number): Promise<void> {
+    const entry = await this.outbox.remove(messageId);
+    if (entry === undefined) return;
+    this.events.emit('acked', { roomId, messageId, seq });
+    for (const resolve of this.ackWaiters.get(messageId) ?? []) resolve(seq);
+    this.ackWaiters.delete(messageId);
+  }
+
+  // ===== internals: connection =====
+
+  private subscribe(room: RoomState): void {
+    this.connection.send({ type: 'subscribe', room: room.roomId, after: room.lastSeq });
+  }
+
+  private onReady(): void {
+    this.outbox.resetBackoff();
+    void this.resync().catch((error: unknown) =>
+      this.events.emit('error', { operation: 'resync', error }),
+    );
+  }
+
+  /** After every (re)connect: new rooms, chains, keys; then subscribe with resume and send the outbox. */
+  private async resync(): Promise<void> {
+    let summaries: RoomAnswer[] = [];
+    try {
+      summaries = (await this.api.request<{ rooms: RoomAnswer[] }>('GET', '/api/rooms')).rooms;
+    } catch (error) {
+      this.events.emit('error', { operation: 'listRooms', error });
+    }
+    for (const summary of summaries) {
+      if (!this.rooms.has(summary.id)) this.rooms.set(summary.id, new RoomState(summary.id));
+      this.rooms.get(summary.id)!.info = infoOf(summary);
+    }
+    for (const room of this.rooms.values()) {
+      void this.serial(room.roomId, async () => {
+        await this.syncChain(room);
+        if (!room.isMember(this.myId)) return;
+        await this.ensureEpochKey(room);
+        this.subscribe(room);
+        if (room.kind === 'channel') await this.admitPending(room);
+      }).catch((error: unknown) => this.events.emit('error', { operation: 'resync', error }));
+    }
+    this.flushOutbox();
+  }
+
+  private onFrame(frame: ServerFrame): void {
+    const roomId = typeof frame.room === 'string' ? frame.room : undefined;
+    const room = roomId === undefined ? undefined : this.rooms.get(roomId);
+    const run = (task: (room: RoomState) => Promise<void>): void => {
+      if (room === undefined) return;
+      void this.serial(room.roomId, () => task(room)).catch((error: unknown) =>
+        this.events.emit('error', { operation: `frame ${frame.type}`, error }),
+      );
+    };
+    switch (frame.type) {
+      case 'message':
+        run(async (r) => {
+          await this.receive(r, frame as unknown as MessageItem, 'live');
+          await this.saveRoom(r);
+        });
+        break;
+      case 'ack':
+        void this.onAck(String(frame.room), String(frame.messageId), Number(frame.seq));
+        break;
+      case 'membership':
+        run(async (r) => {
+          const entry = fromBase64Url(String(frame.entry));
+          if (r.hasEntry(entry)) return;
+          const position = Number(frame.position);
+          const head = r.head?.position ?? -1;
+          if (position === head + 1) await this.applyChainEntries(r, [...r.chain, entry]);
+          else await this.syncChain(r);
+          if (r.kind === 'channel' && r.isMember(this.myId)) await this.admitPending(r);
+        });
+        break;
+      case 'key':
+        run(async (r) => {
+          if (this.acceptEnvelope(r, String(frame.envelope))) await this.releaseHeld(r);
+          await this.saveRoom(r);
+        });
+        if (room === undefined && roomId !== undefined) {
+          // A key for a room this device does not know yet (it was just added or admitted).
+          this.events.emit('room-key', { roomId, epoch: Number(frame.epoch) });
+        }
+        break;
+      case 'join-request': {
+        const userId = userIdOf(frame.user);
+        if (roomId !== undefined && userId !== undefined) {
+          this.events.emit('join-request', { roomId, userId });
+          run((r) => this.admit(r, userId));
+        }
+        break;
+      }
+      case 'removed':
+        if (roomId !== undefined) {
+          run((r) => this.syncChain(r));
+        }
+        break;
+      case 'typing':
+        if (roomId !== undefined) {
+          this.events.emit('typing', {
+            roomId,
+            userId: String(frame.user),
+            active: frame.active === true,
+          });
+        }
+        break;
+      case 'presence':
+        this.events.emit('presence', {
+          userId: String(frame.user),
+          status: frame.status as PresenceStatus,
+        });
+        break;
+      case 'receipt':
+        if (roomId !== undefined) {
+          this.events.emit('receipt', {
+            roomId,
+            userId: String(frame.user),
+            kind: frame.kind === 'read' ? 'read' : 'delivered',
+            seq: Number(frame.seq),
+          });
+        }
+        break;
+      case 'error':
+        void this.onErrorFrame(frame);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private async onErrorFrame(frame: ServerFrame): Promise<void> {
+    const code = String(frame.code);
+    const ref = typeof frame.ref === 'string' ? frame.ref : undefined;
+    const entry = ref === undefined ? undefined : this.outbox.get(ref);
+    this.logger.warn('server error frame', { code });
+    if (entry === undefined) return;
+    // Transient refusals stay in the outbox for the next retry; the rest are final.
+    if (['RATE_LIMITED', 'SERVER_BUSY', 'INTERNAL', 'NOT_READY'].includes(code)) return;
+    await this.outbox.remove(entry.messageId);
+    this.events.emit('send-failed', {
+      roomId: entry.roomId,
+      messageId: entry.messageId,
+      code,
+      detail: String(frame.message ?? ''),
+    });
+  }
+
+  /** Admits pending join requests of a channel (an online member's duty, no person needed). */
+  private async admitPending(room: RoomState): Promise<void> {
+    const answer = await this.api
+      .request<{ requests: { user?: unknown; userId?: string }[] }>(
+        'GET',
+        `/api/rooms/${room.roomId}/join-requests`,
+      )
+      .catch(() => ({ requests: [] }));
+    for (const request of answer.requests) {
+      const userId = request.userId ?? userIdOf(request.user);
+      if (userId !== undefined) await this.admit(room, userId);
+    }
+  }
+
+  private async admit(room: RoomState, userId: string): Promise<void> {
+    const secrets = this.secrets;
+    if (secrets === undefined || room.kind !== 'channel' || !room.isMember(secrets.record.userId))
+      return;
+    if (room.isMember(userId)) return;
+    await this.ensurePinned([userId]);
+    const contact = this.trust.get(userId);
+    if (contact === undefined || contact.pendingChange !== undefined) return;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const entry = room.nextEntry(secrets.record.userId, secrets.identity, 'admit', userId);
+      try {
+        await this.api.request('POST', `/api/rooms/${room.roomId}/chain`, {
+          body: { entry: toBase64Url(entry) },
+        });
+      } catch (error) {
+        // Another member admitted them (or changed the chain) first.
+        if (!isClientError(error, 'CHAIN_CONFLICT' as never)) throw error;
+        await this.syncChain(room);
+        if (room.isMember(userId)) return;
+        continue;
+      }
+      await this.applyChainEntries(room, [...room.chain, entry]);
+      await this.sealCurrentKeyTo(room, [userId]);
+      this.events.emit('admitted', { roomId: room.roomId, userId });
+      return;
+    }
+  }
+
+  /** Runs tasks of one room one after the other, so its state changes in a single order. */
+  private serial<T>(roomId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(roomId) ?? Promise.resolve();
+    const result = previous.then(task, task);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(roomId, settled);
+    return result;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
+  }
+}
+
+// ===== wire shapes (the answers of the server's routes) =====
+
+interface AuthAnswer {
+  user: { id: string; username: string };
+  accessToken: string;
+  refreshToken: string;
+}
+
+interface KeysAnswer {
+  userId: string;
+  username: string;
+  identityKey: string;
+  encryptionKey: string;
+  version: number;
+  signature: string;
+}
+
+interface RoomAnswer {
+  id: string;
+  kind?: RoomKind;
+  name?: string | null;
+  topic?: string | null;
+  tags?: string[] | null;
+}
+
+interface ChainAnswer {
+  entries: { position: number; entry: string }[];
+}
+
+interface KeysListAnswer {
+  envelopes: (string | { epoch?: number; envelope: string })[];
+}
+
+interface MessageItem {
+  seq: number;
+  envelope: string;
+  sentAt: string | undefined;
+}
+
+interface MessagesAnswer {
+  messages: MessageItem[];
+}
+
+function decodeKeys(answer: KeysAnswer): PublishedKeys {
+  try {
+    return {
+      userId: answer.userId,
+      username: answer.username,
+      identityKey: fromBase64Url(answer.identityKey),
+      encryptionKey: fromBase64Url(answer.encryptionKey),
+      keyVersion: answer.version,
+      signature: fromBase64Url(answer.signature),
+    };
+  } catch (error) {
+    throw new ClientError('BAD_RESPONSE', 'lookUp', 'keys are not base64url', { cause: error });
+  }
+}
+
+function infoOf(summary: RoomAnswer): RoomInfo {
+  return {
+    name: summary.name ?? undefined,
+    topic: summary.topic ?? undefined,
+    tags: summary.tags ?? undefined,
+  };
+}
+
+function userIdOf(user: unknown): string | undefined {
+  if (typeof user === 'string') return user;
+  if (typeof user === 'object' && user !== null) {
+    const id =
+      (user as { id?: unknown; userId?: unknown }).id ?? (user as { userId?: unknown }).userId;
+    return typeof id === 'string' ? id : undefined;
+  }
+  return undefined;
+}
+
+function parseBackupExtra(extra: Uint8Array): { verified: string[] } {
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(extra)) as { verified?: unknown };
+    return {
+      verified: Array.isArray(parsed.verified)
+        ? parsed.verified.filter((item): item is string => typeof item === 'string')
+        : [],
+    };
+  } catch {
+    return { verified: [] };
+  }
+}
+
+function secretsOf(record: AccountRecord): Secrets {
+  return {
+    record,
+    identity: identityKeyPair(record.identitySeed),
+    encryption: encryptionKeyPair(record.encryptionSeed),
+  };
+}
+
+function encodeAccount(record: AccountRecord): StoredValue {
+  return {
+    userId: record.userId,
+    username: record.username,
+    identitySeed: toBase64Url(record.identitySeed),
+    encryptionSeed: toBase64Url(record.encryptionSeed),
+    keyVersion: record.keyVersion,
+  };
+}
+
+function decodeAccount(value: StoredValue): AccountRecord {
+  const record = value as Record<string, StoredValue>;
+  return {
+    userId: String(record.userId),
+    username: String(record.username),
+    identitySeed: fromBase64Url(String(record.identitySeed)),
+    encryptionSeed: fromBase64Url(String(record.encryptionSeed)),
+    keyVersion: Number(record.keyVersion),
+  };
+}
