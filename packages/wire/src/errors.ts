@@ -1,0 +1,70 @@
+/**
+ * The table of error codes every Parley HTTP answer and WebSocket error frame uses.
+ *
+ * A code is stable: clients switch on it, never on the message. The status is the HTTP status the
+ * server answers with; the message is the default text, which a server may make more specific.
+ */
+export const errorTable = {
+  // Generic request problems.
+  BAD_REQUEST: { status: 400, message: 'The request is malformed' },
+  VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema' },
+  MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON' },
+  BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported here' },
+  NOT_FOUND: { status: 404, message: 'No such resource' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; try again later' },
+  SERVER_BUSY: { status: 503, message: 'The server is busy; try again shortly' },
+  NOT_READY: { status: 503, message: 'The server is not ready' },
+  INTERNAL: { status: 500, message: 'Internal server error' },
+
+  // Authentication and sessions.
+  UNAUTHENTICATED: { status: 401, message: 'Authentication required' },
+  TOKEN_INVALID: { status: 401, message: 'The access token is invalid' },
+  TOKEN_EXPIRED: { status: 401, message: 'The access token has expired' },
+  SESSION_REVOKED: { status: 401, message: 'The session has been ended' },
+  INVALID_CREDENTIALS: { status: 401, message: 'Wrong username or password' },
+  REFRESH_TOKEN_INVALID: { status: 401, message: 'The refresh token is invalid or expired' },
+  REFRESH_TOKEN_REUSED: {
+    status: 401,
+    message: 'The refresh token was already used; every session of its family is ended',
+  },
+  FORBIDDEN: { status: 403, message: 'Not allowed' },
+
+  // Accounts.
+  USERNAME_INVALID: { status: 400, message: 'The username breaks the username rules' },
+  USERNAME_TAKEN: { status: 409, message: 'The username is taken' },
+  PASSWORD_TOO_SHORT: { status: 400, message: 'The password is too short' },
+  PASSWORD_TOO_LONG: { status: 400, message: 'The password is too long' },
+  PASSWORD_TOO_COMMON: { status: 400, message: 'The password is in a list of common passwords' },
+  USER_NOT_FOUND: { status: 404, message: 'No such user' },
+
+  // Profiles.
+  AVATAR_TOO_LARGE: { status: 413, message: 'The avatar is too large' },
+  AVATAR_INVALID: { status: 400, message: 'The avatar is not a PNG, JPEG, WebP or GIF image' },
+  AVATAR_NOT_FOUND: { status: 404, message: 'The user has no avatar' },
+
+  // Key directory.
+  KEYS_NOT_PUBLISHED: { status: 404, message: 'The user has not published keys' },
+  KEY_BINDING_INVALID: {
+    status: 400,
+    message: 'The encryption-key binding signature does not verify',
+  },
+  KEY_MALFORMED: { status: 400, message: 'A key or signature has the wrong length' },
+  IDENTITY_KEY_IMMUTABLE: {
+    status: 409,
+    message: 'The identity key is already set and cannot change',
+  },
+  KEY_VERSION_NOT_HIGHER: {
+    status: 409,
+    message: 'The encryption-key version must be above the current one',
+  },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorTable;
+
+export const errorCodes = Object.keys(errorTable) as ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorTable, value);
+}

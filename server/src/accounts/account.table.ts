@@ -1,0 +1,36 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export interface UserTable {
+  /** 16 random bytes as 32 lowercase hex characters (PROTOCOL.md §2.1). */
+  id: string;
+  /** Canonical (lower-case) username; unique. */
+  username: string;
+  /** Argon2id PHC string. */
+  password_hash: string;
+  created_at: Generated<Date>;
+}
+
+/** One logged-in device: a family of refresh tokens, each replacing the one before. */
+export interface SessionTable {
+  id: string;
+  user_id: string;
+  created_at: Generated<Date>;
+  refreshed_at: Generated<Date>;
+  /** Set by log out, log out everywhere, or reuse of a spent refresh token. */
+  revoked_at: Date | null;
+}
+
+export interface RefreshTokenTable {
+  /** SHA-256 of the token as hex; the token itself is never stored. */
+  token_hash: string;
+  session_id: string;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  /** Set when the token is exchanged; presenting it again revokes the session. */
+  used_at: Date | null;
+}
+
+export type User = Selectable<UserTable>;
+export type NewUser = Insertable<UserTable>;
+export type Session = Selectable<SessionTable>;
+export type RefreshToken = Selectable<RefreshTokenTable>;

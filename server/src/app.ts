@@ -1,0 +1,138 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type RawServerDefault,
+} from 'fastify';
+import { loadConfig, type Config, type ConfigOverrides } from './config';
+import { openDatabase, type DatabaseHandle } from './db/database';
+import { healthRoutes } from './health/health.routes';
+import { authPlugin } from './plugins/auth';
+import { dbPlugin } from './plugins/db';
+import { errorsPlugin } from './plugins/errors';
+import { openapiPlugin } from './plugins/openapi';
+import { rateLimitPlugin } from './plugins/rate-limit';
+
+/** The Fastify instance with the TypeBox type provider: route handlers get typed bodies. */
+export type ParleyApp = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The validated, frozen configuration this app was built with. */
+    config: Config;
+  }
+}
+
+export interface BuildOptions {
+  /** Overrides applied on top of the environment (tests set limits, secrets, ...). */
+  config?: ConfigOverrides;
+  /** The environment to read; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** An open database; default: opened from the configuration. The app closes it on close. */
+  database?: DatabaseHandle;
+  /** Where logs go; default stdout. */
+  logStream?: NodeJS.WritableStream;
+  /** Skip migrations at start (they already ran). */
+  skipMigrations?: boolean;
+  /**
+   * Cheap Argon2 parameters so test suites can create many accounts quickly. Refused when
+   * NODE_ENV is production.
+   */
+  dangerouslyLowerPasswordHashingCostForTests?: boolean;
+}
+
+/** Builds the whole app without listening: `await app.listen(...)` or `app.inject(...)` it. */
+export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
+  const config = loadConfig(options.env ?? process.env, options.config);
+  if (
+    options.dangerouslyLowerPasswordHashingCostForTests === true &&
+    config.nodeEnv === 'production'
+  ) {
+    throw new TypeError(
+      'build: dangerouslyLowerPasswordHashingCostForTests is refused when NODE_ENV is production',
+    );
+  }
+  const database = options.database ?? (await openDatabase(config));
+
+  const app = Fastify({
+    logger: loggerOptions(config, options.logStream),
+    bodyLimit: config.limits.bodyBytes,
+    trustProxy: config.trustProxy,
+    // Bodies are validated strictly (no coercion, unknown fields refused); query strings and path
+    // parameters are converted from strings first.
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+
+  try {
+    app.decorate('config', config);
+    await app.register(errorsPlugin);
+    await app.register(dbPlugin, { database, migrate: options.skipMigrations !== true });
+    await app.register(authPlugin, {
+      secret: config.jwtSecret,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    });
+    await app.register(rateLimitPlugin);
+    await app.register(openapiPlugin);
+
+    await app.register(healthRoutes);
+  } catch (error) {
+    await app.close().catch(() => {});
+    await database.close();
+    throw error;
+  }
+  return app;
+}
+
+/**
+ * pino through Fastify, with secrets kept out: authorization headers, cookies, any field named
+ * like a password or token, and token query parameters (the WebSocket handshake may carry one).
+ */
+function loggerOptions(
+  config: Config,
+  stream?: NodeJS.WritableStream,
+): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    ...(stream === undefined ? {} : { stream }),
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'req.headers["sec-websocket-protocol"]',
+        'res.headers["set-cookie"]',
+        'password',
+        'token',
+        'accessToken',
+        'refreshToken',
+        '*.password',
+        '*.token',
+        '*.accessToken',
+        '*.refreshToken',
+      ],
+      censor: '[redacted]',
+    },
+    serializers: {
+      req(request) {
+        return {
+          method: request.method,
+          url: redactQuery(request.url),
+          remoteAddress: request.ip,
+        };
+      },
+    },
+  };
+}
+
+const SECRET_QUERY_PARAMETER = /([?&](?:token|access_token|refresh_token)=)[^&]*/gi;
+
+export function redactQuery(url: string): string {
+  return url.replace(SECRET_QUERY_PARAMETER, '$1[redacted]');
+}

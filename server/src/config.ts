@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * The server's configuration, read once from the environment at start and frozen.
+ * Every variable is documented in .env.example at the repository root.
+ */
+export interface Config {
+  readonly nodeEnv: string;
+  readonly port: number;
+  readonly host: string;
+  /** PostgreSQL connection string; when absent the server uses embedded PGlite in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  /** Holds the PGlite database and the generated JWT secret. */
+  readonly dataDir: string;
+  /** Redis for cross-process fan-out; when absent fan-out stays in-process. */
+  readonly redisUrl: string | undefined;
+  readonly jwtSecret: string;
+  /** Origins allowed to open WebSockets and make cross-origin requests. */
+  readonly allowedOrigins: readonly string[];
+  readonly logLevel: LogLevel;
+  /** Trust X-Forwarded-For (only behind a proxy you control), so rate limits key on the client. */
+  readonly trustProxy: boolean;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly limits: Limits;
+}
+
+export interface Limits {
+  /** Default maximum size of a request body. */
+  readonly bodyBytes: number;
+  /** Maximum size of an avatar image. */
+  readonly avatarBytes: number;
+  /** Password hashes computed at once; the rest wait in a queue. */
+  readonly passwordHashConcurrency: number;
+  /** Password hashes allowed to wait; beyond it requests fail fast with SERVER_BUSY. */
+  readonly passwordHashQueue: number;
+  /** Login, register and refresh attempts per client IP per minute. */
+  readonly authPerIpPerMinute: number;
+  /** Login attempts per account per 15 minutes. */
+  readonly loginPerAccountPer15Minutes: number;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Overrides accepted by `loadConfig` and `build`; `limits` may be given in part. */
+export type ConfigOverrides = Partial<Omit<Config, 'limits'>> & { limits?: Partial<Limits> };
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`loadConfig: invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+export const JWT_SECRET_FILE = 'jwt-secret';
+
+/**
+ * Reads and validates the environment. Throws a ConfigError naming every bad variable, so a
+ * misconfigured server fails at start rather than at first use.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: ConfigOverrides = {},
+): Config {
+  const problems: string[] = [];
+  const read = new EnvReader(env, problems);
+
+  const dataDir = resolve(overrides.dataDir ?? read.string('DATA_DIR', './data'));
+  const nodeEnv = overrides.nodeEnv ?? read.string('NODE_ENV', 'development');
+  const limits: Limits = {
+    bodyBytes: read.integer('BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    avatarBytes: read.integer('AVATAR_MAX_BYTES', 256 * 1024, 1024, 4 * 1024 * 1024),
+    passwordHashConcurrency: read.integer('PASSWORD_HASH_CONCURRENCY', 2, 1, 64),
+    passwordHashQueue: read.integer('PASSWORD_HASH_QUEUE', 64, 0, 100_000),
+    authPerIpPerMinute: read.integer('RATE_LIMIT_AUTH_PER_IP_PER_MINUTE', 30, 1, 1_000_000),
+    loginPerAccountPer15Minutes: read.integer(
+      'RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_15_MINUTES',
+      10,
+      1,
+      1_000_000,
+    ),
+    ...overrides.limits,
+  };
+
+  const config: Config = {
+    nodeEnv,
+    port: read.integer('PORT', 3000, 0, 65535),
+    host: read.string('HOST', '0.0.0.0'),
+    databaseUrl: read.optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir,
+    redisUrl: read.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
+    jwtSecret: '',
+    allowedOrigins: read.list('ALLOWED_ORIGINS', [
+      'http://localhost:3000',
+      'http://localhost:5173',
+    ]),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    trustProxy: read.boolean('TRUST_PROXY', false),
+    accessTokenTtlSeconds: read.integer('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 10, 24 * 3600),
+    refreshTokenTtlSeconds: read.integer(
+      'REFRESH_TOKEN_TTL_SECONDS',
+      30 * 24 * 3600,
+      60,
+      365 * 24 * 3600,
+    ),
+    ...overrides,
+    limits,
+  };
+
+  for (const origin of config.allowedOrigins) {
+    if (!isOrigin(origin)) problems.push(`ALLOWED_ORIGINS: "${origin}" is not an origin`);
+  }
+  const explicitSecret = overrides.jwtSecret ?? env.JWT_SECRET;
+  if (explicitSecret !== undefined && explicitSecret.length < 32) {
+    problems.push('JWT_SECRET: must be at least 32 characters');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    ...config,
+    limits: Object.freeze(limits),
+    allowedOrigins: Object.freeze([...config.allowedOrigins]),
+    jwtSecret: explicitSecret ?? persistedJwtSecret(dataDir),
+  });
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Without JWT_SECRET the server generates a secret once and keeps it in DATA_DIR, so a restart
+ * keeps every session valid. Several processes serving one deployment must share JWT_SECRET.
+ */
+function persistedJwtSecret(dataDir: string): string {
+  const file = join(dataDir, JWT_SECRET_FILE);
+  if (existsSync(file)) {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (secret.length >= 32) return secret;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
+
+class EnvReader {
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly problems: string[],
+  ) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      this.problems.push(`${name}: expected an integer from ${min} to ${max}, got "${value}"`);
+      return fallback;
+    }
+    return n;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+    this.problems.push(`${name}: expected true or false, got "${value}"`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problems.push(`${name}: expected one of ${allowed.join(', ')}, got "${value}"`);
+    return fallback;
+  }
+
+  list(name: string, fallback: string[]): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    return value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  }
+
+  optionalUrl(name: string, protocols: string[]): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    try {
+      if (protocols.includes(new URL(value).protocol)) return value;
+    } catch {
+      // reported below
+    }
+    // The value may hold a password, so the problem names only the expected schemes.
+    this.problems.push(`${name}: expected a ${protocols.join(' or ')}// URL`);
+    return undefined;
+  }
+}

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { build, type BuildOptions, type ParleyApp } from '../src/app';
+import { openPglite, openPostgres, PGLITE_PARSERS, type DatabaseHandle } from '../src/db/database';
+import { migrateToLatest } from '../src/db/migrations';
+
+/** A fixed secret for tests, so a test can also forge tokens with a different one. */
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+
+export type TestAppOptions = Omit<BuildOptions, 'database'>;
+
+/**
+ * A built app on a fresh, migrated database: in-memory PGlite by default, or a uniquely named
+ * database on the PostgreSQL server of DATABASE_URL, dropped when the app closes. Close the app
+ * in `afterAll`/`afterEach`. Logging is silent and password hashing cheap unless overridden.
+ */
+export async function createTestApp(options: TestAppOptions = {}): Promise<ParleyApp> {
+  const database = await createTestDatabase();
+  return build({
+    dangerouslyLowerPasswordHashingCostForTests: true,
+    skipMigrations: true,
+    ...options,
+    env: options.env ?? {},
+    config: {
+      jwtSecret: TEST_JWT_SECRET,
+      logLevel: 'silent',
+      nodeEnv: 'test',
+      ...options.config,
+    },
+    database,
+  });
+}
+
+/** A fresh migrated database (see createTestApp); the caller closes it, which drops it. */
+export async function createTestDatabase(): Promise<DatabaseHandle> {
+  const url = process.env.DATABASE_URL;
+  return url !== undefined && url !== ''
+    ? createPostgresTestDatabase(url)
+    : createPgliteTestDatabase();
+}
+
+// Creating PGlite and migrating it costs seconds; a test file does it once and every further
+// database of that file starts from a dump of the migrated one.
+let migratedPgliteDump: Promise<File | Blob> | undefined;
+
+async function createPgliteTestDatabase(): Promise<DatabaseHandle> {
+  migratedPgliteDump ??= (async () => {
+    const template = await PGlite.create({ parsers: PGLITE_PARSERS });
+    const handle = openPglite(template);
+    await migrateToLatest(handle.db);
+    const dump = await template.dumpDataDir('none');
+    await handle.close();
+    return dump;
+  })();
+  const pglite = await PGlite.create({
+    loadDataDir: await migratedPgliteDump,
+    parsers: PGLITE_PARSERS,
+  });
+  return openPglite(pglite);
+}
+
+async function createPostgresTestDatabase(adminUrl: string): Promise<DatabaseHandle> {
+  const name = `parley_test_${randomBytes(8).toString('hex')}`;
+  await withAdminClient(adminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const handle = openPostgres(url.toString(), { maxConnections: 5 });
+  try {
+    await migrateToLatest(handle.db);
+  } catch (error) {
+    await handle.close();
+    await dropDatabase(adminUrl, name);
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    ...handle,
+    close: () => (closing ??= handle.close().then(() => dropDatabase(adminUrl, name))),
+  };
+}
+
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  await withAdminClient(adminUrl, (client) =>
+    client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  );
+}
+
+async function withAdminClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
