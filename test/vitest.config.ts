@@ -1,3 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
-export default defineConfig({ test: { name: 'vectors', include: ['**/*.test.ts'] } });
+// e2e/ is a project of its own (e2e/vitest.config.ts): it needs a live server and longer timeouts.
+export default defineConfig({
+  test: {
+    name: 'vectors',
+    include: ['**/*.test.ts'],
+    exclude: [...configDefaults.exclude, 'e2e/**'],
+  },
+});

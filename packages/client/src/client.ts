@@ -987,7 +987,12 @@ export class Client {
     const secrets = this.requireSecrets(operation);
     const room = this.requireRoom(roomId, operation);
     await this.serial(roomId, async () => {
-      if (op === 'add') await this.ensurePinned([subjectId]);
+      if (op === 'add') {
+        await this.ensurePinned([subjectId]);
+        // Refuse before the chain changes: a member added with no key sealed to them is no use,
+        // and a changed key (KEY_CHANGE_PENDING) gets nothing until the user accepts it.
+        this.trust.encryptionKeyFor(subjectId);
+      }
       for (let attempt = 0; ; attempt++) {
         await this.syncChain(room);
         const entry = room.nextEntry(secrets.record.userId, secrets.identity, op, subjectId);

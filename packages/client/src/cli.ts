@@ -1,0 +1,337 @@
+// `parley`: the command-line client on @parley/client, for people, bots and scripts.
+// Keys live in $PARLEY_HOME/keys.json (default ~/.parley), readable only by their owner.
+// Secrets come from a hidden prompt, or from PARLEY_PASSWORD / PARLEY_PASSPHRASE for scripts.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Command } from 'commander';
+import type { Client, ReceivedMessage, RoomView, VerificationFailure } from './index';
+import { createClient, isClientError } from './index';
+import { FileKeyStore, nodeTransport } from './node';
+
+interface GlobalOptions {
+  server: string;
+  home: string;
+}
+
+const program = new Command()
+  .name('parley')
+  .description('Parley, end-to-end encrypted chat, from the command line')
+  .option('-s, --server <url>', 'server URL', process.env.PARLEY_SERVER ?? 'http://localhost:3000')
+  .option(
+    '--home <dir>',
+    'where keys are kept',
+    process.env.PARLEY_HOME ?? join(homedir(), '.parley'),
+  )
+  .showHelpAfterError();
+
+program
+  .command('signup <username>')
+  .description('create an account; keys are made on this machine and backed up under a passphrase')
+  .action((username: string) =>
+    withClient(async (client) => {
+      const password = await secret('PARLEY_PASSWORD', 'Password: ');
+      const passphrase = await secret(
+        'PARLEY_PASSPHRASE',
+        'Backup passphrase (not the password): ',
+      );
+      const me = await client.signUp({ username, password, passphrase });
+      print(`Signed up as ${me.username} (${me.userId}). Fingerprint ${me.fingerprint}`);
+    }),
+  );
+
+program
+  .command('login <username>')
+  .description('log in on this machine (which holds the keys already; else use restore)')
+  .action((username: string) =>
+    withClient(async (client) => {
+      await client.logIn({ username, password: await secret('PARLEY_PASSWORD', 'Password: ') });
+      print(
+        client.me === undefined
+          ? 'Logged in; no keys here yet: run `parley restore`.'
+          : `Logged in as ${username}.`,
+      );
+    }),
+  );
+
+program
+  .command('restore <username>')
+  .description('restore the keys on this machine from the backup, then read every room')
+  .action((username: string) =>
+    withClient(async (client) => {
+      const password = await secret('PARLEY_PASSWORD', 'Password: ');
+      const passphrase = await secret('PARLEY_PASSPHRASE', 'Backup passphrase: ');
+      const me = await client.restore({ username, password, passphrase });
+      print(`Restored ${me.username}; ${client.listRooms().length} room(s).`);
+    }),
+  );
+
+program
+  .command('logout')
+  .option('--forget', 'also erase the keys on this machine (only the backup can restore them)')
+  .action((options: { forget?: boolean }) =>
+    withClient(async (client) => {
+      await client.logOut({ forget: options.forget === true });
+      print('Logged out.');
+    }),
+  );
+
+program.command('whoami').action(() =>
+  withClient(async (client) => {
+    const me = client.me;
+    print(
+      me === undefined
+        ? 'No account on this machine.'
+        : `${me.username} ${me.userId}\nfingerprint ${me.fingerprint}`,
+    );
+  }),
+);
+
+program
+  .command('rooms')
+  .description('list your rooms (brought up to date first)')
+  .action(() =>
+    withClient(async (client) => {
+      await client.syncRooms();
+      for (const room of client.listRooms()) print(describeRoom(client, room));
+    }),
+  );
+
+program
+  .command('channels [query]')
+  .description('browse public channels by name, topic or tag')
+  .option('-t, --tag <tag>', 'only channels with this tag')
+  .action((query: string | undefined, options: { tag?: string }) =>
+    withClient(async (client) => {
+      const { channels } = await client.browseChannels({ q: query, tag: options.tag });
+      for (const channel of channels) {
+        print(
+          `${channel.roomId}  #${channel.name}  ${channel.topic}  ${channel.tags.map((t) => `[${t}]`).join(' ')}`,
+        );
+      }
+    }),
+  );
+
+program
+  .command('create-channel <name>')
+  .requiredOption('--topic <topic>', 'what the channel is about')
+  .option('--tag <tag...>', 'tags people can find it by')
+  .action((name: string, options: { topic: string; tag?: string[] }) =>
+    withClient(async (client) => {
+      const room = await client.createChannel({
+        name,
+        topic: options.topic,
+        tags: options.tag ?? [],
+      });
+      print(room.roomId);
+    }),
+  );
+
+program.command('create-group <name> [members...]').action((name: string, members: string[]) =>
+  withClient(async (client) => {
+    const room = await client.createGroup({ name, members });
+    print(room.roomId);
+  }),
+);
+
+program
+  .command('dm <username>')
+  .description('start (or find) a direct conversation')
+  .action((username: string) =>
+    withClient(async (client) => {
+      print((await client.createDirect(username)).roomId);
+    }),
+  );
+
+program
+  .command('join <room>')
+  .description('join a channel by id; an online member admits you')
+  .action((room: string) =>
+    withClient(async (client) => {
+      client.connect();
+      const view = await client.join(room);
+      print(`Joined ${view.info.name ?? view.roomId}.`);
+    }),
+  );
+
+for (const op of ['add', 'remove', 'promote', 'demote'] as const) {
+  program
+    .command(`${op} <room> <username>`)
+    .description(`${op} a member of a group or channel (admins)`)
+    .action((room: string, username: string) =>
+      withClient(async (client) => {
+        const roomId = resolveRoom(client, room);
+        const user = await client.lookUp(username);
+        const methods = {
+          add: client.addMember,
+          remove: client.removeMember,
+          promote: client.promote,
+          demote: client.demote,
+        };
+        const view = await methods[op].call(client, roomId, user.userId);
+        print(describeRoom(client, view));
+      }),
+    );
+}
+
+program.command('leave <room>').action((room: string) =>
+  withClient(async (client) => {
+    await client.leave(resolveRoom(client, room));
+    print('Left.');
+  }),
+);
+
+program
+  .command('send <room> <text...>')
+  .description('send a message and wait until the server has it')
+  .action((room: string, words: string[]) =>
+    withClient(async (client) => {
+      const roomId = resolveRoom(client, room);
+      client.connect();
+      const { messageId } = await client.send(roomId, words.join(' '));
+      const seq = await client.acked(messageId);
+      print(`sent #${seq}`);
+    }),
+  );
+
+program
+  .command('follow <room>')
+  .description('print the room as it happens; lines typed on standard input are sent')
+  .option('--history <n>', 'print the last n messages first', '20')
+  .action((room: string, options: { history: string }) =>
+    withClient(async (client) => {
+      const roomId = resolveRoom(client, room);
+      client.on('verification-failed', (failure) => printFailure(failure));
+      client.on('message', (message) => {
+        if (message.roomId === roomId) print(formatMessage(message));
+      });
+      for (const message of await client.history(roomId, { limit: Number(options.history) })) {
+        print(formatMessage(message));
+      }
+      client.connect();
+      await client.connected();
+      const lines = createInterface({ input: process.stdin, terminal: false });
+      lines.on('line', (line) => {
+        if (line.trim() === '') return;
+        client.send(roomId, line).catch((error: unknown) => printError(error));
+      });
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+        // Standard input closed (a pipe ran out): stay only while messages wait to be sent.
+        lines.once('close', () => void drain(client, roomId).then(resolve));
+      });
+    }),
+  );
+
+program
+  .command('safety-number <username>')
+  .description('the number to compare with a contact, and mark them verified with --verified')
+  .option('--verified', 'you compared the numbers and they match')
+  .action((username: string, options: { verified?: boolean }) =>
+    withClient(async (client) => {
+      const contact = await client.lookUp(username);
+      const number = client.safetyNumber(contact.userId);
+      print(number.grouped);
+      if (options.verified === true) await client.verifyContact(contact.userId);
+      if (contact.pendingChange !== undefined)
+        print(`! ${username}'s keys changed since they were pinned`);
+    }),
+  );
+
+program.command('accept-key-change <username>').action((username: string) =>
+  withClient(async (client) => {
+    const contact = await client.lookUp(username);
+    await client.acceptKeyChange(contact.userId);
+    print(`Now trusting ${username}'s new keys.`);
+  }),
+);
+
+await program.parseAsync();
+
+// ----- helpers -----
+
+async function withClient(action: (client: Client) => Promise<void>): Promise<void> {
+  const options = program.opts<GlobalOptions>();
+  let client: Client | undefined;
+  try {
+    const keyStore = await FileKeyStore.open(join(options.home, 'keys.json'));
+    client = await createClient({ transport: nodeTransport(options.server), keyStore });
+    await action(client);
+  } catch (error) {
+    printError(error);
+    process.exitCode = 1;
+  } finally {
+    await client?.close();
+  }
+}
+
+function resolveRoom(client: Client, reference: string): string {
+  if (/^[0-9a-f]{32}$/.test(reference)) return reference;
+  const name = reference.replace(/^#/, '');
+  const match = client.listRooms().find((room) => room.info.name === name);
+  if (match === undefined) {
+    throw new Error(`no room named ${reference} on this machine; run \`parley rooms\``);
+  }
+  return match.roomId;
+}
+
+async function drain(client: Client, roomId: string): Promise<void> {
+  while (client.pendingMessages(roomId).length > 0) {
+    await client.next('acked');
+  }
+}
+
+function describeRoom(client: Client, room: RoomView): string {
+  const names = [...room.members]
+    .map(([userId, role]) => {
+      const name =
+        userId === client.me?.userId
+          ? client.me.username
+          : (client.contact(userId)?.username ?? userId.slice(0, 8));
+      return role === 'admin' ? `${name}*` : name;
+    })
+    .join(', ');
+  return `${room.roomId}  ${room.kind ?? '?'}  ${room.info.name ?? ''}  epoch ${room.epoch}  [${names}]`;
+}
+
+function formatMessage(message: ReceivedMessage): string {
+  const time = new Date(message.clientTime).toISOString().slice(11, 19);
+  const flag = message.status === 'new' ? '' : ` (${message.status})`;
+  return `[${time}] ${message.senderName ?? message.senderId.slice(0, 8)}: ${message.text}${flag}`;
+}
+
+function printFailure(failure: VerificationFailure): void {
+  process.stderr.write(`! ${failure.severity} ${failure.code}: ${failure.detail}\n`);
+}
+
+function printError(error: unknown): void {
+  const text = isClientError(error)
+    ? `${error.code}: ${error.message}`
+    : String((error as Error)?.message ?? error);
+  process.stderr.write(`parley: ${text}\n`);
+}
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** A secret from the environment (scripts) or a prompt that does not echo (people). */
+async function secret(variable: string, prompt: string): Promise<string> {
+  const fromEnvironment = process.env[variable];
+  if (fromEnvironment !== undefined && fromEnvironment !== '') return fromEnvironment;
+  if (!process.stdin.isTTY) throw new Error(`set ${variable} or run in a terminal`);
+  const lines = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  // Echo nothing while the secret is typed.
+  (lines as unknown as { _writeToOutput: (text: string) => void })._writeToOutput = (
+    text: string,
+  ) => {
+    if (text === prompt) process.stdout.write(text);
+  };
+  try {
+    return await new Promise<string>((resolve) => lines.question(prompt, resolve));
+  } finally {
+    process.stdout.write('\n');
+    lines.close();
+  }
+}

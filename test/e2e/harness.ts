@@ -1,0 +1,149 @@
+// What every e2e scenario needs: the real server (build() from @parley/server on a fresh test
+// database, listening on an ephemeral port), clients on it, and a tampering transport that plays
+// the malicious server between a client and the real one.
+import type { AddressInfo } from 'node:net';
+import {
+  createClient,
+  MemoryKeyStore,
+  type Client,
+  type ClientOptions,
+  type Transport,
+  type VerificationFailure,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from '@parley/client';
+import { nodeTransport } from '@parley/client/node';
+import { createTestApp } from '../../server/test/helpers';
+
+export interface LiveServer {
+  baseUrl: string;
+  app: Awaited<ReturnType<typeof createTestApp>>;
+  close(): Promise<void>;
+}
+
+export async function startServer(): Promise<LiveServer> {
+  const app = await createTestApp({
+    config: {
+      // Scenarios sign up and log in several users from one address within a minute.
+      limits: { authPerIpPerMinute: 1000, loginPerAccountPer15Minutes: 1000 },
+    },
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  return { baseUrl: `http://127.0.0.1:${port}`, app, close: () => app.close() };
+}
+
+/** A fresh device: a client with its own in-memory key store. */
+export async function newDevice(
+  server: LiveServer,
+  options: Partial<ClientOptions> = {},
+): Promise<Client> {
+  return createClient({
+    transport: nodeTransport(server.baseUrl),
+    keyStore: new MemoryKeyStore(),
+    tuning: { reconnectMs: 50, maxReconnectMs: 500, ackTimeoutMs: 2000 },
+    ...options,
+  });
+}
+
+/** Collects a client's verification failures for assertions. */
+export function failures(client: Client): VerificationFailure[] {
+  const seen: VerificationFailure[] = [];
+  client.on('verification-failed', (failure) => seen.push(failure));
+  return seen;
+}
+
+/** Waits until `predicate` holds, polling; fails the test after `timeoutMs`. */
+export async function eventually<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline)
+      throw new Error(`eventually: ${what} did not happen in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export interface ServerFrame {
+  type: string;
+  [field: string]: unknown;
+}
+
+/**
+ * A transport that hands every server-to-client frame and every REST answer to test code first:
+ * the malicious server of the threat model, standing between one client and the real server.
+ * `frames` returns the frames to deliver instead (none to drop, two to replay); `answer` may
+ * rewrite a JSON answer. Also records its sockets so a test can cut them like a network would.
+ */
+export class TamperingTransport implements Transport {
+  readonly baseUrl: string;
+  readonly fetch: Transport['fetch'];
+  readonly WebSocket: WebSocketConstructor;
+  readonly sockets: WebSocketLike[] = [];
+  frames: (frame: ServerFrame) => ServerFrame[] = (frame) => [frame];
+  answer: (method: string, path: string, body: unknown) => unknown = (_method, _path, body) => body;
+
+  constructor(baseUrl: string) {
+    const inner = nodeTransport(baseUrl);
+    this.baseUrl = baseUrl;
+    this.fetch = async (input, init) => {
+      const response = await inner.fetch(input, init);
+      const text = await response.text();
+      let body: unknown = text;
+      try {
+        body = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        // Not JSON: passed on as it is.
+      }
+      const rewritten = this.answer(init?.method ?? 'GET', new URL(input).pathname, body);
+      const out = typeof rewritten === 'string' ? rewritten : JSON.stringify(rewritten ?? null);
+      return new Response(rewritten === undefined ? null : out, {
+        status: response.status,
+        headers: response.headers,
+      });
+    };
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const transport = this;
+    const Inner = inner.WebSocket;
+    this.WebSocket = class implements WebSocketLike {
+      private readonly socket: WebSocketLike;
+      constructor(url: string) {
+        this.socket = new Inner(url);
+        transport.sockets.push(this.socket);
+      }
+      get readyState(): number {
+        return this.socket.readyState;
+      }
+      send(data: string): void {
+        this.socket.send(data);
+      }
+      close(code?: number, reason?: string): void {
+        this.socket.close(code, reason);
+      }
+      addEventListener(type: string, listener: (event: never) => void): void {
+        if (type !== 'message') {
+          this.socket.addEventListener(type as 'open', listener as () => void);
+          return;
+        }
+        this.socket.addEventListener('message', (event) => {
+          const frame = JSON.parse(String(event.data)) as ServerFrame;
+          for (const out of transport.frames(frame)) {
+            (listener as (event: { data: unknown }) => void)({ data: JSON.stringify(out) });
+          }
+        });
+      }
+    } as unknown as WebSocketConstructor;
+  }
+
+  /** Cuts every open socket abruptly, as a network failure would. */
+  cut(): void {
+    for (const socket of this.sockets) {
+      (socket as unknown as { terminate?: () => void }).terminate?.();
+    }
+  }
+}

@@ -1,0 +1,201 @@
+// The server turns against its users: it rewrites a sender, replays a message, drops one, and
+// hands out a changed key. Each attack is caught by the client, with its event and code. The real
+// server runs underneath; the attacks are a tampering transport (frames and answers changed on
+// their way to one client) and a direct change of the directory in the server's database.
+import {
+  encryptionKeyPair,
+  fromBase64Url,
+  fromHex,
+  generateIdentity,
+  identityKeyPair,
+  signEncryptionKey,
+  toBase64Url,
+} from '@parley/crypto';
+import type { Client, ReceivedMessage, VerificationFailure } from '@parley/client';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  eventually,
+  failures,
+  newDevice,
+  startServer,
+  TamperingTransport,
+  type LiveServer,
+  type ServerFrame,
+} from './harness';
+
+describe('a malicious server', () => {
+  let server: LiveServer;
+  let alice: Client;
+  let bob: Client;
+  let carol: Client;
+  let bobNetwork: TamperingTransport;
+  let roomId: string;
+  let atBob: ReceivedMessage[];
+  let bobFailures: VerificationFailure[];
+
+  beforeAll(async () => {
+    server = await startServer();
+    bobNetwork = new TamperingTransport(server.baseUrl);
+    alice = await newDevice(server);
+    bob = await newDevice(server, { transport: bobNetwork });
+    carol = await newDevice(server);
+    await alice.signUp({ username: 'alice', password: 'alice-password-1234' });
+    await bob.signUp({ username: 'bob', password: 'bob-password-5678' });
+    await carol.signUp({ username: 'carol', password: 'carol-password-9012' });
+    for (const client of [alice, bob, carol]) {
+      client.connect();
+      await client.connected();
+    }
+    roomId = (await alice.createGroup({ name: 'trio', members: ['bob', 'carol'] })).roomId;
+    await eventually(
+      () =>
+        bob.listRooms().some((r) => r.roomId === roomId && r.canSend) ||
+        bob.syncRooms().then(() => false),
+      10_000,
+      'bob in the group',
+    );
+    atBob = [];
+    bob.on('message', (m) => m.roomId === roomId && atBob.push(m));
+    bobFailures = failures(bob);
+  });
+
+  beforeEach(() => {
+    bobNetwork.frames = (frame) => [frame];
+    bobFailures.length = 0;
+  });
+
+  afterAll(async () => {
+    await Promise.all([alice.close(), bob.close(), carol.close()]);
+    await server.close();
+  });
+
+  async function aliceSays(text: string): Promise<void> {
+    await alice.acked((await alice.send(roomId, text)).messageId);
+  }
+
+  it('rewrites a sender: MESSAGE_BAD_SIGNATURE, and the message is not shown', async () => {
+    const aliceId = fromHex(alice.me!.userId);
+    const carolId = fromHex(carol.me!.userId);
+    bobNetwork.frames = (frame) => {
+      if (frame.type !== 'message' || frame.room !== roomId) return [frame];
+      const envelope = fromBase64Url(String(frame.envelope));
+      const at = indexOf(envelope, aliceId);
+      if (at < 0) return [frame];
+      envelope.set(carolId, at);
+      return [{ ...frame, envelope: toBase64Url(envelope) }];
+    };
+    await aliceSays('signed by alice');
+    const failure = await eventually(
+      () => bobFailures.find((f) => f.code === 'MESSAGE_BAD_SIGNATURE'),
+      10_000,
+      'the failure',
+    );
+    expect(failure).toMatchObject({ roomId, userId: carol.me!.userId });
+    expect(atBob.map((m) => m.text)).not.toContain('signed by alice');
+  });
+
+  it('replays a message (renumbered into the stream): MESSAGE_DUPLICATE', async () => {
+    let offset = 0;
+    let first: ServerFrame | undefined;
+    bobNetwork.frames = (frame) => {
+      if (frame.type !== 'message' || frame.room !== roomId) return [frame];
+      const shifted = { ...frame, seq: Number(frame.seq) + offset };
+      if (first === undefined) {
+        first = shifted;
+        return [shifted];
+      }
+      // Deliver the first one again with the next number, and shift the real ones after it.
+      offset += 1;
+      return [
+        { ...first, seq: shifted.seq },
+        { ...shifted, seq: shifted.seq + 1 },
+      ];
+    };
+    await aliceSays('once');
+    await aliceSays('twice?');
+    const failure = await eventually(
+      () => bobFailures.find((f) => f.code === 'MESSAGE_DUPLICATE'),
+      10_000,
+      'the failure',
+    );
+    expect(failure).toMatchObject({ roomId, userId: alice.me!.userId });
+    expect(atBob.filter((m) => m.text === 'once')).toHaveLength(1);
+    expect(atBob.map((m) => m.text)).toContain('twice?');
+  });
+
+  it('drops a message: the next one from that sender reports MESSAGE_GAP naming the missing counter', async () => {
+    let dropped: number | undefined;
+    bobNetwork.frames = (frame) => {
+      if (frame.type !== 'message' || frame.room !== roomId) return [frame];
+      if (dropped === undefined) {
+        dropped = Number(frame.seq);
+        return [];
+      }
+      return [frame];
+    };
+    await aliceSays('this one vanishes');
+    await aliceSays('this one arrives');
+    const failure = await eventually(
+      () => bobFailures.find((f) => f.code === 'MESSAGE_GAP'),
+      10_000,
+      'the failure',
+    );
+    expect(failure.userId).toBe(alice.me!.userId);
+    expect(failure.missing!.to - failure.missing!.from).toBe(0);
+    expect(atBob.map((m) => m.text)).toContain('this one arrives');
+    expect(atBob.map((m) => m.text)).not.toContain('this one vanishes');
+  });
+
+  it('hands out a changed key: KEY_CHANGED (critical for a verified contact), and nothing is sealed to it', async () => {
+    const dave = await newDevice(server);
+    await dave.signUp({ username: 'dave', password: 'dave-password-3456' });
+    const aliceFailures = failures(alice);
+    const pinned = await alice.lookUp('dave');
+    await alice.verifyContact(pinned.userId);
+
+    // The operator swaps dave's keys in the directory for keys of its own, properly self-signed.
+    const seeds = generateIdentity();
+    const impostor = identityKeyPair(seeds.identitySeed);
+    const impostorEncryption = encryptionKeyPair(seeds.encryptionSeed).publicKey;
+    const db = server.app.db;
+    await db
+      .updateTable('identity_keys')
+      .set({ public_key: impostor.publicKey })
+      .where('user_id', '=', pinned.userId)
+      .execute();
+    await db
+      .updateTable('encryption_keys')
+      .set({
+        public_key: impostorEncryption,
+        signature: signEncryptionKey(impostor, {
+          userId: fromHex(pinned.userId),
+          encryptionPublicKey: impostorEncryption,
+          version: 1,
+        }),
+      })
+      .where('user_id', '=', pinned.userId)
+      .execute();
+
+    const seen = await alice.lookUp('dave');
+    expect(seen.pendingChange).toBeDefined();
+    expect(aliceFailures).toContainEqual(
+      expect.objectContaining({ code: 'KEY_CHANGED', severity: 'critical', userId: pinned.userId }),
+    );
+    // Nothing is sealed to the changed key: adding dave is refused until the change is accepted.
+    await expect(alice.addMember(roomId, pinned.userId)).rejects.toMatchObject({
+      code: 'KEY_CHANGE_PENDING',
+    });
+    expect(alice.room(roomId).members.has(pinned.userId)).toBe(false);
+    // The pinned (real) key still verifies what dave signs; the impostor's would not.
+    expect(alice.contact(pinned.userId)!.identityKey).toEqual(dave.me!.identityKey);
+    await dave.close();
+  });
+});
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
