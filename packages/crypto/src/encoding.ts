@@ -21,16 +21,18 @@ export function lp(field: Uint8Array): Uint8Array {
 }
 
 export function canon(label: string, fields: readonly Uint8Array[]): Uint8Array {
-  const labelBytes = ascii(label);
+  const labelBytes = labelOf(label);
   let total = 4 + labelBytes.length;
   for (const field of fields) total += 4 + field.length;
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
-  let offset = 0;
-  for (const part of [labelBytes, ...fields]) {
-    view.setUint32(offset, part.length);
-    out.set(part, offset + 4);
-    offset += 4 + part.length;
+  view.setUint32(0, labelBytes.length);
+  out.set(labelBytes, 4);
+  let offset = 4 + labelBytes.length;
+  for (const field of fields) {
+    view.setUint32(offset, field.length);
+    out.set(field, offset + 4);
+    offset += 4 + field.length;
   }
   return out;
 }
@@ -49,7 +51,7 @@ export function decodeCanon(
 ): Uint8Array[] {
   const parts = splitPrefixed(bytes, code, operation);
   const [first, ...fields] = parts;
-  if (first === undefined || !bytesEqual(first, ascii(label))) {
+  if (first === undefined || !bytesEqual(first, labelOf(label))) {
     throw new CryptoError(code, operation, `expected label ${label}`);
   }
   if (fields.length !== fieldCount) {
@@ -285,6 +287,18 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+// Labels are a handful of constants; encoding each once keeps canon() a pure copy loop.
+const labels = new Map<string, Uint8Array>();
+
+function labelOf(label: string): Uint8Array {
+  let bytes = labels.get(label);
+  if (bytes === undefined) {
+    bytes = ascii(label);
+    labels.set(label, bytes);
+  }
+  return bytes;
 }
 
 function splitPrefixed(bytes: Uint8Array, code: CryptoErrorCode, operation: string): Uint8Array[] {
