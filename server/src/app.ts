@@ -6,6 +6,12 @@ import Fastify, {
   type FastifyServerOptions,
   type RawServerDefault,
 } from 'fastify';
+import { accountRoutes } from './accounts/account.routes';
+import {
+  createPasswordHasher,
+  PRODUCTION_ARGON2,
+  TEST_ONLY_ARGON2,
+} from './accounts/password-hasher';
 import { loadConfig, type Config, type ConfigOverrides } from './config';
 import { openDatabase, type DatabaseHandle } from './db/database';
 import { healthRoutes } from './health/health.routes';
@@ -60,6 +66,14 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
       'build: dangerouslyLowerPasswordHashingCostForTests is refused when NODE_ENV is production',
     );
   }
+  const hasher = createPasswordHasher({
+    parameters:
+      options.dangerouslyLowerPasswordHashingCostForTests === true
+        ? TEST_ONLY_ARGON2
+        : PRODUCTION_ARGON2,
+    maxConcurrent: config.limits.passwordHashConcurrency,
+    maxWaiting: config.limits.passwordHashQueue,
+  });
   const database = options.database ?? (await openDatabase(config));
 
   const app = Fastify({
@@ -83,6 +97,7 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
     await app.register(openapiPlugin);
 
     await app.register(healthRoutes);
+    await app.register(accountRoutes, { prefix: '/api', hasher });
   } catch (error) {
     await app.close().catch(() => {});
     await database.close();

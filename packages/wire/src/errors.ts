@@ -38,6 +38,7 @@ export const errorTable = {
   PASSWORD_TOO_LONG: { status: 400, message: 'The password is too long' },
   PASSWORD_TOO_COMMON: { status: 400, message: 'The password is in a list of common passwords' },
   USER_NOT_FOUND: { status: 404, message: 'No such user' },
+  BACKUP_NOT_FOUND: { status: 404, message: 'No key backup is stored for this account' },
 
   // Profiles.
   AVATAR_TOO_LARGE: { status: 413, message: 'The avatar is too large' },

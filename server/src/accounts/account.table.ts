@@ -34,3 +34,10 @@ export type User = Selectable<UserTable>;
 export type NewUser = Insertable<UserTable>;
 export type Session = Selectable<SessionTable>;
 export type RefreshToken = Selectable<RefreshTokenTable>;
+
+/** The encrypted key backup of PROTOCOL.md §7, opaque to the server. */
+export interface KeyBackupTable {
+  user_id: string;
+  blob: Uint8Array;
+  updated_at: Generated<Date>;
+}

@@ -1,4 +1,9 @@
-import type { RefreshTokenTable, SessionTable, UserTable } from '../accounts/account.table';
+import type {
+  KeyBackupTable,
+  RefreshTokenTable,
+  SessionTable,
+  UserTable,
+} from '../accounts/account.table';
 import type { EncryptionKeyTable, IdentityKeyTable } from '../directory/directory.table';
 import type { ProfileTable } from '../profiles/profile.table';
 
@@ -10,6 +15,7 @@ export interface Database {
   users: UserTable;
   sessions: SessionTable;
   refresh_tokens: RefreshTokenTable;
+  key_backups: KeyBackupTable;
   profiles: ProfileTable;
   identity_keys: IdentityKeyTable;
   encryption_keys: EncryptionKeyTable;

@@ -1,0 +1,179 @@
+import { Type } from '@sinclair/typebox';
+import {
+  AccountRules,
+  AuthResponse,
+  BackupResponse,
+  DeleteAccountRequest,
+  ErrorResponse,
+  LoginRequest,
+  LogoutRequest,
+  PutBackupRequest,
+  RefreshRequest,
+  RegisterRequest,
+} from '@parley/wire';
+import type { FastifyRequest } from 'fastify';
+import type { ParleyApp } from '../app';
+import { fromBase64Url, toBase64Url } from '../codec';
+import { createAccountService } from './account.service';
+import type { PasswordHasher } from './password-hasher';
+import { accountRules } from './password-rules';
+
+export interface AccountRoutesOptions {
+  hasher: PasswordHasher;
+}
+
+const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
+const bearer = [{ bearer: [] }];
+const NoContent = Type.Null({ description: 'No content' });
+
+/** /api/auth/* (register, log in, refresh, log out) and the account itself under /api/me. */
+export async function accountRoutes(app: ParleyApp, options: AccountRoutesOptions): Promise<void> {
+  const { limits } = app.config;
+  const accounts = createAccountService({
+    db: app.db,
+    hasher: options.hasher,
+    refreshTokenTtlSeconds: app.config.refreshTokenTtlSeconds,
+    issueAccessToken: app.issueAccessToken,
+  });
+
+  // One counter per client IP across register, login and refresh; a second per account on login,
+  // so a botnet guessing one account's password is slowed too.
+  const perIp = app.rateLimit({
+    max: limits.authPerIpPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `ip:${request.ip}`,
+  });
+  const perAccount = app.rateLimit({
+    max: limits.loginPerAccountPer15Minutes,
+    timeWindow: 15 * 60_000,
+    keyGenerator: (request: FastifyRequest) =>
+      `account:${String((request.body as { username?: unknown }).username).toLowerCase()}`,
+  });
+
+  app.get(
+    '/auth/rules',
+    { schema: { tags: ['accounts'], response: { 200: AccountRules } } },
+    async () => accountRules,
+  );
+
+  app.post(
+    '/auth/register',
+    {
+      preHandler: perIp,
+      schema: {
+        tags: ['accounts'],
+        body: RegisterRequest,
+        response: { 201: AuthResponse, ...errors },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await accounts.register(request.body)),
+  );
+
+  app.post(
+    '/auth/login',
+    {
+      preHandler: [perIp, perAccount],
+      schema: {
+        tags: ['accounts'],
+        body: LoginRequest,
+        response: { 200: AuthResponse, ...errors },
+      },
+    },
+    async (request) => accounts.login(request.body),
+  );
+
+  app.post(
+    '/auth/refresh',
+    {
+      preHandler: perIp,
+      schema: {
+        tags: ['accounts'],
+        body: RefreshRequest,
+        response: { 200: AuthResponse, ...errors },
+      },
+    },
+    async (request) => accounts.refresh(request.body.refreshToken),
+  );
+
+  // Holding the refresh token is enough to end its session: a client whose access token expired
+  // can still log out.
+  app.post(
+    '/auth/logout',
+    {
+      preHandler: perIp,
+      schema: { tags: ['accounts'], body: LogoutRequest, response: { 204: NoContent, ...errors } },
+    },
+    async (request, reply) => {
+      await accounts.logout(request.body.refreshToken);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/auth/logout-all',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags: ['accounts'],
+        security: bearer,
+        response: { 200: Type.Object({ sessionsEnded: Type.Integer() }), ...errors },
+      },
+    },
+    async (request) => ({ sessionsEnded: await accounts.logoutEverywhere(request.user.id) }),
+  );
+
+  app.delete(
+    '/me',
+    {
+      preHandler: [app.authenticate, perIp],
+      schema: {
+        tags: ['accounts'],
+        security: bearer,
+        body: DeleteAccountRequest,
+        response: { 204: NoContent, ...errors },
+      },
+    },
+    async (request, reply) => {
+      await accounts.deleteAccount(request.user.id, request.body.password);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.put(
+    '/me/backup',
+    {
+      preHandler: app.authenticate,
+      bodyLimit: 96 * 1024,
+      schema: {
+        tags: ['accounts'],
+        security: bearer,
+        body: PutBackupRequest,
+        response: { 200: Type.Object({ updatedAt: Type.String() }), ...errors },
+      },
+    },
+    async (request) => {
+      const blob = fromBase64Url(request.body.blob, 'blob');
+      const updatedAt = await accounts.putBackup(request.user.id, blob);
+      return { updatedAt: updatedAt.toISOString() };
+    },
+  );
+
+  app.get(
+    '/me/backup',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags: ['accounts'],
+        security: bearer,
+        response: { 200: BackupResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const backup = await accounts.getBackup(request.user.id);
+      return {
+        blob: toBase64Url(backup.blob),
+        updatedAt: backup.updatedAt.toISOString(),
+      };
+    },
+  );
+}

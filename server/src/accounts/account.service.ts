@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import type { AuthResponse } from '@parley/wire';
+import type { Db } from '../db/database';
+import { parleyError } from '../errors';
+import type { AuthenticatedUser } from '../plugins/auth';
+import * as repo from './account.repository';
+import type { PasswordHasher } from './password-hasher';
+import { canonicalUsername, checkPassword } from './password-rules';
+
+export interface AccountServiceDeps {
+  db: Db;
+  hasher: PasswordHasher;
+  refreshTokenTtlSeconds: number;
+  issueAccessToken(user: AuthenticatedUser): { token: string; expiresAt: Date };
+}
+
+/**
+ * Registration, login, token refresh with rotation, log out and account deletion.
+ *
+ * A session is one logged-in device. Each refresh spends the presented refresh token and hands out
+ * the next one of the same session (its "family"); presenting a spent token means it was copied,
+ * so the whole session is revoked and every token of it, old or new, stops working.
+ */
+export function createAccountService(deps: AccountServiceDeps) {
+  const { db, hasher } = deps;
+
+  return {
+    async register(input: { username: string; password: string }): Promise<AuthResponse> {
+      const username = canonicalUsername(input.username);
+      checkPassword(input.password, username);
+      // Checked before the expensive hash; the unique index still decides a race.
+      if ((await repo.findUserByUsername(db, username)) !== undefined) {
+        throw parleyError('USERNAME_TAKEN');
+      }
+      const passwordHash = await hasher.hash(input.password);
+      const id = randomHex(16);
+      try {
+        await db
+          .transaction()
+          .execute((trx) => repo.insertUser(trx, { id, username, password_hash: passwordHash }));
+      } catch (error) {
+        if (isUniqueViolation(error)) throw parleyError('USERNAME_TAKEN');
+        throw error;
+      }
+      return openSession({ id, username });
+    },
+
+    /** Same answer, and the same Argon2 work, for an unknown user as for a wrong password. */
+    async login(input: { username: string; password: string }): Promise<AuthResponse> {
+      const username = input.username.toLowerCase();
+      const user = await repo.findUserByUsername(db, username);
+      if (user === undefined) {
+        await hasher.verifyDummy(input.password);
+        throw parleyError('INVALID_CREDENTIALS');
+      }
+      if (!(await hasher.verify(user.password_hash, input.password))) {
+        throw parleyError('INVALID_CREDENTIALS');
+      }
+      return openSession({ id: user.id, username: user.username });
+    },
+
+    async refresh(refreshToken: string): Promise<AuthResponse> {
+      const tokenHash = hashToken(refreshToken);
+      const outcome = await db.transaction().execute(async (trx) => {
+        const token = await repo.findRefreshToken(trx, tokenHash);
+        if (token === undefined || token.revoked_at !== null) return 'invalid' as const;
+        if (token.used_at !== null) {
+          await repo.revokeSession(trx, token.session_id);
+          return 'reused' as const;
+        }
+        if (token.expires_at.getTime() <= Date.now()) return 'invalid' as const;
+        if (!(await repo.spendRefreshToken(trx, tokenHash))) {
+          await repo.revokeSession(trx, token.session_id);
+          return 'reused' as const;
+        }
+        const next = await issueRefreshToken(trx, token.session_id);
+        await repo.touchSession(trx, token.session_id);
+        return {
+          user: { id: token.user_id, username: token.username },
+          sessionId: token.session_id,
+          next,
+        };
+      });
+      // Thrown after the transaction committed, so a detected reuse stays revoked.
+      if (outcome === 'invalid') throw parleyError('REFRESH_TOKEN_INVALID');
+      if (outcome === 'reused') throw parleyError('REFRESH_TOKEN_REUSED');
+      return authResponse(outcome.user, outcome.sessionId, outcome.next);
+    },
+
+    /** Ends the session the refresh token belongs to. An unknown token is not an error. */
+    async logout(refreshToken: string): Promise<void> {
+      const token = await repo.findRefreshToken(db, hashToken(refreshToken));
+      if (token !== undefined) await repo.revokeSession(db, token.session_id);
+    },
+
+    async logoutEverywhere(userId: string): Promise<number> {
+      return repo.revokeAllSessions(db, userId);
+    },
+
+    /** Deletes the account and everything that references it, after checking the password. */
+    async deleteAccount(userId: string, password: string): Promise<void> {
+      const user = await repo.findUserById(db, userId);
+      if (user === undefined) throw parleyError('USER_NOT_FOUND');
+      if (!(await hasher.verify(user.password_hash, password))) {
+        throw parleyError('INVALID_CREDENTIALS');
+      }
+      await repo.deleteUser(db, userId);
+    },
+
+    async putBackup(userId: string, blob: Uint8Array): Promise<Date> {
+      return repo.upsertBackup(db, userId, blob);
+    },
+
+    async getBackup(userId: string): Promise<{ blob: Uint8Array; updatedAt: Date }> {
+      const backup = await repo.findBackup(db, userId);
+      if (backup === undefined) throw parleyError('BACKUP_NOT_FOUND');
+      return { blob: backup.blob, updatedAt: backup.updated_at };
+    },
+  };
+
+  async function openSession(user: { id: string; username: string }): Promise<AuthResponse> {
+    const sessionId = randomHex(16);
+    const next = await db.transaction().execute(async (trx) => {
+      await repo.insertSession(trx, { id: sessionId, user_id: user.id });
+      return issueRefreshToken(trx, sessionId);
+    });
+    return authResponse(user, sessionId, next);
+  }
+
+  async function issueRefreshToken(trx: Db, sessionId: string): Promise<IssuedRefreshToken> {
+    const token = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+    const expiresAt = new Date(Date.now() + deps.refreshTokenTtlSeconds * 1000);
+    await repo.insertRefreshToken(trx, {
+      token_hash: hashToken(token),
+      session_id: sessionId,
+      expires_at: expiresAt,
+    });
+    return { token, expiresAt };
+  }
+
+  function authResponse(
+    user: { id: string; username: string },
+    sessionId: string,
+    refresh: IssuedRefreshToken,
+  ): AuthResponse {
+    const access = deps.issueAccessToken({ ...user, sessionId });
+    return {
+      user,
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt.toISOString(),
+      refreshToken: refresh.token,
+      refreshTokenExpiresAt: refresh.expiresAt.toISOString(),
+    };
+  }
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;
+
+interface IssuedRefreshToken {
+  token: string;
+  expiresAt: Date;
+}
+
+/** A 16-byte random identifier as 32 lowercase hex characters (PROTOCOL.md §2.1). */
+export function randomHex(bytes: number): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('hex');
+}
+
+// Refresh tokens are 32 random bytes, so a fast hash is enough: nothing to brute-force.
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23505';
+}
