@@ -349,7 +349,10 @@ export class Client {
     const tokens = this.tokens;
     if (tokens !== undefined) {
       await this.api
-        .request('POST', '/api/auth/logout', { body: { refreshToken: tokens.refreshToken } })
+        .request('POST', '/api/auth/logout', {
+          auth: false,
+          body: { refreshToken: tokens.refreshToken },
+        })
         .catch((error: unknown) => this.logger.warn('logout failed', { error: String(error) }));
     }
     this.tokens = undefined;
@@ -839,17 +842,15 @@ export class Client {
     await this.api.request('PUT', '/api/me/backup', { body: { blob: toBase64Url(blob) } });
   }
 
+  /** The stored backup blob; BACKUP_NOT_FOUND (404) when the account never stored one. */
   private async fetchBackup(): Promise<Uint8Array> {
+    const answer = await this.api.request<{ blob: string }>('GET', '/api/me/backup');
     try {
-      const answer = await this.api.request<{ blob: string }>('GET', '/api/me/backup');
       return fromBase64Url(answer.blob);
     } catch (error) {
-      if (isClientError(error, 'NOT_FOUND') || (isClientError(error) && error.status === 404)) {
-        throw new ClientError('BACKUP_NOT_FOUND', 'restore', 'this account has no backup', {
-          cause: error,
-        });
-      }
-      throw error;
+      throw new ClientError('BAD_RESPONSE', 'fetchBackup', 'the backup is not base64url', {
+        cause: error,
+      });
     }
   }
 

@@ -29,8 +29,6 @@ export const CLIENT_ERROR_CODES = [
   'PASSPHRASE_TOO_WEAK',
   /** The backup passphrase must not be the login password: it never leaves the device, the password does. */
   'PASSPHRASE_IS_PASSWORD',
-  /** The server holds no backup for this account. */
-  'BACKUP_NOT_FOUND',
   'ROOM_NOT_FOUND',
   /** The verified membership chain does not make this user a member (or allow this change). */
   'NOT_A_MEMBER',

@@ -28,7 +28,7 @@ export type {
 } from './options';
 export type { KeyStore, KeyStoreChange, StoredValue } from './key-store/key-store';
 export { MemoryKeyStore } from './key-store/memory';
-export { IndexedDbKeyStore } from './key-store/indexeddb.dom';
+export { IndexedDbKeyStore } from './key-store/indexeddb';
 export { TrustStore } from './trust';
 export type { Contact, ObserveResult, ObserveStatus, PinnedKeys, PublishedKeys } from './trust';
 export { RoomState, REMEMBERED_COUNTERS, MAX_HELD_MESSAGES } from './room-state';

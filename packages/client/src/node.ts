@@ -3,7 +3,7 @@
 import WebSocket from 'ws';
 import type { Transport, WebSocketConstructor } from './options';
 
-export { FileKeyStore } from './key-store/file.node';
+export { FileKeyStore } from './key-store/file';
 
 /** fetch and a `ws` WebSocket for `baseUrl`. Non-browser clients send no Origin header. */
 export function nodeTransport(baseUrl: string): Transport {

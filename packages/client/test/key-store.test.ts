@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClientError, type ClientErrorCode } from '../src/errors';
-import { FileKeyStore } from '../src/key-store/file.node';
-import { IndexedDbKeyStore } from '../src/key-store/indexeddb.dom';
+import { FileKeyStore } from '../src/key-store/file';
+import { IndexedDbKeyStore } from '../src/key-store/indexeddb';
 import type { KeyStore } from '../src/key-store/key-store';
 import { MemoryKeyStore } from '../src/key-store/memory';
 
