@@ -303,6 +303,7 @@ export function mayDistribute(
   distributorId: Uint8Array,
   recipientId: Uint8Array,
 ): boolean {
+  assertU64(epoch, 'mayDistribute', 'epoch');
   const distributor = toHex(assertBytes(distributorId, 'mayDistribute', 'distributorId', ID_BYTES));
   const recipient = toHex(assertBytes(recipientId, 'mayDistribute', 'recipientId', ID_BYTES));
   return states.some(
@@ -317,6 +318,7 @@ export function isMemberAtEpoch(
   epoch: number,
   userId: Uint8Array,
 ): boolean {
+  assertU64(epoch, 'isMemberAtEpoch', 'epoch');
   const member = toHex(assertBytes(userId, 'isMemberAtEpoch', 'userId', ID_BYTES));
   return states.some((state) => state.epoch === epoch && state.members.has(member));
 }

@@ -33,7 +33,9 @@ describe('CryptoError', () => {
       code = (error as CryptoError).code;
     }
     expect(code).toBe('NOT_READY');
+    expect(fresh.isReady()).toBe(false);
     await fresh.ready();
+    expect(fresh.isReady()).toBe(true);
     expect(fresh.identityKeyPair(new Uint8Array(32)).publicKey).toHaveLength(32);
   });
 });

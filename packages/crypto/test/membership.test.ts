@@ -569,6 +569,8 @@ describe('who may distribute', () => {
     expect(mayDistribute(states, 2, alice.id, alice.id)).toBe(true);
     expect(mayDistribute(states, 0, dave.id, alice.id)).toBe(false);
     expect(mayDistribute(states, 3, alice.id, alice.id)).toBe(false);
+    expectCode(() => mayDistribute(states, -1, alice.id, bob.id), 'INVALID_ARGUMENT');
+    expectCode(() => mayDistribute(states, 0, alice.id.subarray(1), bob.id), 'INVALID_ARGUMENT');
   });
 
   it('answers who was a member at an epoch', () => {
