@@ -8,6 +8,7 @@ import {
   createGenesis,
   decodeMembershipEntry,
   decodeMessageEnvelope,
+  decodeRoomKeyEnvelope,
   encryptMessage,
   encryptionKeyPair,
   estimatePassphraseStrength,
@@ -1148,30 +1149,74 @@ export class Client {
   private async fetchKeys(room: RoomState): Promise<void> {
     const answer = await this.api.request<KeysListAnswer>('GET', `/api/rooms/${room.roomId}/keys`);
     for (const item of answer.envelopes) {
-      this.acceptEnvelope(room, typeof item === 'string' ? item : item.envelope);
+      await this.acceptEnvelope(room, typeof item === 'string' ? item : item.envelope);
     }
   }
 
-  private acceptEnvelope(room: RoomState, envelope: string): boolean {
+  /**
+   * Opens a room-key envelope (§4). An envelope can overtake the membership entry that entitles
+   * it (they travel separately), so a refusal on entitlement re-reads the chain once before it is
+   * reported.
+   */
+  private async acceptEnvelope(room: RoomState, envelope: string): Promise<boolean> {
     const secrets = this.requireSecrets('acceptEnvelope');
+    const me = { userId: secrets.record.userId, keyPair: secrets.encryption };
+    let bytes: Uint8Array;
     try {
-      const { epoch, added } = room.acceptEnvelope(
-        fromBase64Url(envelope),
-        { userId: secrets.record.userId, keyPair: secrets.encryption },
-        this.identityKeyOf,
-      );
-      if (added) this.events.emit('room-key', { roomId: room.roomId, epoch });
-      return added;
+      bytes = fromBase64Url(envelope);
+      if (decodeRoomKeyEnvelope(bytes).epoch > room.epoch) await this.syncChain(room);
     } catch (error) {
       if (!(error instanceof CryptoError)) throw error;
       this.fail({
-        code: error.code,
+        code: 'ENVELOPE_MALFORMED',
         severity: 'critical',
         roomId: room.roomId,
         detail: error.message,
       });
       return false;
     }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { epoch, added } = room.acceptEnvelope(bytes, me, this.identityKeyOf);
+        if (added) this.events.emit('room-key', { roomId: room.roomId, epoch });
+        return added;
+      } catch (error) {
+        if (!(error instanceof CryptoError)) throw error;
+        if (error.code === 'ENVELOPE_UNAUTHORISED_DISTRIBUTOR' && attempt === 0) {
+          await this.syncChain(room);
+          continue;
+        }
+        if (error.code === 'ENVELOPE_BAD_SIGNATURE' && attempt === 0) {
+          // The distributor may be someone this device has not pinned yet.
+          const distributor = toHex(decodeRoomKeyEnvelope(bytes).distributorId);
+          if (this.trust.get(distributor) === undefined) {
+            await this.ensurePinned([distributor]);
+            continue;
+          }
+        }
+        this.fail({
+          code: error.code,
+          severity: 'critical',
+          roomId: room.roomId,
+          detail: error.message,
+        });
+        return false;
+      }
+    }
+  }
+
+  /** A room this device learns of from a key sealed to it (it was just added or admitted). */
+  private async adoptRoom(roomId: string): Promise<void> {
+    if (this.rooms.has(roomId)) return;
+    const room = new RoomState(roomId);
+    this.rooms.set(roomId, room);
+    await this.serial(roomId, async () => {
+      await this.syncChain(room);
+      if (!room.isMember(this.myId)) return;
+      await this.fetchKeys(room);
+      await this.saveRoom(room);
+      this.subscribe(room);
+    });
   }
 
   private async saveRoom(room: RoomState): Promise<void> {
@@ -1442,14 +1487,18 @@ export class Client {
         });
         break;
       case 'key':
+        if (room === undefined) {
+          if (roomId !== undefined) {
+            void this.adoptRoom(roomId).catch((error: unknown) =>
+              this.events.emit('error', { operation: 'adoptRoom', error }),
+            );
+          }
+          break;
+        }
         run(async (r) => {
-          if (this.acceptEnvelope(r, String(frame.envelope))) await this.releaseHeld(r);
+          if (await this.acceptEnvelope(r, String(frame.envelope))) await this.releaseHeld(r);
           await this.saveRoom(r);
         });
-        if (room === undefined && roomId !== undefined) {
-          // A key for a room this device does not know yet (it was just added or admitted).
-          this.events.emit('room-key', { roomId, epoch: Number(frame.epoch) });
-        }
         break;
       case 'join-request': {
         const userId = userIdOf(frame.user);
