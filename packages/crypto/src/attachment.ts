@@ -30,6 +30,7 @@ import {
   randomBytes,
   streamPull,
   streamPush,
+  streamPushState,
   streamState,
 } from './sodium';
 
@@ -74,11 +75,19 @@ export function encryptAttachment(
           'fileKey',
           STREAM_KEY_BYTES,
         ).slice();
-  const header =
+  // Production lets libsodium draw the header (init_push); vectors fix it for byte-stability.
+  const { state, header } =
     dangerousTestOnlyRandomness === undefined
-      ? randomBytes(STREAM_HEADER_BYTES)
-      : assertBytes(dangerousTestOnlyRandomness.header, operation, 'header', STREAM_HEADER_BYTES);
-  const state = streamState(header, fileKey);
+      ? streamPushState(fileKey)
+      : {
+          header: assertBytes(
+            dangerousTestOnlyRandomness.header,
+            operation,
+            'header',
+            STREAM_HEADER_BYTES,
+          ),
+          state: streamState(dangerousTestOnlyRandomness.header, fileKey),
+        };
   // floor(size / 64 KiB) + 1 chunks: the last is shorter, and empty when the size is a multiple.
   const chunkCount = Math.floor(plaintext.length / ATTACHMENT_CHUNK_BYTES) + 1;
   const parts: Uint8Array[] = [header];

@@ -22,6 +22,7 @@ import {
   hash,
   memzero,
   randomBytes,
+  seal,
   sealOpen,
   sealWithEphemeralSeed,
   sign,
@@ -89,17 +90,19 @@ export function sealRoomKey(
   assertBytes(input.recipientEncryptionKey, operation, 'recipientEncryptionKey', BOX_PUBLIC_BYTES);
   assertBytes(input.distributorId, operation, 'distributorId', ID_BYTES);
   assertIdentityKeyPair(input.distributor, operation);
-  const ephemeralSeed =
+  const sealed =
     dangerousTestOnlyEphemeralSeed === undefined
-      ? randomBytes(SEED_BYTES)
-      : assertBytes(
-          dangerousTestOnlyEphemeralSeed,
-          operation,
-          'dangerousTestOnlyEphemeralSeed',
-          SEED_BYTES,
-        ).slice();
-  const sealed = sealWithEphemeralSeed(input.roomKey, input.recipientEncryptionKey, ephemeralSeed);
-  memzero(ephemeralSeed);
+      ? seal(input.roomKey, input.recipientEncryptionKey)
+      : sealWithEphemeralSeed(
+          input.roomKey,
+          input.recipientEncryptionKey,
+          assertBytes(
+            dangerousTestOnlyEphemeralSeed,
+            operation,
+            'dangerousTestOnlyEphemeralSeed',
+            SEED_BYTES,
+          ),
+        );
   const epoch = u64(input.epoch);
   const signature = sign(
     signatureInput(input.roomId, epoch, input.recipientId, input.distributorId, sealed),

@@ -65,11 +65,15 @@ export function boxSeedKeyPair(seed: Uint8Array): RawKeyPair {
   return { publicKey, privateKey };
 }
 
+/** libsodium's sealed box (crypto_box_seal); its ephemeral key comes from libsodium itself. */
+export function seal(message: Uint8Array, recipientPublicKey: Uint8Array): Uint8Array {
+  return lib().crypto_box_seal(message, recipientPublicKey);
+}
+
 /**
- * crypto_box_seal with the ephemeral key pair made from `ephemeralSeed`. The bytes are exactly
- * libsodium's sealed box (epk || crypto_box_easy(m, nonce = BLAKE2b-192(epk || pk), pk, esk)); it is
- * built from its parts so that the ephemeral randomness comes from the caller (crypto.getRandomValues,
- * which is far cheaper than libsodium.js's randombytes, or a fixed seed for test vectors).
+ * Test vectors only: the bytes of crypto_box_seal with a fixed ephemeral key pair
+ * (epk || crypto_box_easy(m, nonce = BLAKE2b-192(epk || pk), pk, esk)), so that regenerated vectors
+ * are byte-stable. Production code seals with `seal`.
  */
 export function sealWithEphemeralSeed(
   message: Uint8Array,
@@ -179,10 +183,15 @@ export function argon2id(
 
 export type StreamState = ReturnType<typeof sodium.crypto_secretstream_xchacha20poly1305_init_pull>;
 
+/** A writer's secretstream state and the header libsodium drew for it (init_push). */
+export function streamPushState(key: Uint8Array): { state: StreamState; header: Uint8Array } {
+  return lib().crypto_secretstream_xchacha20poly1305_init_push(key);
+}
+
 /**
- * A secretstream state for the given header. libsodium's init_push and init_pull build the same
- * state from (key, header); init_push only draws the header itself. Taking the header from the
- * caller lets the writer use crypto.getRandomValues (or a fixed header for test vectors).
+ * A secretstream state for a given header (init_pull). Readers use it; so does the test-vector
+ * generator for a writer with a fixed header, which is sound because libsodium's init_push and
+ * init_pull derive the same state from (key, header).
  */
 export function streamState(header: Uint8Array, key: Uint8Array): StreamState {
   return lib().crypto_secretstream_xchacha20poly1305_init_pull(header, key);
