@@ -14,7 +14,9 @@ import {
 } from './accounts/password-hasher';
 import { loadConfig, type Config, type ConfigOverrides } from './config';
 import { openDatabase, type DatabaseHandle } from './db/database';
+import { directoryRoutes } from './directory/directory.routes';
 import { healthRoutes } from './health/health.routes';
+import { profileRoutes } from './profiles/profile.routes';
 import { authPlugin } from './plugins/auth';
 import { dbPlugin } from './plugins/db';
 import { errorsPlugin } from './plugins/errors';
@@ -84,6 +86,8 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
     // parameters are converted from strings first.
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // The API speaks JSON; routes that take raw bytes (avatars, attachments) add their own parser.
+  app.removeContentTypeParser('text/plain');
 
   try {
     app.decorate('config', config);
@@ -98,6 +102,8 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
 
     await app.register(healthRoutes);
     await app.register(accountRoutes, { prefix: '/api', hasher });
+    await app.register(profileRoutes, { prefix: '/api' });
+    await app.register(directoryRoutes, { prefix: '/api' });
   } catch (error) {
     await app.close().catch(() => {});
     await database.close();

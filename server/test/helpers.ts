@@ -8,6 +8,8 @@ import { migrateToLatest } from '../src/db/migrations';
 /** A fixed secret for tests, so a test can also forge tokens with a different one. */
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
+const GENEROUS_LIMITS = { authPerIpPerMinute: 100_000, loginPerAccountPer15Minutes: 100_000 };
+
 export type TestAppOptions = Omit<BuildOptions, 'database'>;
 
 /**
@@ -27,6 +29,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<Parle
       logLevel: 'silent',
       nodeEnv: 'test',
       ...options.config,
+      // Suites sign up many users from one address; the rate-limit tests set their own limits.
+      limits: { ...GENEROUS_LIMITS, ...options.config?.limits },
     },
     database,
   });

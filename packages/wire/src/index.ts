@@ -1,3 +1,5 @@
 export * from './errors';
 export * from './common';
 export * from './accounts';
+export * from './profiles';
+export * from './directory';

@@ -64,7 +64,7 @@ export const authPlugin = fp<AuthPluginOptions>(
       secret: options.secret,
       sign: {
         algorithm: ALGORITHMS[0],
-        expiresIn: options.accessTokenTtlSeconds * 1000,
+        expiresIn: `${options.accessTokenTtlSeconds}s`,
         iss: ISSUER,
         aud: AUDIENCE,
       },

@@ -1,0 +1,88 @@
+import type { Me, PublicProfile, SearchPeopleResponse, UpdateProfileRequest } from '@parley/wire';
+import type { Db } from '../db/database';
+import { parleyError } from '../errors';
+import { sniffImageType, type AvatarType } from './avatar';
+import * as repo from './profile.repository';
+
+export function createProfileService(db: Db) {
+  return {
+    async me(userId: string): Promise<Me> {
+      const row = await repo.findProfileById(db, userId);
+      if (row === undefined) throw parleyError('USER_NOT_FOUND');
+      return { ...toPublicProfile(row), createdAt: row.created_at.toISOString() };
+    },
+
+    async byId(userId: string): Promise<PublicProfile> {
+      const row = await repo.findProfileById(db, userId);
+      if (row === undefined) throw parleyError('USER_NOT_FOUND');
+      return toPublicProfile(row);
+    },
+
+    async byUsername(username: string): Promise<PublicProfile> {
+      const row = await repo.findProfileByUsername(db, username.toLowerCase());
+      if (row === undefined) throw parleyError('USER_NOT_FOUND');
+      return toPublicProfile(row);
+    },
+
+    async update(userId: string, changes: UpdateProfileRequest): Promise<Me> {
+      await repo.updateProfile(db, userId, {
+        ...(changes.displayName === undefined ? {} : { display_name: changes.displayName }),
+        ...(changes.statusMessage === undefined ? {} : { status_message: changes.statusMessage }),
+      });
+      return this.me(userId);
+    },
+
+    /** Stores an avatar whose bytes are the declared image type; AVATAR_INVALID otherwise. */
+    async setAvatar(userId: string, bytes: Uint8Array, declaredType: string): Promise<void> {
+      const type = sniffImageType(bytes);
+      if (type === undefined) throw parleyError('AVATAR_INVALID');
+      if (type !== declaredType) {
+        throw parleyError('AVATAR_INVALID', `The image is ${type}, not ${declaredType}`);
+      }
+      await repo.setAvatar(db, userId, { bytes, type });
+    },
+
+    /** People search by username or display-name prefix, a page at a time. */
+    async search(query: {
+      q: string;
+      cursor?: string;
+      limit?: number;
+    }): Promise<SearchPeopleResponse> {
+      const limit = query.limit ?? 20;
+      const after =
+        query.cursor === undefined ? undefined : Buffer.from(query.cursor, 'base64url').toString();
+      // One row more than asked tells whether another page exists.
+      const rows = await repo.searchProfiles(db, query.q.toLowerCase(), after, limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        users: page.map(toPublicProfile),
+        ...(rows.length > limit && last !== undefined
+          ? { cursor: Buffer.from(last.username).toString('base64url') }
+          : {}),
+      };
+    },
+
+    async removeAvatar(userId: string): Promise<void> {
+      await repo.setAvatar(db, userId, null);
+    },
+
+    async avatar(
+      userId: string,
+    ): Promise<{ bytes: Uint8Array; type: AvatarType; updatedAt: Date }> {
+      const row = await repo.findAvatar(db, userId);
+      if (row?.avatar == null) throw parleyError('AVATAR_NOT_FOUND');
+      return { bytes: row.avatar, type: row.avatar_type as AvatarType, updatedAt: row.updated_at };
+    },
+  };
+}
+
+export function toPublicProfile(row: repo.ProfileRow): PublicProfile {
+  return {
+    userId: row.id,
+    username: row.username,
+    displayName: row.display_name,
+    statusMessage: row.status_message,
+    hasAvatar: row.has_avatar,
+  };
+}

@@ -1,0 +1,498 @@
+import type { AuthResponse } from '@parley/wire';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ParleyApp } from '../src/app';
+import {
+  expectError,
+  registerUser,
+  strongPassword,
+  uniqueUsername,
+  type TestUser,
+} from './accounts';
+import { createTestApp } from './helpers';
+
+let app: ParleyApp;
+beforeAll(async () => {
+  app = await createTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
+
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url, payload: payload as object, headers });
+
+async function countRows(table: 'users' | 'sessions' | 'refresh_tokens' | 'key_backups') {
+  const row = await app.db
+    .selectFrom(table)
+    .select(sql<number>`count(*)::int`.as('n'))
+    .executeTakeFirstOrThrow();
+  return row.n;
+}
+
+describe('GET /api/auth/rules', () => {
+  it('serves the username and password rules', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/auth/rules' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({
+      username: { minLength: 3, maxLength: 32, pattern: '^[a-z0-9._-]+$' },
+      password: { minLength: 10, rejectsCommonPasswords: true },
+    });
+  });
+});
+
+describe('POST /api/auth/register', () => {
+  it('creates the account and opens a session', async () => {
+    const username = uniqueUsername('Reg');
+    const response = await post('/api/auth/register', { username, password: strongPassword() });
+    expect(response.statusCode).toBe(201);
+    const body = response.json<AuthResponse>();
+    expect(body.user).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      username: username.toLowerCase(),
+    });
+    expect(body.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Date.parse(body.accessTokenExpiresAt)).toBeGreaterThan(Date.now());
+    const stored = await app.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', body.user.id)
+      .executeTakeFirstOrThrow();
+    expect(stored.password_hash).toMatch(/^\$argon2id\$/);
+    // Refresh tokens are stored hashed only.
+    const tokens = await app.db.selectFrom('refresh_tokens').select('token_hash').execute();
+    expect(tokens.map((t) => t.token_hash)).not.toContain(body.refreshToken);
+  });
+
+  it('treats usernames without regard to case', async () => {
+    const user = await registerUser(app);
+    const before = await countRows('users');
+    expectError(
+      await post('/api/auth/register', {
+        username: user.username.toUpperCase(),
+        password: strongPassword(),
+      }),
+      409,
+      'USERNAME_TAKEN',
+    );
+    expect(await countRows('users')).toBe(before);
+  });
+
+  it.each([
+    ['too short', 'ab', 'VALIDATION_FAILED'],
+    ['too long', 'a'.repeat(33), 'VALIDATION_FAILED'],
+    ['a space', 'al ice', 'VALIDATION_FAILED'],
+    ['a non-ASCII letter', 'alicé', 'VALIDATION_FAILED'],
+    ['a reserved name', 'by-id', 'USERNAME_INVALID'],
+  ])('refuses a username with %s', async (_case, username, code) => {
+    const before = await countRows('users');
+    expectError(
+      await post('/api/auth/register', { username, password: strongPassword() }),
+      400,
+      code,
+    );
+    expect(await countRows('users')).toBe(before);
+  });
+
+  it.each([
+    ['shorter than 10 characters', 'short1!', 'PASSWORD_TOO_SHORT'],
+    ['a common password', 'password123', 'PASSWORD_TOO_COMMON'],
+    ['a common password in another case', 'QwertyUiop', 'PASSWORD_TOO_COMMON'],
+    ['longer than 256 characters', 'x'.repeat(257), 'PASSWORD_TOO_LONG'],
+  ])('refuses a password %s', async (_case, password, code) => {
+    const before = await countRows('users');
+    expectError(
+      await post('/api/auth/register', { username: uniqueUsername(), password }),
+      400,
+      code,
+    );
+    expect(await countRows('users')).toBe(before);
+  });
+
+  it('refuses the username (plus digits) as the password', async () => {
+    const username = uniqueUsername('self');
+    expectError(
+      await post('/api/auth/register', { username, password: `${username}123` }),
+      400,
+      'PASSWORD_TOO_COMMON',
+    );
+  });
+
+  it.each([
+    ['a missing field', { username: 'someone-x' }],
+    ['a wrong type', { username: 12345, password: strongPassword() }],
+    ['an unknown field', { username: 'someone-y', password: strongPassword(), admin: true }],
+    ['an array body', [1, 2]],
+  ])('refuses a body with %s', async (_case, payload) => {
+    const before = await countRows('users');
+    expectError(await post('/api/auth/register', payload), 400, 'VALIDATION_FAILED');
+    expect(await countRows('users')).toBe(before);
+  });
+
+  it('refuses malformed JSON, a non-JSON body and an oversize body', async () => {
+    const before = await countRows('users');
+    const broken = await app.inject({
+      method: 'POST',
+      url: '/api/auth/register',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"username": "x",',
+    });
+    expectError(broken, 400, 'MALFORMED_JSON');
+    const text = await app.inject({
+      method: 'POST',
+      url: '/api/auth/register',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'username=x',
+    });
+    expectError(text, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    const huge = await post('/api/auth/register', {
+      username: 'huge-one',
+      password: 'x'.repeat(100_000),
+    });
+    expectError(huge, 413, 'BODY_TOO_LARGE');
+    expect(await countRows('users')).toBe(before);
+  });
+});
+
+describe('POST /api/auth/login', () => {
+  let alice: TestUser;
+  beforeAll(async () => {
+    alice = await registerUser(app);
+  });
+
+  it('opens a new session for the right password, with any case of the username', async () => {
+    const response = await post('/api/auth/login', {
+      username: alice.username.toUpperCase(),
+      password: alice.password,
+    });
+    expect(response.statusCode).toBe(200);
+    const body = response.json<AuthResponse>();
+    expect(body.user).toEqual({ id: alice.id, username: alice.username });
+    const me = await app.inject({
+      method: 'GET',
+      url: '/api/me',
+      headers: { authorization: `Bearer ${body.accessToken}` },
+    });
+    expect(me.statusCode).toBe(200);
+  });
+
+  it('answers a wrong password and an unknown user identically', async () => {
+    const wrong = await post('/api/auth/login', {
+      username: alice.username,
+      password: 'not the password at all',
+    });
+    const unknown = await post('/api/auth/login', {
+      username: uniqueUsername('ghost'),
+      password: 'not the password at all',
+    });
+    expectError(wrong, 401, 'INVALID_CREDENTIALS');
+    expectError(unknown, 401, 'INVALID_CREDENTIALS');
+    expect(unknown.body).toBe(wrong.body);
+  });
+
+  it('refuses wrong types and unknown fields', async () => {
+    expectError(
+      await post('/api/auth/login', { username: alice.username, password: 42 }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expectError(
+      await post('/api/auth/login', {
+        username: alice.username,
+        password: alice.password,
+        remember: true,
+      }),
+      400,
+      'VALIDATION_FAILED',
+    );
+  });
+});
+
+describe('refresh tokens', () => {
+  it('rotate: each refresh spends the token and hands out the next', async () => {
+    const user = await registerUser(app);
+    const first = await post('/api/auth/refresh', { refreshToken: user.refreshToken });
+    expect(first.statusCode).toBe(200);
+    const next = first.json<AuthResponse>();
+    expect(next.refreshToken).not.toBe(user.refreshToken);
+    expect(next.user).toEqual({ id: user.id, username: user.username });
+    const second = await post('/api/auth/refresh', { refreshToken: next.refreshToken });
+    expect(second.statusCode).toBe(200);
+  });
+
+  it('reusing a spent token ends the whole session, new tokens included', async () => {
+    const user = await registerUser(app);
+    const rotated = (
+      await post('/api/auth/refresh', { refreshToken: user.refreshToken })
+    ).json<AuthResponse>();
+    // Someone replays the old token: the theft is detected and the session ends.
+    expectError(
+      await post('/api/auth/refresh', { refreshToken: user.refreshToken }),
+      401,
+      'REFRESH_TOKEN_REUSED',
+    );
+    expectError(
+      await post('/api/auth/refresh', { refreshToken: rotated.refreshToken }),
+      401,
+      'REFRESH_TOKEN_INVALID',
+    );
+    const me = await app.inject({
+      method: 'GET',
+      url: '/api/me',
+      headers: { authorization: `Bearer ${rotated.accessToken}` },
+    });
+    expectError(me, 401, 'SESSION_REVOKED');
+  });
+
+  it('a reuse in one session leaves the user’s other sessions alone', async () => {
+    const user = await registerUser(app);
+    const other = (
+      await post('/api/auth/login', { username: user.username, password: user.password })
+    ).json<AuthResponse>();
+    await post('/api/auth/refresh', { refreshToken: user.refreshToken });
+    expectError(
+      await post('/api/auth/refresh', { refreshToken: user.refreshToken }),
+      401,
+      'REFRESH_TOKEN_REUSED',
+    );
+    expect((await post('/api/auth/refresh', { refreshToken: other.refreshToken })).statusCode).toBe(
+      200,
+    );
+  });
+
+  it('two concurrent refreshes with one token: one wins, the session ends', async () => {
+    const user = await registerUser(app);
+    const answers = await Promise.all([
+      post('/api/auth/refresh', { refreshToken: user.refreshToken }),
+      post('/api/auth/refresh', { refreshToken: user.refreshToken }),
+    ]);
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 401]);
+    expect(answers.find((a) => a.statusCode === 401)!.json().error.code).toBe(
+      'REFRESH_TOKEN_REUSED',
+    );
+  });
+
+  it('refuses an unknown, an expired, or a malformed token', async () => {
+    const unknown = Buffer.alloc(32, 7).toString('base64url');
+    expectError(
+      await post('/api/auth/refresh', { refreshToken: unknown }),
+      401,
+      'REFRESH_TOKEN_INVALID',
+    );
+    expectError(
+      await post('/api/auth/refresh', { refreshToken: 'short' }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expectError(
+      await post('/api/auth/refresh', { refreshToken: 'a'.repeat(42) + '!' }),
+      400,
+      'VALIDATION_FAILED',
+    );
+
+    const user = await registerUser(app);
+    await app.db
+      .updateTable('refresh_tokens')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('session_id', '=', (await sessionsOf(user.id))[0]!.id)
+      .execute();
+    expectError(
+      await post('/api/auth/refresh', { refreshToken: user.refreshToken }),
+      401,
+      'REFRESH_TOKEN_INVALID',
+    );
+  });
+});
+
+async function sessionsOf(userId: string) {
+  return app.db.selectFrom('sessions').selectAll().where('user_id', '=', userId).execute();
+}
+
+describe('log out', () => {
+  it('ends the session of the refresh token: its access and refresh tokens stop working', async () => {
+    const user = await registerUser(app);
+    const response = await post('/api/auth/logout', { refreshToken: user.refreshToken });
+    expect(response.statusCode).toBe(204);
+    expectError(
+      await app.inject({ method: 'GET', url: '/api/me', headers: user.auth }),
+      401,
+      'SESSION_REVOKED',
+    );
+    expectError(
+      await post('/api/auth/refresh', { refreshToken: user.refreshToken }),
+      401,
+      'REFRESH_TOKEN_INVALID',
+    );
+  });
+
+  it('logging out with an unknown token changes nothing and says nothing', async () => {
+    const before = await countRows('sessions');
+    const response = await post('/api/auth/logout', {
+      refreshToken: Buffer.alloc(32, 9).toString('base64url'),
+    });
+    expect(response.statusCode).toBe(204);
+    expect(await countRows('sessions')).toBe(before);
+  });
+
+  it('log out everywhere ends every session of the caller and no one else’s', async () => {
+    const user = await registerUser(app);
+    const other = (
+      await post('/api/auth/login', { username: user.username, password: user.password })
+    ).json<AuthResponse>();
+    const bystander = await registerUser(app);
+    expectError(await post('/api/auth/logout-all', {}), 401, 'UNAUTHENTICATED');
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/auth/logout-all',
+      headers: user.auth,
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ sessionsEnded: 2 });
+    expectError(
+      await post('/api/auth/refresh', { refreshToken: other.refreshToken }),
+      401,
+      'REFRESH_TOKEN_INVALID',
+    );
+    expectError(
+      await app.inject({ method: 'GET', url: '/api/me', headers: user.auth }),
+      401,
+      'SESSION_REVOKED',
+    );
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/me', headers: bystander.auth })).statusCode,
+    ).toBe(200);
+  });
+});
+
+describe('DELETE /api/me', () => {
+  it('needs the password, and a wrong one changes nothing', async () => {
+    const user = await registerUser(app);
+    const wrong = await app.inject({
+      method: 'DELETE',
+      url: '/api/me',
+      headers: user.auth,
+      payload: { password: 'wrong password here' },
+    });
+    expectError(wrong, 401, 'INVALID_CREDENTIALS');
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/me', headers: user.auth })).statusCode,
+    ).toBe(200);
+    expectError(
+      await app.inject({ method: 'DELETE', url: '/api/me', payload: { password: user.password } }),
+      401,
+      'UNAUTHENTICATED',
+    );
+    expectError(
+      await app.inject({ method: 'DELETE', url: '/api/me', headers: user.auth, payload: {} }),
+      400,
+      'VALIDATION_FAILED',
+    );
+  });
+
+  it('deletes the account with its sessions, tokens and backup', async () => {
+    const user = await registerUser(app);
+    await app.inject({
+      method: 'PUT',
+      url: '/api/me/backup',
+      headers: user.auth,
+      payload: { blob: 'AAECAw' },
+    });
+    const response = await app.inject({
+      method: 'DELETE',
+      url: '/api/me',
+      headers: user.auth,
+      payload: { password: user.password },
+    });
+    expect(response.statusCode).toBe(204);
+    expect(await sessionsOf(user.id)).toEqual([]);
+    expect(
+      await app.db.selectFrom('key_backups').selectAll().where('user_id', '=', user.id).execute(),
+    ).toEqual([]);
+    expectError(
+      await app.inject({ method: 'GET', url: '/api/me', headers: user.auth }),
+      401,
+      'SESSION_REVOKED',
+    );
+    expectError(
+      await post('/api/auth/login', { username: user.username, password: user.password }),
+      401,
+      'INVALID_CREDENTIALS',
+    );
+    // The name is free again.
+    expect(
+      (await post('/api/auth/register', { username: user.username, password: strongPassword() }))
+        .statusCode,
+    ).toBe(201);
+  });
+});
+
+describe('key backup', () => {
+  it('stores, replaces and returns the blob', async () => {
+    const user = await registerUser(app);
+    expectError(
+      await app.inject({ method: 'GET', url: '/api/me/backup', headers: user.auth }),
+      404,
+      'BACKUP_NOT_FOUND',
+    );
+    const blob = Buffer.from('first backup').toString('base64url');
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/api/me/backup',
+      headers: user.auth,
+      payload: { blob },
+    });
+    expect(put.statusCode).toBe(200);
+    const replacement = Buffer.alloc(64 * 1024, 1).toString('base64url');
+    expect(
+      (
+        await app.inject({
+          method: 'PUT',
+          url: '/api/me/backup',
+          headers: user.auth,
+          payload: { blob: replacement },
+        })
+      ).statusCode,
+    ).toBe(200);
+    const get = await app.inject({ method: 'GET', url: '/api/me/backup', headers: user.auth });
+    expect(get.statusCode).toBe(200);
+    expect(get.json()).toEqual({ blob: replacement, updatedAt: expect.any(String) });
+  });
+
+  it('refuses bad base64url, an oversize blob, unknown fields and anonymous callers', async () => {
+    const user = await registerUser(app);
+    const put = (payload: unknown, headers = user.auth) =>
+      app.inject({ method: 'PUT', url: '/api/me/backup', headers, payload: payload as object });
+    expectError(await put({ blob: 'not base64!' }), 400, 'VALIDATION_FAILED');
+    expectError(await put({ blob: 'AAECAw==' }), 400, 'VALIDATION_FAILED');
+    // Five characters cannot be canonical base64url: the last one carries bits that are dropped.
+    expectError(await put({ blob: 'AAECB' }), 400, 'VALIDATION_FAILED');
+    expectError(
+      await put({ blob: Buffer.alloc(64 * 1024 + 1).toString('base64url') }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expectError(await put({ blob: 'AAEC', version: 2 }), 400, 'VALIDATION_FAILED');
+    expectError(await put({ blob: 'AAEC' }, {} as never), 401, 'UNAUTHENTICATED');
+    expectError(
+      await app.inject({ method: 'GET', url: '/api/me/backup', headers: user.auth }),
+      404,
+      'BACKUP_NOT_FOUND',
+    );
+  });
+
+  it('is the caller’s own: another user cannot read it', async () => {
+    const owner = await registerUser(app);
+    const other = await registerUser(app);
+    await app.inject({
+      method: 'PUT',
+      url: '/api/me/backup',
+      headers: owner.auth,
+      payload: { blob: 'c2VjcmV0' },
+    });
+    expectError(
+      await app.inject({ method: 'GET', url: '/api/me/backup', headers: other.auth }),
+      404,
+      'BACKUP_NOT_FOUND',
+    );
+  });
+});
