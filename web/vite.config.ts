@@ -1,6 +1,6 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vite';
-import { staticAdapterWithExternalBootstrap } from './build-tools/external-bootstrap';
+import { staticAdapterWithExternalBootstrap } from './build-tools/external-bootstrap.ts';
 
 // The API the dev server proxies to (`pnpm --filter @parley/server start` listens on :3000).
 const API = process.env.PARLEY_API ?? 'http://localhost:3000';

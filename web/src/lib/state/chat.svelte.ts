@@ -1,0 +1,172 @@
+// One open conversation: its messages (verified and decrypted by the client), the delivery state of
+// this browser's own messages, typing and older history. Created by the chat screen for the room on
+// screen and disposed when it leaves.
+import type { ReceivedMessage } from '@parley/client';
+import type { Session } from './session.svelte';
+
+export type Delivery = 'sending' | 'sent' | 'delivered' | 'seen' | 'failed';
+
+export interface ChatMessage {
+  messageId: string;
+  seq: number | undefined;
+  senderId: string;
+  text: string;
+  /** Milliseconds since 1970: the server's commit time when known, else the sender's clock. */
+  time: number;
+  own: boolean;
+  delivery: Delivery | undefined;
+  /** Authentic, but some earlier messages of this sender never arrived. */
+  afterGap: boolean;
+}
+
+const PAGE = 40;
+
+export class ChatState {
+  messages = $state<ChatMessage[]>([]);
+  loadingOlder = $state(false);
+  reachedStart = $state(false);
+  loaded = $state(false);
+  error = $state<string | undefined>(undefined);
+  /** The highest sequence number another member has read / received. */
+  private readUpTo = $state(0);
+  private deliveredUpTo = $state(0);
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(
+    private readonly session: Session,
+    readonly roomId: string,
+  ) {
+    const client = session.requireClient();
+    this.unsubscribe.push(
+      client.on('message', (message) => {
+        if (message.roomId === roomId) this.add([message]);
+      }),
+      client.on('acked', (event) => {
+        if (event.roomId !== roomId) return;
+        this.update(event.messageId, (message) => {
+          message.seq = event.seq;
+          if (message.delivery === 'sending') message.delivery = 'sent';
+        });
+        this.refreshDelivery();
+      }),
+      client.on('send-failed', (event) => {
+        if (event.roomId !== roomId) return;
+        this.update(event.messageId, (message) => (message.delivery = 'failed'));
+      }),
+      client.on('receipt', (event) => {
+        if (event.roomId !== roomId || event.userId === session.me?.userId) return;
+        if (event.kind === 'read') this.readUpTo = Math.max(this.readUpTo, event.seq);
+        this.deliveredUpTo = Math.max(this.deliveredUpTo, event.seq);
+        this.refreshDelivery();
+      }),
+    );
+  }
+
+  get lastSeq(): number {
+    let last = 0;
+    for (const message of this.messages)
+      if (message.seq !== undefined) last = Math.max(last, message.seq);
+    return last;
+  }
+
+  async load(): Promise<void> {
+    const client = this.session.requireClient();
+    try {
+      const page = await client.history(this.roomId, { limit: PAGE });
+      if (page.length === 0) this.reachedStart = true;
+      this.add(page);
+      // Messages of this browser still in the outbox (sent while offline, or before a reload).
+      for (const pending of client.pendingMessages(this.roomId)) {
+        if (this.messages.some((message) => message.messageId === pending.messageId)) continue;
+        this.update(pending.messageId, (message) => (message.delivery = 'sending'));
+      }
+    } catch (error) {
+      this.error = String((error as Error).message ?? error);
+    } finally {
+      this.loaded = true;
+    }
+  }
+
+  async loadOlder(): Promise<number> {
+    if (this.loadingOlder || this.reachedStart) return 0;
+    const first = this.messages.find((message) => message.seq !== undefined)?.seq;
+    if (first === undefined || first <= 1) {
+      this.reachedStart = true;
+      return 0;
+    }
+    this.loadingOlder = true;
+    try {
+      const page = await this.session
+        .requireClient()
+        .history(this.roomId, { before: first, limit: PAGE });
+      if (page.length === 0) this.reachedStart = true;
+      const before = this.messages.length;
+      this.add(page);
+      return this.messages.length - before;
+    } finally {
+      this.loadingOlder = false;
+    }
+  }
+
+  async send(text: string): Promise<void> {
+    const client = this.session.requireClient();
+    const { messageId } = await client.send(this.roomId, text);
+    if (this.messages.some((message) => message.messageId === messageId)) return;
+    this.messages.push({
+      messageId,
+      seq: undefined,
+      senderId: this.session.me!.userId,
+      text,
+      time: Date.now(),
+      own: true,
+      delivery: 'sending',
+      afterGap: false,
+    });
+  }
+
+  dispose(): void {
+    for (const off of this.unsubscribe) off();
+  }
+
+  private add(received: ReceivedMessage[]): void {
+    let changed = false;
+    for (const message of received) {
+      const existing = this.messages.find((item) => item.messageId === message.messageId);
+      if (existing !== undefined) {
+        existing.seq = message.seq;
+        if (message.sentAt !== undefined) existing.time = Date.parse(message.sentAt);
+        if (existing.delivery === 'sending') existing.delivery = 'sent';
+        changed = true;
+        continue;
+      }
+      this.messages.push({
+        messageId: message.messageId,
+        seq: message.seq,
+        senderId: message.senderId,
+        text: message.text,
+        time: message.sentAt !== undefined ? Date.parse(message.sentAt) : message.clientTime,
+        own: message.own,
+        delivery: message.own ? 'sent' : undefined,
+        afterGap: message.status === 'gap',
+      });
+      changed = true;
+    }
+    if (!changed) return;
+    // Server order; messages still waiting for their sequence number stay last.
+    this.messages.sort((a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity));
+    this.refreshDelivery();
+  }
+
+  private update(messageId: string, change: (message: ChatMessage) => void): void {
+    const message = this.messages.find((item) => item.messageId === messageId);
+    if (message !== undefined) change(message);
+  }
+
+  private refreshDelivery(): void {
+    for (const message of this.messages) {
+      if (!message.own || message.seq === undefined || message.delivery === 'failed') continue;
+      if (message.seq <= this.readUpTo) message.delivery = 'seen';
+      else if (message.seq <= this.deliveredUpTo) message.delivery = 'delivered';
+    }
+  }
+}

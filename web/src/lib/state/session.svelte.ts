@@ -1,0 +1,395 @@
+// The signed-in (or not yet signed-in) state of this browser, over one @parley/client Client whose
+// keys live in IndexedDB. Screens read the $state fields and call the methods; every protocol step
+// happens in the client library.
+import {
+  createClient,
+  IndexedDbKeyStore,
+  type Client,
+  type ClientEvents,
+  type ConnectionState,
+  type Me,
+  type PresenceStatus,
+  type RoomView,
+} from '@parley/client';
+import type { AccountRules } from '@parley/wire';
+import { VERIFICATION_FAILURE_TEXT } from '../failures';
+import { isoTime } from '../time';
+import { Preferences } from './preferences.svelte';
+
+export type Phase =
+  /** Opening the key store of the account this browser remembers. */
+  | 'starting'
+  | 'signed-out'
+  /** Logged in on a browser without this account's keys: the backup passphrase is needed. */
+  | 'restore'
+  /** Just signed up: the backup passphrase is set up next. */
+  | 'backup'
+  | 'ready';
+
+export interface Notice {
+  id: number;
+  text: string;
+  severity: 'info' | 'warning' | 'critical';
+  roomId?: string | undefined;
+  userId?: string | undefined;
+  code?: string | undefined;
+}
+
+export interface RoomSummary {
+  roomId: string;
+  kind: RoomView['kind'];
+  name: string;
+  topic: string | undefined;
+  tags: string[];
+  unread: number;
+  lastActivity: string | undefined;
+  muted: boolean;
+  canSend: boolean;
+  members: RoomView['members'];
+  /** For a direct conversation: the other person. */
+  peerId: string | undefined;
+}
+
+/** The account this browser opens at start (a username; no secret). */
+const REMEMBERED_ACCOUNT = 'parley:account';
+const NOTICE_LIMIT = 6;
+
+export class Session {
+  phase = $state<Phase>('starting');
+  client = $state.raw<Client | undefined>(undefined);
+  me = $state.raw<Me | undefined>(undefined);
+  connection = $state<ConnectionState>('closed');
+  rules = $state.raw<AccountRules | undefined>(undefined);
+  notices = $state<Notice[]>([]);
+  presence = $state<Record<string, PresenceStatus>>({});
+  myPresence = $state<Exclude<PresenceStatus, 'offline'>>('online');
+  typing = $state<Record<string, Record<string, number>>>({});
+  preferences = $state.raw<Preferences | undefined>(undefined);
+  /** The room on screen: its messages count as read and raise no notification. */
+  activeRoomId = $state<string | undefined>(undefined);
+  /** Bumped whenever the client's rooms or contacts change, so derived views recompute. */
+  revision = $state(0);
+  /** True when this account has no backup yet (set-up was skipped). */
+  backupMissing = $state(false);
+
+  private pending: { username: string; password: string } | undefined;
+  private unsubscribe: (() => void)[] = [];
+  private nextNoticeId = 1;
+
+  readonly rooms: RoomSummary[] = $derived.by(() => this.summarise());
+
+  constructor(private readonly origin: string) {}
+
+  /** Opens the remembered account, if any, and resumes its session. */
+  async init(): Promise<void> {
+    void this.loadRules();
+    const username = rememberedAccount();
+    if (username === undefined) {
+      this.phase = 'signed-out';
+      return;
+    }
+    try {
+      const client = await this.openClient(username);
+      if (client.me !== undefined && client.isLoggedIn) {
+        this.start(client);
+        return;
+      }
+      await client.close();
+    } catch {
+      // A key store that cannot be opened is treated as no session; logging in again fixes it.
+    }
+    this.phase = 'signed-out';
+  }
+
+  async loadRules(): Promise<void> {
+    if (this.rules !== undefined) return;
+    try {
+      const response = await fetch(`${this.origin}/api/auth/rules`);
+      if (response.ok) this.rules = (await response.json()) as AccountRules;
+    } catch {
+      // The form still works; the server checks the rules anyway.
+    }
+  }
+
+  async signUp(username: string, password: string): Promise<void> {
+    const client = await this.openClient(username);
+    try {
+      await client.signUp({ username, password });
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    this.client = client;
+    this.me = client.me;
+    remember(client.me!.username);
+    this.pending = { username, password };
+    this.phase = 'backup';
+  }
+
+  /** Stores the encrypted key backup right after sign-up. */
+  async completeBackup(passphrase: string): Promise<void> {
+    const client = this.requireClient();
+    await client.setUpBackup(passphrase, this.pending?.password);
+    this.pending = undefined;
+    this.backupMissing = false;
+    this.start(client);
+  }
+
+  skipBackup(): void {
+    this.pending = undefined;
+    this.backupMissing = true;
+    this.start(this.requireClient());
+  }
+
+  async logIn(username: string, password: string): Promise<void> {
+    const client = await this.openClient(username);
+    if (client.me === undefined) {
+      // A new browser for this account: the keys come from the backup.
+      this.client = client;
+      this.pending = { username, password };
+      this.phase = 'restore';
+      return;
+    }
+    try {
+      await client.logIn({ username, password });
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    remember(client.me.username);
+    this.start(client);
+  }
+
+  async restore(passphrase: string): Promise<void> {
+    const client = this.requireClient();
+    const pending = this.pending;
+    if (pending === undefined) throw new Error('restore: log in first');
+    await client.restore({ ...pending, passphrase });
+    this.pending = undefined;
+    remember(client.me!.username);
+    this.start(client);
+  }
+
+  /** Back from the restore or backup step to the log-in form. */
+  async cancelPending(): Promise<void> {
+    this.pending = undefined;
+    await this.client?.close();
+    this.client = undefined;
+    this.phase = 'signed-out';
+  }
+
+  async changePassphrase(current: string, next: string): Promise<void> {
+    await this.requireClient().changePassphrase(current, next);
+  }
+
+  async setUpBackup(passphrase: string): Promise<void> {
+    await this.requireClient().setUpBackup(passphrase);
+    this.backupMissing = false;
+  }
+
+  /** Ends the session; with `forget`, also erases this browser's keys (a backup restores them). */
+  async logOut(options: { forget?: boolean } = {}): Promise<void> {
+    const client = this.client;
+    this.stop();
+    if (client !== undefined) {
+      await client.logOut(options);
+      await client.close();
+    }
+    forget();
+    this.client = undefined;
+    this.me = undefined;
+    this.preferences = undefined;
+    this.notices = [];
+    this.phase = 'signed-out';
+  }
+
+  setPresence(status: Exclude<PresenceStatus, 'offline'>): void {
+    this.myPresence = status;
+    this.client?.setPresence(status);
+  }
+
+  notify(text: string, severity: Notice['severity'] = 'info', extra: Partial<Notice> = {}): void {
+    const notice: Notice = { ...extra, id: this.nextNoticeId++, text, severity };
+    this.notices = [...this.notices, notice].slice(-NOTICE_LIMIT);
+  }
+
+  dismiss(id: number): void {
+    this.notices = this.notices.filter((notice) => notice.id !== id);
+  }
+
+  /** A person's name as this browser knows it. */
+  nameOf(userId: string): string {
+    if (userId === this.me?.userId) return this.me.username;
+    return this.client?.contact(userId)?.username ?? `${userId.slice(0, 8)}…`;
+  }
+
+  /** Marks a room's messages up to `seq` read, here and (as a receipt) for the senders. */
+  markRead(roomId: string, seq: number): void {
+    const preferences = this.preferences;
+    if (preferences === undefined || seq <= 0) return;
+    if ((preferences.lastRead[roomId] ?? 0) >= seq) return;
+    preferences.markRead(roomId, seq);
+    void this.client?.markRead(roomId, seq).catch(() => undefined);
+  }
+
+  touch(): void {
+    this.revision++;
+  }
+
+  requireClient(): Client {
+    if (this.client === undefined) throw new Error('Session: no client');
+    return this.client;
+  }
+
+  private async openClient(username: string): Promise<Client> {
+    const name = username.trim().toLowerCase();
+    const keyStore = await IndexedDbKeyStore.open(`parley:${name}`);
+    return createClient({ baseUrl: this.origin, keyStore });
+  }
+
+  private start(client: Client): void {
+    this.client = client;
+    this.me = client.me;
+    this.preferences = new Preferences(client.me!.userId);
+    this.listen(client);
+    client.connect();
+    client.setPresence(this.myPresence);
+    this.phase = 'ready';
+    this.revision++;
+  }
+
+  private stop(): void {
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+  }
+
+  private listen(client: Client): void {
+    this.stop();
+    const on = <K extends keyof ClientEvents>(
+      type: K,
+      handler: (event: ClientEvents[K]) => void,
+    ): void => {
+      this.unsubscribe.push(client.on(type, handler));
+    };
+    on('message', (message) => {
+      const at = message.sentAt ?? isoTime(message.clientTime);
+      this.preferences?.noteActivity(message.roomId, at);
+      if (message.roomId === this.activeRoomId && document.visibilityState === 'visible') {
+        this.markRead(message.roomId, message.seq);
+      } else if (!message.own) {
+        this.showBrowserNotification(message.roomId, message.senderName ?? 'Someone');
+      }
+      this.revision++;
+    });
+    for (const type of ['membership', 'room-key', 'removed', 'acked', 'admitted'] as const) {
+      on(type, () => this.revision++);
+    }
+    on('room-key', (event) => {
+      // A key for a room this browser does not know yet: someone added this account to it.
+      if (!client.listRooms().some((room) => room.roomId === event.roomId)) {
+        void client.syncRooms().then(
+          () => this.revision++,
+          () => undefined,
+        );
+      }
+    });
+    on('verification-failed', (failure) => {
+      this.notify(
+        VERIFICATION_FAILURE_TEXT[failure.code] ?? failure.detail,
+        failure.severity === 'critical' ? 'critical' : 'warning',
+        { roomId: failure.roomId, userId: failure.userId, code: failure.code },
+      );
+      this.revision++;
+    });
+    on('send-failed', (event) => {
+      this.notify(`A message could not be sent (${event.code}).`, 'warning', {
+        roomId: event.roomId,
+      });
+    });
+    on('presence', (event) => {
+      this.presence[event.userId] = event.status;
+    });
+    on('typing', (event) => {
+      const room = { ...(this.typing[event.roomId] ?? {}) };
+      if (event.active) room[event.userId] = Date.now() + 6000;
+      else delete room[event.userId];
+      this.typing[event.roomId] = room;
+    });
+    on('connection', (event) => {
+      this.connection = event.state;
+    });
+  }
+
+  private showBrowserNotification(roomId: string, sender: string): void {
+    const preferences = this.preferences;
+    if (preferences === undefined || !preferences.notifications || preferences.doNotDisturb) return;
+    if (preferences.isMuted(roomId) || this.myPresence === 'dnd') return;
+    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+    const room = this.rooms.find((candidate) => candidate.roomId === roomId);
+    // The text stays out of the notification: the operating system may keep or show it elsewhere.
+    const notification = new Notification(room?.name ?? 'Parley', {
+      body: `New message from ${sender}`,
+      tag: roomId,
+    });
+    notification.onclick = () => {
+      window.focus();
+      location.hash = `#/rooms/${roomId}`;
+    };
+  }
+
+  private summarise(): RoomSummary[] {
+    void this.revision;
+    const client = this.client;
+    const preferences = this.preferences;
+    const me = this.me;
+    if (client === undefined || me === undefined || this.phase !== 'ready') return [];
+    const summaries = client
+      .listRooms()
+      .filter((room) => room.members.has(me.userId))
+      .map((room): RoomSummary => {
+        const peerId =
+          room.kind === 'direct'
+            ? [...room.members.keys()].find((id) => id !== me.userId)
+            : undefined;
+        const lastRead = preferences?.lastRead[room.roomId] ?? 0;
+        return {
+          roomId: room.roomId,
+          kind: room.kind,
+          name: peerId !== undefined ? this.nameOf(peerId) : (room.info.name ?? 'Untitled room'),
+          topic: room.info.topic,
+          tags: room.info.tags ?? [],
+          unread: room.roomId === this.activeRoomId ? 0 : Math.max(0, room.lastSeq - lastRead),
+          lastActivity: preferences?.lastActivity[room.roomId],
+          muted: preferences?.isMuted(room.roomId) ?? false,
+          canSend: room.canSend,
+          members: room.members,
+          peerId,
+        };
+      });
+    return summaries.sort((a, b) => (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''));
+  }
+}
+
+function rememberedAccount(): string | undefined {
+  try {
+    return localStorage.getItem(REMEMBERED_ACCOUNT) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function remember(username: string): void {
+  try {
+    localStorage.setItem(REMEMBERED_ACCOUNT, username);
+  } catch {
+    // Without storage the session lasts for this visit only.
+  }
+}
+
+function forget(): void {
+  try {
+    localStorage.removeItem(REMEMBERED_ACCOUNT);
+  } catch {
+    // Nothing to forget.
+  }
+}
