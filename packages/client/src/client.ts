@@ -35,6 +35,7 @@ import {
   type RoomKind,
   type SafetyNumber,
 } from '@parley/crypto';
+import type { AuthResponse, PublicProfile, SearchPeopleResponse, UserKeys } from '@parley/wire';
 import { ServerApi, tokenExpiry, type Tokens } from './api';
 import { Connection, type ServerFrame } from './connection';
 import { ClientError, fromCryptoError, isClientError } from './errors';
@@ -98,11 +99,8 @@ export interface ChannelListing {
   tags: string[];
 }
 
-export interface PersonListing {
-  userId: string;
-  username: string;
-  displayName?: string;
-}
+/** A person as the directory's search lists them (public profile). */
+export type PersonListing = PublicProfile;
 
 /** Creates a client and loads what its key store holds (account, contacts, rooms, outbox). */
 export async function createClient(options: ClientOptions): Promise<Client> {
@@ -373,7 +371,21 @@ export class Client {
       'GET',
       `/api/users/${encodeURIComponent(username)}/keys`,
     );
-    return this.observeKeys(decodeKeys(answer));
+    const keys = decodeKeys(answer);
+    if (keys.username.toLowerCase() !== username.toLowerCase()) {
+      throw new ClientError('BAD_RESPONSE', 'lookUp', 'the server answered for another user');
+    }
+    const earlier = this.trust.list().find((c) => c.username === keys.username);
+    if (earlier !== undefined && earlier.userId !== keys.userId) {
+      // The name now points at another account: whoever the user talked to is not this one.
+      this.fail({
+        code: 'KEY_CHANGED',
+        severity: earlier.verified ? 'critical' : 'warning',
+        userId: keys.userId,
+        detail: `${keys.username} is now another account than the one pinned on this device`,
+      });
+    }
+    return this.observeKeys(keys);
   }
 
   async lookUpById(userId: string): Promise<Contact> {
@@ -386,7 +398,7 @@ export class Client {
   }
 
   async searchPeople(prefix: string): Promise<PersonListing[]> {
-    const answer = await this.api.request<{ users: PersonListing[] }>('GET', '/api/users', {
+    const answer = await this.api.request<SearchPeopleResponse>('GET', '/api/users', {
       query: { q: prefix },
     });
     return answer.users;
@@ -1624,20 +1636,8 @@ export class Client {
 
 // ===== wire shapes (the answers of the server's routes) =====
 
-interface AuthAnswer {
-  user: { id: string; username: string };
-  accessToken: string;
-  refreshToken: string;
-}
-
-interface KeysAnswer {
-  userId: string;
-  username: string;
-  identityKey: string;
-  encryptionKey: string;
-  version: number;
-  signature: string;
-}
+type AuthAnswer = Pick<AuthResponse, 'user' | 'accessToken' | 'refreshToken'>;
+type KeysAnswer = UserKeys;
 
 interface RoomAnswer {
   id: string;

@@ -1,0 +1,91 @@
+// Accounts end to end: what a passphrase must be, sign-up and restore, changing the passphrase,
+// logging out, and trust on first use through the real directory.
+import { isClientError, type Client } from '@parley/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failures, newDevice, startServer, type LiveServer } from './harness';
+
+describe('accounts', () => {
+  let server: LiveServer;
+  const clients: Client[] = [];
+  const device = async (): Promise<Client> => {
+    const client = await newDevice(server);
+    clients.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    await server.close();
+  });
+
+  it('refuses a weak passphrase, or the password as passphrase, before registering anything', async () => {
+    const client = await device();
+    await expect(
+      client.signUp({ username: 'erin', password: 'erin-password-1234', passphrase: 'password1' }),
+    ).rejects.toMatchObject({ code: 'PASSPHRASE_TOO_WEAK' });
+    await expect(
+      client.signUp({
+        username: 'erin',
+        password: 'tangerine volcano whisper 2024',
+        passphrase: 'tangerine volcano whisper 2024',
+      }),
+    ).rejects.toMatchObject({ code: 'PASSPHRASE_IS_PASSWORD' });
+    expect(client.me).toBeUndefined();
+    // Nothing was registered: the name is still free.
+    const me = await client.signUp({ username: 'erin', password: 'erin-password-1234' });
+    expect(me.username).toBe('erin');
+    expect(client.checkPassphrase('correct horse battery staple 1987 maple').acceptable).toBe(true);
+  });
+
+  it('changes the passphrase: the new one restores on a new device', async () => {
+    const phone = await device();
+    await phone.signUp({
+      username: 'frank',
+      password: 'frank-password-1234',
+      passphrase: 'first orange pelican drifts 58 times',
+    });
+    await phone.changePassphrase(
+      'first orange pelican drifts 58 times',
+      'second quiet walrus sings 71 songs',
+    );
+    const laptop = await device();
+    const me = await laptop.restore({
+      username: 'frank',
+      password: 'frank-password-1234',
+      passphrase: 'second quiet walrus sings 71 songs',
+    });
+    expect(me.fingerprint).toBe(phone.me!.fingerprint);
+  });
+
+  it('pins a contact on first use and gives both sides the same safety number', async () => {
+    const grace = await device();
+    const heidi = await device();
+    await grace.signUp({ username: 'grace', password: 'grace-password-1234' });
+    await heidi.signUp({ username: 'heidi', password: 'heidi-password-1234' });
+    const seen = failures(grace);
+    const contact = await grace.lookUp('heidi');
+    expect(contact.identityKey).toEqual(heidi.me!.identityKey);
+    expect((await grace.lookUpById(heidi.me!.userId)).userId).toBe(contact.userId);
+    await heidi.lookUp('grace');
+    expect(grace.safetyNumber(heidi.me!.userId).digits).toBe(
+      heidi.safetyNumber(grace.me!.userId).digits,
+    );
+    const found = await grace.searchPeople('hei');
+    expect(found.map((person) => person.username)).toContain('heidi');
+    expect(seen).toEqual([]);
+  });
+
+  it('logs out: the session ends on the server', async () => {
+    const ivan = await device();
+    await ivan.signUp({ username: 'ivan', password: 'ivan-password-1234' });
+    await ivan.logOut();
+    expect(ivan.isLoggedIn).toBe(false);
+    const error = await ivan.lookUp('ivan').catch((thrown: unknown) => thrown);
+    expect(isClientError(error, 'NOT_SIGNED_IN')).toBe(true);
+    await ivan.logIn({ username: 'ivan', password: 'ivan-password-1234' });
+    expect((await ivan.lookUp('ivan')).userId).toBe(ivan.me!.userId);
+  });
+});
