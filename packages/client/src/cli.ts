@@ -4,6 +4,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import type { Client, ReceivedMessage, RoomView, VerificationFailure } from './index';
 import { createClient, isClientError } from './index';
@@ -321,15 +322,12 @@ async function secret(variable: string, prompt: string): Promise<string> {
   const fromEnvironment = process.env[variable];
   if (fromEnvironment !== undefined && fromEnvironment !== '') return fromEnvironment;
   if (!process.stdin.isTTY) throw new Error(`set ${variable} or run in a terminal`);
-  const lines = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
-  // Echo nothing while the secret is typed.
-  (lines as unknown as { _writeToOutput: (text: string) => void })._writeToOutput = (
-    text: string,
-  ) => {
-    if (text === prompt) process.stdout.write(text);
-  };
+  process.stdout.write(prompt);
+  // The terminal echoes through readline's output: give it one that shows nothing.
+  const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const lines = createInterface({ input: process.stdin, output: silent, terminal: true });
   try {
-    return await new Promise<string>((resolve) => lines.question(prompt, resolve));
+    return await new Promise<string>((resolve) => lines.once('line', resolve));
   } finally {
     process.stdout.write('\n');
     lines.close();
