@@ -11,10 +11,10 @@ import {
   RefreshRequest,
   RegisterRequest,
 } from '@parley/wire';
-import type { FastifyRequest } from 'fastify';
 import type { ParleyApp } from '../app';
 import { fromBase64Url, toBase64Url } from '../codec';
 import { createAccountService } from './account.service';
+import { LoginThrottle } from './login-throttle';
 import type { PasswordHasher } from './password-hasher';
 import { accountRules } from './password-rules';
 
@@ -29,25 +29,21 @@ const NoContent = Type.Null({ description: 'No content' });
 /** /api/auth/* (register, log in, refresh, log out) and the account itself under /api/me. */
 export async function accountRoutes(app: ParleyApp, options: AccountRoutesOptions): Promise<void> {
   const { limits } = app.config;
-  const accounts = createAccountService({
-    db: app.db,
-    hasher: options.hasher,
-    refreshTokenTtlSeconds: app.config.refreshTokenTtlSeconds,
-    issueAccessToken: app.issueAccessToken,
-  });
 
-  // One counter per client IP across register, login and refresh; a second per account on login,
-  // so a botnet guessing one account's password is slowed too.
+  // One counter per client IP across register, login, refresh and log out; and failed logins per
+  // account, so a botnet guessing one account's password from many addresses is stopped too.
   const perIp = app.rateLimit({
     max: limits.authPerIpPerMinute,
     timeWindow: 60_000,
     keyGenerator: (request) => `ip:${request.ip}`,
   });
-  const perAccount = app.rateLimit({
-    max: limits.loginPerAccountPer15Minutes,
-    timeWindow: 15 * 60_000,
-    keyGenerator: (request: FastifyRequest) =>
-      `account:${String((request.body as { username?: unknown }).username).toLowerCase()}`,
+  const loginThrottle = new LoginThrottle(limits.loginPerAccountPer15Minutes, 15 * 60_000);
+  const accounts = createAccountService({
+    db: app.db,
+    hasher: options.hasher,
+    loginThrottle,
+    refreshTokenTtlSeconds: app.config.refreshTokenTtlSeconds,
+    issueAccessToken: app.issueAccessToken,
   });
 
   app.get(
@@ -72,7 +68,7 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
   app.post(
     '/auth/login',
     {
-      preHandler: [perIp, perAccount],
+      preHandler: perIp,
       schema: {
         tags: ['accounts'],
         body: LoginRequest,

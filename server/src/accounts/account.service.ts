@@ -4,12 +4,14 @@ import type { Db } from '../db/database';
 import { parleyError } from '../errors';
 import type { AuthenticatedUser } from '../plugins/auth';
 import * as repo from './account.repository';
+import type { LoginThrottle } from './login-throttle';
 import type { PasswordHasher } from './password-hasher';
 import { canonicalUsername, checkPassword } from './password-rules';
 
 export interface AccountServiceDeps {
   db: Db;
   hasher: PasswordHasher;
+  loginThrottle: LoginThrottle;
   refreshTokenTtlSeconds: number;
   issueAccessToken(user: AuthenticatedUser): { token: string; expiresAt: Date };
 }
@@ -48,12 +50,14 @@ export function createAccountService(deps: AccountServiceDeps) {
     /** Same answer, and the same Argon2 work, for an unknown user as for a wrong password. */
     async login(input: { username: string; password: string }): Promise<AuthResponse> {
       const username = input.username.toLowerCase();
+      deps.loginThrottle.assertAllowed(username);
       const user = await repo.findUserByUsername(db, username);
-      if (user === undefined) {
-        await hasher.verifyDummy(input.password);
-        throw parleyError('INVALID_CREDENTIALS');
-      }
-      if (!(await hasher.verify(user.password_hash, input.password))) {
+      const valid =
+        user === undefined
+          ? await hasher.verifyDummy(input.password).then(() => false)
+          : await hasher.verify(user.password_hash, input.password);
+      if (user === undefined || !valid) {
+        deps.loginThrottle.recordFailure(username);
         throw parleyError('INVALID_CREDENTIALS');
       }
       return openSession({ id: user.id, username: user.username });

@@ -1,0 +1,103 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { build } from '../src/app';
+import { ConfigError, JWT_SECRET_FILE, loadConfig } from '../src/config';
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'parley-config-'));
+
+describe('loadConfig', () => {
+  it('has working defaults for a fresh machine', () => {
+    const dataDir = tempDir();
+    const config = loadConfig({ DATA_DIR: dataDir });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      dataDir,
+      logLevel: 'info',
+      accessTokenTtlSeconds: 900,
+    });
+    expect(config.limits.bodyBytes).toBe(65_536);
+    expect(config.limits.avatarBytes).toBe(262_144);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.limits)).toBe(true);
+  });
+
+  it('generates a JWT secret once and keeps it in DATA_DIR, readable by the owner only', () => {
+    const dataDir = tempDir();
+    const first = loadConfig({ DATA_DIR: dataDir });
+    const second = loadConfig({ DATA_DIR: dataDir });
+    expect(first.jwtSecret.length).toBeGreaterThanOrEqual(32);
+    expect(second.jwtSecret).toBe(first.jwtSecret);
+    const file = join(dataDir, JWT_SECRET_FILE);
+    expect(readFileSync(file, 'utf8').trim()).toBe(first.jwtSecret);
+    expect(statSync(file).mode & 0o077).toBe(0);
+  });
+
+  it('prefers JWT_SECRET and never writes a file then', () => {
+    const dataDir = tempDir();
+    const config = loadConfig({ DATA_DIR: dataDir, JWT_SECRET: 's'.repeat(40) });
+    expect(config.jwtSecret).toBe('s'.repeat(40));
+    expect(() => statSync(join(dataDir, JWT_SECRET_FILE))).toThrow();
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgres://u@db:5432/parley',
+      REDIS_URL: 'redis://cache:6379',
+      JWT_SECRET: 'x'.repeat(32),
+      ALLOWED_ORIGINS: 'https://chat.example, https://other.example',
+      LOG_LEVEL: 'warn',
+      TRUST_PROXY: 'true',
+      BODY_LIMIT_BYTES: '2048',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: 'postgres://u@db:5432/parley',
+      redisUrl: 'redis://cache:6379',
+      allowedOrigins: ['https://chat.example', 'https://other.example'],
+      logLevel: 'warn',
+      trustProxy: true,
+    });
+    expect(config.limits.bodyBytes).toBe(2048);
+  });
+
+  it('names every bad variable at once, without echoing a database password', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: '70000',
+        LOG_LEVEL: 'loud',
+        DATABASE_URL: 'mysql://user:hunter2@db/parley',
+        ALLOWED_ORIGINS: 'not an origin',
+        JWT_SECRET: 'short',
+        TRUST_PROXY: 'maybe',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { problems, message } = error as ConfigError;
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
+      ['ALLOWED_ORIGINS', 'DATABASE_URL', 'JWT_SECRET', 'LOG_LEVEL', 'PORT', 'TRUST_PROXY'].sort(),
+    );
+    expect(message).not.toContain('hunter2');
+  });
+});
+
+describe('build', () => {
+  it('refuses the cheap test hashing when NODE_ENV is production', async () => {
+    await expect(
+      build({
+        env: { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATA_DIR: tempDir() },
+        dangerouslyLowerPasswordHashingCostForTests: true,
+      }),
+    ).rejects.toThrow(/refused when NODE_ENV is production/);
+  });
+});

@@ -1,0 +1,254 @@
+import type { Me, PublicProfile } from '@parley/wire';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ParleyApp } from '../src/app';
+import { sniffImageType } from '../src/profiles/avatar';
+import { expectError, registerUser, type TestUser } from './accounts';
+import { createTestApp } from './helpers';
+
+let app: ParleyApp;
+beforeAll(async () => {
+  app = await createTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
+
+// The smallest real files of each format (a 1×1 image), so the magic-byte check sees real headers.
+const IMAGES = {
+  'image/png': Buffer.from(
+    '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6300010000000500010d0a2db40000000049454e44ae426082',
+    'hex',
+  ),
+  'image/gif': Buffer.from(
+    '47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b',
+    'hex',
+  ),
+  'image/jpeg': Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex'),
+  'image/webp': Buffer.from(
+    '524946461a000000574542505650384c0d0000002f0000001007101111888808',
+    'hex',
+  ),
+} as const;
+
+const patch = (user: TestUser, payload: unknown) =>
+  app.inject({
+    method: 'PATCH',
+    url: '/api/me/profile',
+    headers: user.auth,
+    payload: payload as object,
+  });
+
+const me = async (user: TestUser) =>
+  (await app.inject({ method: 'GET', url: '/api/me', headers: user.auth })).json<Me>();
+
+const putAvatar = (user: TestUser, body: Buffer, type: string) =>
+  app.inject({
+    method: 'PUT',
+    url: '/api/me/avatar',
+    headers: { ...user.auth, 'content-type': type },
+    payload: body,
+  });
+
+describe('GET /api/me', () => {
+  it('returns the caller’s account and profile', async () => {
+    const alice = await registerUser(app);
+    const response = await app.inject({ method: 'GET', url: '/api/me', headers: alice.auth });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      userId: alice.id,
+      username: alice.username,
+      createdAt: expect.any(String),
+      displayName: null,
+      statusMessage: null,
+      hasAvatar: false,
+    });
+  });
+});
+
+describe('PATCH /api/me/profile', () => {
+  it('sets, keeps and clears fields', async () => {
+    const alice = await registerUser(app);
+    const set = await patch(alice, {
+      displayName: 'Alice Liddell',
+      statusMessage: 'down the rabbit hole 🐇',
+    });
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toMatchObject({
+      displayName: 'Alice Liddell',
+      statusMessage: 'down the rabbit hole 🐇',
+    });
+    expect((await patch(alice, { statusMessage: null })).json()).toMatchObject({
+      displayName: 'Alice Liddell',
+      statusMessage: null,
+    });
+  });
+
+  it.each([
+    ['an empty body', {}],
+    ['an empty display name', { displayName: '' }],
+    ['a display name over 64 characters', { displayName: 'x'.repeat(65) }],
+    ['a status over 140 characters', { statusMessage: 'x'.repeat(141) }],
+    ['a control character', { displayName: 'Alice\u0007' }],
+    ['a newline', { statusMessage: 'line\nbreak' }],
+    ['a wrong type', { displayName: 42 }],
+    ['an unknown field', { displayName: 'A', avatarUrl: 'http://x' }],
+    ['a field of the account', { username: 'someone-else' }],
+  ])('refuses %s and changes nothing', async (_case, payload) => {
+    const alice = await registerUser(app);
+    await patch(alice, { displayName: 'Original' });
+    expectError(await patch(alice, payload), 400, 'VALIDATION_FAILED');
+    expect(await me(alice)).toMatchObject({ displayName: 'Original', username: alice.username });
+  });
+
+  it('needs authentication', async () => {
+    expectError(
+      await app.inject({ method: 'PATCH', url: '/api/me/profile', payload: { displayName: 'x' } }),
+      401,
+      'UNAUTHENTICATED',
+    );
+  });
+});
+
+describe('avatars', () => {
+  it.each(Object.entries(IMAGES))('stores and serves a %s image', async (type, bytes) => {
+    expect(sniffImageType(bytes)).toBe(type);
+    const alice = await registerUser(app);
+    const response = await putAvatar(alice, bytes, type);
+    expect(response.statusCode, response.body).toBe(204);
+    expect((await me(alice)).hasAvatar).toBe(true);
+    // Served without authentication, so an <img> can show it; never sniffed as anything else.
+    const served = await app.inject({ method: 'GET', url: `/api/users/by-id/${alice.id}/avatar` });
+    expect(served.statusCode).toBe(200);
+    expect(served.headers['content-type']).toBe(type);
+    expect(served.headers['x-content-type-options']).toBe('nosniff');
+    expect(served.headers['content-security-policy']).toBe("default-src 'none'");
+    expect(served.rawPayload.equals(bytes)).toBe(true);
+  });
+
+  it('refuses bytes that are not the declared image, and keeps the old avatar', async () => {
+    const alice = await registerUser(app);
+    await putAvatar(alice, IMAGES['image/png'], 'image/png');
+    expectError(await putAvatar(alice, IMAGES['image/gif'], 'image/png'), 400, 'AVATAR_INVALID');
+    expectError(
+      await putAvatar(alice, Buffer.from('<svg onload="alert(1)"/>'), 'image/png'),
+      400,
+      'AVATAR_INVALID',
+    );
+    expectError(await putAvatar(alice, Buffer.alloc(0), 'image/jpeg'), 400, 'AVATAR_INVALID');
+    const served = await app.inject({ method: 'GET', url: `/api/users/by-id/${alice.id}/avatar` });
+    expect(served.rawPayload.equals(IMAGES['image/png'])).toBe(true);
+  });
+
+  it('refuses an image over 256 KiB with AVATAR_TOO_LARGE', async () => {
+    const alice = await registerUser(app);
+    const big = Buffer.concat([IMAGES['image/png'], Buffer.alloc(256 * 1024)]);
+    expectError(await putAvatar(alice, big, 'image/png'), 413, 'AVATAR_TOO_LARGE');
+    expect((await me(alice)).hasAvatar).toBe(false);
+  });
+
+  it('refuses other content types', async () => {
+    const alice = await registerUser(app);
+    expectError(
+      await putAvatar(alice, Buffer.from('<svg/>'), 'image/svg+xml'),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    const json = await app.inject({
+      method: 'PUT',
+      url: '/api/me/avatar',
+      headers: alice.auth,
+      payload: { image: 'data:image/png;base64,AAAA' },
+    });
+    expectError(json, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expect((await me(alice)).hasAvatar).toBe(false);
+  });
+
+  it('needs authentication to upload', async () => {
+    const response = await app.inject({
+      method: 'PUT',
+      url: '/api/me/avatar',
+      headers: { 'content-type': 'image/png' },
+      payload: IMAGES['image/png'],
+    });
+    expectError(response, 401, 'UNAUTHENTICATED');
+  });
+
+  it('can be removed', async () => {
+    const alice = await registerUser(app);
+    await putAvatar(alice, IMAGES['image/png'], 'image/png');
+    const response = await app.inject({
+      method: 'DELETE',
+      url: '/api/me/avatar',
+      headers: alice.auth,
+    });
+    expect(response.statusCode).toBe(204);
+    expectError(
+      await app.inject({ method: 'GET', url: `/api/users/by-id/${alice.id}/avatar` }),
+      404,
+      'AVATAR_NOT_FOUND',
+    );
+  });
+
+  it('answers 404 for a user without an avatar and 400 for a malformed id', async () => {
+    const alice = await registerUser(app);
+    expectError(
+      await app.inject({ method: 'GET', url: `/api/users/by-id/${alice.id}/avatar` }),
+      404,
+      'AVATAR_NOT_FOUND',
+    );
+    expectError(
+      await app.inject({ method: 'GET', url: '/api/users/by-id/zz/avatar' }),
+      400,
+      'VALIDATION_FAILED',
+    );
+  });
+});
+
+describe('public profiles', () => {
+  it('are found by id and by username (any case)', async () => {
+    const alice = await registerUser(app);
+    const bob = await registerUser(app);
+    await patch(alice, { displayName: 'Alice', statusMessage: 'hi' });
+    for (const url of [
+      `/api/users/by-id/${alice.id}`,
+      `/api/users/${alice.username.toUpperCase()}`,
+    ]) {
+      const response = await app.inject({ method: 'GET', url, headers: bob.auth });
+      expect(response.statusCode).toBe(200);
+      expect(response.json<PublicProfile>()).toEqual({
+        userId: alice.id,
+        username: alice.username,
+        displayName: 'Alice',
+        statusMessage: 'hi',
+        hasAvatar: false,
+      });
+    }
+  });
+
+  it('answer USER_NOT_FOUND for nobody and need authentication', async () => {
+    const alice = await registerUser(app);
+    expectError(
+      await app.inject({
+        method: 'GET',
+        url: `/api/users/by-id/${'f'.repeat(32)}`,
+        headers: alice.auth,
+      }),
+      404,
+      'USER_NOT_FOUND',
+    );
+    expectError(
+      await app.inject({
+        method: 'GET',
+        url: '/api/users/nobody-here-at-all',
+        headers: alice.auth,
+      }),
+      404,
+      'USER_NOT_FOUND',
+    );
+    expectError(
+      await app.inject({ method: 'GET', url: `/api/users/by-id/${alice.id}` }),
+      401,
+      'UNAUTHENTICATED',
+    );
+  });
+});
