@@ -17,7 +17,13 @@ import { openDatabase, type DatabaseHandle } from './db/database';
 import { directoryRoutes } from './directory/directory.routes';
 import { healthRoutes } from './health/health.routes';
 import { profileRoutes } from './profiles/profile.routes';
+import { attachmentRoutes } from './attachments/attachment.routes';
+import { messageRoutes } from './messages/message.routes';
 import { authPlugin } from './plugins/auth';
+import { busPlugin } from './plugins/bus';
+import { websocketPlugin } from './plugins/websocket';
+import { realtimePlugin } from './realtime/realtime.plugin';
+import { roomRoutes } from './rooms/room.routes';
 import { dbPlugin } from './plugins/db';
 import { errorsPlugin } from './plugins/errors';
 import { openapiPlugin } from './plugins/openapi';
@@ -104,6 +110,15 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
     await app.register(accountRoutes, { prefix: '/api', hasher });
     await app.register(profileRoutes, { prefix: '/api' });
     await app.register(directoryRoutes, { prefix: '/api' });
+    await app.register(busPlugin, {
+      redisUrl: config.redisUrl,
+      channelPrefix: config.redisChannelPrefix,
+    });
+    await app.register(websocketPlugin, { maxFrameBytes: config.limits.wsFrameBytes });
+    await app.register(realtimePlugin);
+    await app.register(roomRoutes, { prefix: '/api' });
+    await app.register(messageRoutes, { prefix: '/api' });
+    await app.register(attachmentRoutes, { prefix: '/api' });
   } catch (error) {
     await app.close().catch(() => {});
     await database.close();

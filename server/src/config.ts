@@ -16,6 +16,8 @@ export interface Config {
   readonly dataDir: string;
   /** Redis for cross-process fan-out; when absent fan-out stays in-process. */
   readonly redisUrl: string | undefined;
+  /** Prefix of every Redis pub/sub channel, so several deployments (or test runs) share a Redis. */
+  readonly redisChannelPrefix: string;
   readonly jwtSecret: string;
   /** Origins allowed to open WebSockets and make cross-origin requests. */
   readonly allowedOrigins: readonly string[];
@@ -24,6 +26,10 @@ export interface Config {
   readonly trustProxy: boolean;
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
+  /** How long a new WebSocket may take to send its `auth` frame. */
+  readonly wsAuthTimeoutMs: number;
+  /** How often expired rooms are looked for and deleted. */
+  readonly roomSweepIntervalMs: number;
   readonly limits: Limits;
 }
 
@@ -40,6 +46,16 @@ export interface Limits {
   readonly authPerIpPerMinute: number;
   /** Login attempts per account per 15 minutes. */
   readonly loginPerAccountPer15Minutes: number;
+  /** Largest WebSocket frame accepted; a larger one closes the socket with 1009. */
+  readonly wsFrameBytes: number;
+  /** Bytes queued for one socket beyond which it is closed as a slow consumer (4008). */
+  readonly wsSendBufferBytes: number;
+  /** Malformed frames tolerated per socket (each answered with an error frame) before 4400. */
+  readonly wsMalformedFrames: number;
+  /** Largest encrypted attachment blob. */
+  readonly attachmentBytes: number;
+  /** Messages committed in one transaction at most (commits are batched under load). */
+  readonly messageBatchSize: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -82,6 +98,21 @@ export function loadConfig(
       1,
       1_000_000,
     ),
+    wsFrameBytes: read.integer('WS_MAX_FRAME_BYTES', 128 * 1024, 4096, 16 * 1024 * 1024),
+    wsSendBufferBytes: read.integer(
+      'WS_SEND_BUFFER_BYTES',
+      4 * 1024 * 1024,
+      64 * 1024,
+      1024 * 1024 * 1024,
+    ),
+    wsMalformedFrames: read.integer('WS_MAX_MALFORMED_FRAMES', 5, 0, 1000),
+    attachmentBytes: read.integer(
+      'ATTACHMENT_MAX_BYTES',
+      10 * 1024 * 1024,
+      1024,
+      1024 * 1024 * 1024,
+    ),
+    messageBatchSize: read.integer('MESSAGE_BATCH_SIZE', 256, 1, 10_000),
     ...overrides.limits,
   };
 
@@ -92,6 +123,7 @@ export function loadConfig(
     databaseUrl: read.optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir,
     redisUrl: read.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
+    redisChannelPrefix: read.string('REDIS_CHANNEL_PREFIX', 'parley:'),
     jwtSecret: '',
     allowedOrigins: read.list('ALLOWED_ORIGINS', [
       'http://localhost:3000',
@@ -106,6 +138,8 @@ export function loadConfig(
       60,
       365 * 24 * 3600,
     ),
+    wsAuthTimeoutMs: read.integer('WS_AUTH_TIMEOUT_MS', 5000, 100, 60_000),
+    roomSweepIntervalMs: read.integer('ROOM_SWEEP_INTERVAL_MS', 60_000, 10, 24 * 3600 * 1000),
     ...overrides,
     limits,
   };

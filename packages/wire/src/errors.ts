@@ -60,6 +60,43 @@ export const errorTable = {
     status: 409,
     message: 'The encryption-key version must be above the current one',
   },
+
+  // Rooms and membership chains.
+  ROOM_NOT_FOUND: { status: 404, message: 'No such room' },
+  NOT_A_MEMBER: { status: 403, message: 'Not a member of this room' },
+  ROOM_EXISTS: { status: 409, message: 'The room exists already' },
+  ROOM_DETAILS_INVALID: {
+    status: 400,
+    message: 'A channel needs a name and a topic, a group a name, a direct conversation neither',
+  },
+  PEER_NOT_FOUND: { status: 404, message: 'The other party of the direct conversation is unknown' },
+  CHAIN_INVALID: {
+    status: 400,
+    message: 'The membership entry is malformed, names another room or its signature fails',
+  },
+  CHAIN_CONFLICT: {
+    status: 409,
+    message: 'The membership entry does not follow the current head; re-read the chain',
+  },
+  CHAIN_NOT_ALLOWED: { status: 403, message: 'The membership change is not allowed to its actor' },
+  NOT_THE_ACTOR: { status: 403, message: 'Only the signer of an entry or envelope may post it' },
+  JOIN_NOT_APPLICABLE: {
+    status: 409,
+    message: 'Join requests are for channels the caller is not a member of',
+  },
+  ENVELOPE_INVALID: {
+    status: 400,
+    message: 'A room-key envelope is malformed, misaddressed or its signature fails',
+  },
+
+  // Messages and attachments.
+  MESSAGE_INVALID: {
+    status: 400,
+    message: 'The message envelope is malformed or names another room or sender',
+  },
+  MESSAGE_TOO_LARGE: { status: 413, message: 'The message envelope is too large' },
+  ATTACHMENT_NOT_FOUND: { status: 404, message: 'No such attachment' },
+  NOT_SUBSCRIBED: { status: 409, message: 'Subscribe to the room first' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorTable;

@@ -6,6 +6,16 @@ import type {
 } from '../accounts/account.table';
 import type { EncryptionKeyTable, IdentityKeyTable } from '../directory/directory.table';
 import type { ProfileTable } from '../profiles/profile.table';
+import type { AttachmentTable } from '../attachments/attachment.table';
+import type { MessageTable } from '../messages/message.table';
+import type {
+  ChainEntryTable,
+  JoinRequestTable,
+  RoomFormerMemberTable,
+  RoomKeyEnvelopeTable,
+  RoomMemberTable,
+  RoomTable,
+} from '../rooms/room.table';
 
 /**
  * Every table, assembled from the feature folders' `*.table.ts`. A feature adds its tables here
@@ -19,4 +29,12 @@ export interface Database {
   profiles: ProfileTable;
   identity_keys: IdentityKeyTable;
   encryption_keys: EncryptionKeyTable;
+  rooms: RoomTable;
+  room_members: RoomMemberTable;
+  room_former_members: RoomFormerMemberTable;
+  chain_entries: ChainEntryTable;
+  room_key_envelopes: RoomKeyEnvelopeTable;
+  join_requests: JoinRequestTable;
+  messages: MessageTable;
+  attachments: AttachmentTable;
 }

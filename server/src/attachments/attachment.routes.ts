@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { AttachmentUploaded, BlobParams, ErrorResponse, RoomParams } from '@parley/wire';
+import type { ParleyApp } from '../app';
+import { parleyError } from '../errors';
+import { requireMember } from '../rooms/room.service';
+
+const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
+const security = [{ bearer: [] }];
+const tags = ['attachments'];
+const OCTET_STREAM = 'application/octet-stream';
+
+/**
+ * Encrypted attachment blobs (PROTOCOL.md §8): uploaded by a member into a room, downloaded by
+ * its members, deleted with the room. The key and hash travel inside encrypted messages; to the
+ * server a blob is opaque bytes.
+ */
+export async function attachmentRoutes(app: ParleyApp): Promise<void> {
+  const maxBytes = app.config.limits.attachmentBytes;
+  app.addContentTypeParser(
+    OCTET_STREAM,
+    { parseAs: 'buffer', bodyLimit: maxBytes },
+    (_request, body, done) => done(null, body),
+  );
+  const auth = { preHandler: app.authenticate };
+
+  app.post(
+    '/rooms/:id/attachments',
+    {
+      ...auth,
+      bodyLimit: maxBytes,
+      schema: {
+        tags,
+        security,
+        params: RoomParams,
+        consumes: [OCTET_STREAM],
+        response: { 201: AttachmentUploaded, ...errors },
+      },
+    },
+    async (request, reply) => {
+      if (!Buffer.isBuffer(request.body)) {
+        throw parleyError('UNSUPPORTED_MEDIA_TYPE', `Upload the blob as ${OCTET_STREAM}`);
+      }
+      await requireMember(app.db, request.params.id, request.user.id);
+      const blobId = randomBytes(16).toString('hex');
+      await app.db
+        .insertInto('attachments')
+        .values({
+          id: blobId,
+          room_id: request.params.id,
+          uploader_id: request.user.id,
+          size: request.body.length,
+          data: request.body,
+        })
+        .execute();
+      return reply.code(201).send({ blobId, size: request.body.length });
+    },
+  );
+
+  app.get(
+    '/attachments/:blobId',
+    { ...auth, schema: { tags, security, params: BlobParams, produces: [OCTET_STREAM] } },
+    async (request, reply) => {
+      const row = await app.db
+        .selectFrom('attachments')
+        .select(['room_id', 'data'])
+        .where('id', '=', request.params.blobId)
+        .executeTakeFirst();
+      if (row === undefined) throw parleyError('ATTACHMENT_NOT_FOUND');
+      await requireMember(app.db, row.room_id, request.user.id);
+      return reply
+        .type(OCTET_STREAM)
+        .header('cache-control', 'private, no-store')
+        .send(Buffer.from(row.data.buffer, row.data.byteOffset, row.data.byteLength));
+    },
+  );
+}

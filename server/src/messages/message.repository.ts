@@ -1,0 +1,169 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
+import type { MessageRow } from './message.table';
+
+/** A message waiting to be committed. */
+export interface PendingMessage {
+  roomId: string;
+  senderId: string;
+  /** The header's message id, hex. */
+  messageId: string;
+  envelope: Uint8Array;
+}
+
+/** What became of a pending message in its batch. */
+export type CommitOutcome =
+  | { status: 'stored'; seq: number; sentAt: Date; ephemeral: boolean }
+  | { status: 'duplicate'; seq: number; sentAt: Date }
+  | { status: 'refused'; code: 'ROOM_NOT_FOUND' | 'NOT_A_MEMBER' | 'MESSAGE_INVALID' };
+
+/**
+ * Commits a batch of messages in one transaction and returns each one's outcome, in order.
+ *
+ * The rooms' rows are locked first (in id order, so two batches never deadlock), which puts every
+ * commit to a room in one order across all server processes: a sequence number is taken only
+ * after every smaller one of the room is committed, and a retry of a message committed by another
+ * process is seen as a duplicate. Membership is read under the same lock that a removal takes, so
+ * nothing is stored for someone after their removal committed. Ephemeral rooms take sequence
+ * numbers but store nothing. Five statements whatever the batch size.
+ */
+export async function commitBatch(
+  db: Db,
+  batch: readonly PendingMessage[],
+  isRecentEphemeral: (roomId: string, messageId: string) => number | undefined,
+): Promise<CommitOutcome[]> {
+  return db.transaction().execute(async (trx) => {
+    const roomIds = [...new Set(batch.map((m) => m.roomId))].sort();
+    const rooms = await sql<{ id: string; head_seq: number; ephemeral: boolean; now: Date }>`
+      select id, head_seq, ephemeral, now() as now from rooms
+      where id in (${sql.join(roomIds)}) order by id for update`.execute(trx);
+    const roomById = new Map(rooms.rows.map((row) => [row.id, row]));
+
+    const pairs = sql.join(batch.map((m) => sql`(${m.roomId}, ${m.senderId})`));
+    const members = await sql<{ room_id: string; user_id: string }>`
+      select room_id, user_id from room_members where (room_id, user_id) in (${pairs})`.execute(
+      trx,
+    );
+    const isMember = new Set(members.rows.map((row) => `${row.room_id}:${row.user_id}`));
+
+    const ids = sql.join(batch.map((m) => sql`(${m.roomId}, ${m.messageId})`));
+    const existing = await sql<{
+      room_id: string;
+      message_id: string;
+      seq: number;
+      sender_id: string;
+      sent_at: Date;
+    }>`
+      select room_id, message_id, seq, sender_id, sent_at from messages
+      where (room_id, message_id) in (${ids})`.execute(trx);
+    const stored = new Map(existing.rows.map((row) => [`${row.room_id}:${row.message_id}`, row]));
+
+    const outcomes: CommitOutcome[] = [];
+    const heads = new Map<string, number>();
+    const inserts: { roomId: string; seq: number; message: PendingMessage }[] = [];
+    const taken = new Map<string, CommitOutcome & { sender: string }>();
+    for (const message of batch) {
+      const room = roomById.get(message.roomId);
+      if (room === undefined) {
+        outcomes.push({ status: 'refused', code: 'ROOM_NOT_FOUND' });
+        continue;
+      }
+      if (!isMember.has(`${message.roomId}:${message.senderId}`)) {
+        outcomes.push({ status: 'refused', code: 'NOT_A_MEMBER' });
+        continue;
+      }
+      const key = `${message.roomId}:${message.messageId}`;
+      const earlier = stored.get(key);
+      if (earlier !== undefined) {
+        outcomes.push(
+          earlier.sender_id === message.senderId
+            ? { status: 'duplicate', seq: earlier.seq, sentAt: earlier.sent_at }
+            : { status: 'refused', code: 'MESSAGE_INVALID' },
+        );
+        continue;
+      }
+      const inBatch = taken.get(key);
+      if (inBatch !== undefined) {
+        outcomes.push(
+          inBatch.sender === message.senderId && inBatch.status === 'stored'
+            ? { status: 'duplicate', seq: inBatch.seq, sentAt: inBatch.sentAt }
+            : { status: 'refused', code: 'MESSAGE_INVALID' },
+        );
+        continue;
+      }
+      if (room.ephemeral) {
+        const recent = isRecentEphemeral(message.roomId, message.messageId);
+        if (recent !== undefined) {
+          outcomes.push({ status: 'duplicate', seq: recent, sentAt: room.now });
+          continue;
+        }
+      }
+      const seq = (heads.get(message.roomId) ?? room.head_seq) + 1;
+      heads.set(message.roomId, seq);
+      const outcome = {
+        status: 'stored',
+        seq,
+        sentAt: room.now,
+        ephemeral: room.ephemeral,
+      } as const;
+      taken.set(key, { ...outcome, sender: message.senderId });
+      outcomes.push(outcome);
+      if (!room.ephemeral) inserts.push({ roomId: message.roomId, seq, message });
+    }
+
+    if (inserts.length > 0) {
+      await trx
+        .insertInto('messages')
+        .values(
+          inserts.map(({ roomId, seq, message }) => ({
+            room_id: roomId,
+            seq,
+            message_id: message.messageId,
+            sender_id: message.senderId,
+            envelope: message.envelope,
+            sent_at: roomById.get(roomId)!.now,
+          })),
+        )
+        .execute();
+    }
+    if (heads.size > 0) {
+      const values = sql.join([...heads].map(([id, head]) => sql`(${id}::text, ${head}::bigint)`));
+      await sql`
+        update rooms set head_seq = v.head, last_activity_at = now()
+        from (values ${values}) as v(id, head) where rooms.id = v.id`.execute(trx);
+    }
+    return outcomes;
+  });
+}
+
+/** Messages of a room after `afterSeq`, oldest first (replay, resume and gap filling). */
+export async function messagesAfter(
+  db: Db,
+  roomId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<Pick<MessageRow, 'seq' | 'envelope' | 'sent_at'>[]> {
+  return db
+    .selectFrom('messages')
+    .select(['seq', 'envelope', 'sent_at'])
+    .where('room_id', '=', roomId)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq', 'asc')
+    .limit(limit)
+    .execute();
+}
+
+/** Messages of a room below `beforeSeq` (the newest when absent), newest first. */
+export async function messagesBefore(
+  db: Db,
+  roomId: string,
+  beforeSeq: number | undefined,
+  limit: number,
+): Promise<Pick<MessageRow, 'seq' | 'envelope' | 'sent_at'>[]> {
+  let query = db
+    .selectFrom('messages')
+    .select(['seq', 'envelope', 'sent_at'])
+    .where('room_id', '=', roomId);
+  if (beforeSeq !== undefined) query = query.where('seq', '<', beforeSeq);
+  return query.orderBy('seq', 'desc').limit(limit).execute();
+}

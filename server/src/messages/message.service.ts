@@ -1,0 +1,174 @@
+import { decodeMessageEnvelope, toHex } from '@parley/crypto';
+import { MESSAGE_ENVELOPE_MAX_BYTES } from '@parley/wire';
+import type { Db } from '../db/database';
+import { parleyError, type ParleyError } from '../errors';
+import type { Bus } from '../plugins/bus';
+import { publishToRoom } from '../realtime/events';
+import { commitBatch, type CommitOutcome, type PendingMessage } from './message.repository';
+
+/** A message accepted for a room: its sequence number and when it was committed. */
+export interface Accepted {
+  roomId: string;
+  messageId: string;
+  seq: number;
+  sentAt: Date;
+}
+
+export interface MessageService {
+  /**
+   * Checks an envelope (first line: it decodes, names this room and this sender), commits it and
+   * resolves once committed, with its sequence number. A retry of a committed message resolves
+   * with the original sequence number and is not relayed again. Throws a ParleyError.
+   */
+  send(
+    roomId: string,
+    senderId: string,
+    envelope: Uint8Array,
+    envelopeText?: string,
+  ): Promise<Accepted>;
+  /** The message id (hex) an envelope names, when it decodes: for the `ref` of an error frame. */
+  messageIdOf(envelope: Uint8Array): string | undefined;
+  /** Resolves when every message handed to `send` so far is committed or refused. */
+  idle(): Promise<void>;
+}
+
+export interface MessageServiceOptions {
+  db: Db;
+  bus: Bus;
+  /** Most messages committed in one transaction. */
+  batchSize: number;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Commits are batched: while one transaction runs, new messages queue, and the next transaction
+ * takes them all (up to `batchSize`). A lone message commits at once; under load the cost of a
+ * commit is shared by many messages, which is what lets every message be stored and acknowledged
+ * after commit at the rate a bare relay would forward them.
+ */
+export function createMessageService(options: MessageServiceOptions): MessageService {
+  const { db, bus, batchSize } = options;
+  const queue: Waiting[] = [];
+  let running: Promise<void> | undefined;
+  const recentEphemeral = new RecentIds(10_000);
+
+  async function drain(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, batchSize);
+      let outcomes: CommitOutcome[];
+      try {
+        outcomes = await commitBatch(
+          db,
+          batch.map((w) => w.message),
+          (roomId, messageId) => recentEphemeral.get(`${roomId}:${messageId}`),
+        );
+      } catch (error) {
+        options.onError?.(error);
+        for (const waiting of batch) waiting.reject(parleyError('SERVER_BUSY', undefined, error));
+        continue;
+      }
+      batch.forEach((waiting, index) => settle(waiting, outcomes[index]!));
+    }
+  }
+
+  function settle(waiting: Waiting, outcome: CommitOutcome): void {
+    const { roomId, messageId } = waiting.message;
+    if (outcome.status === 'refused') {
+      waiting.reject(parleyError(outcome.code));
+      return;
+    }
+    const accepted = { roomId, messageId, seq: outcome.seq, sentAt: outcome.sentAt };
+    if (outcome.status === 'stored') {
+      if (outcome.ephemeral) recentEphemeral.set(`${roomId}:${messageId}`, outcome.seq);
+      publishToRoom(
+        bus,
+        roomId,
+        outcome.ephemeral
+          ? { t: 'message', seq: outcome.seq, ephemeral: true }
+          : { t: 'message', seq: outcome.seq },
+        messageFrame(roomId, outcome.seq, waiting.envelopeText, outcome.sentAt),
+      );
+    }
+    waiting.resolve(accepted);
+  }
+
+  return {
+    send(roomId, senderId, envelope, envelopeText) {
+      if (envelope.length > MESSAGE_ENVELOPE_MAX_BYTES) {
+        return Promise.reject(parleyError('MESSAGE_TOO_LARGE'));
+      }
+      let messageId: string;
+      try {
+        const { header } = decodeMessageEnvelope(envelope);
+        if (toHex(header.roomId) !== roomId) {
+          throw parleyError('MESSAGE_INVALID', 'The envelope names another room');
+        }
+        if (toHex(header.senderId) !== senderId) {
+          throw parleyError('MESSAGE_INVALID', 'The envelope names another sender');
+        }
+        if (header.version !== 1) {
+          throw parleyError('MESSAGE_INVALID', 'Unsupported message version');
+        }
+        messageId = toHex(header.messageId);
+      } catch (error) {
+        if ((error as ParleyError).code === 'MESSAGE_INVALID') return Promise.reject(error);
+        return Promise.reject(parleyError('MESSAGE_INVALID', 'The envelope does not decode'));
+      }
+      return new Promise<Accepted>((resolve, reject) => {
+        queue.push({
+          message: { roomId, senderId, messageId, envelope },
+          envelopeText: envelopeText ?? Buffer.from(envelope).toString('base64url'),
+          resolve,
+          reject,
+        });
+        running ??= drain().finally(() => {
+          running = undefined;
+        });
+      });
+    },
+
+    messageIdOf(envelope) {
+      try {
+        return toHex(decodeMessageEnvelope(envelope).header.messageId);
+      } catch {
+        return undefined;
+      }
+    },
+
+    async idle() {
+      while (running !== undefined) await running;
+    },
+  };
+}
+
+/** The `message` frame, encoded once for every socket it goes to. */
+export function messageFrame(roomId: string, seq: number, envelope: string, sentAt: Date): string {
+  return `{"type":"message","room":"${roomId}","seq":${seq},"envelope":"${envelope}","sentAt":"${sentAt.toISOString()}"}`;
+}
+
+interface Waiting {
+  message: PendingMessage;
+  envelopeText: string;
+  resolve(accepted: Accepted): void;
+  reject(error: ParleyError): void;
+}
+
+/**
+ * Ephemeral rooms store nothing, so a retry is recognised only while its id is remembered here:
+ * the most recent ids, per process.
+ */
+class RecentIds {
+  private readonly entries = new Map<string, number>();
+  constructor(private readonly capacity: number) {}
+
+  get(key: string): number | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, seq: number): void {
+    this.entries.set(key, seq);
+    if (this.entries.size > this.capacity) {
+      this.entries.delete(this.entries.keys().next().value!);
+    }
+  }
+}

@@ -1,0 +1,356 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import { CloseCode, type ClientFrame, type PresenceStatus } from '@parley/wire';
+import { fromBase64Url } from '../codec';
+import { isParleyError } from '../errors';
+import type { MessageService } from '../messages/message.service';
+import type { ReceiptService } from '../messages/receipt.service';
+import type { AuthenticatedUser } from '../plugins/auth';
+import type { Bus } from '../plugins/bus';
+import { publishToRoom } from './events';
+import { errorFrame, isFrameProblem, parseClientFrame } from './frames';
+import type { Hub, Peer, Subscription } from './hub';
+
+export interface ConnectionDeps {
+  hub: Hub;
+  bus: Bus;
+  messages: MessageService;
+  receipts: ReceiptService;
+  verifyAccessToken(token: string): Promise<AuthenticatedUser>;
+  /** Seconds since the epoch at which a (verified) token expires. */
+  tokenExpiry(token: string): number | undefined;
+  isMember(roomId: string, userId: string): Promise<boolean>;
+  log: FastifyBaseLogger;
+  authTimeoutMs: number;
+  sendBufferBytes: number;
+  malformedFrames: number;
+}
+
+const OPEN = 1;
+/** Frames a client may send after `auth` before `ready` arrives. */
+const EARLY_FRAMES = 64;
+
+/**
+ * One WebSocket from its first frame to its close. The first frame must be `auth` (within the
+ * timeout) and carry a valid access token; then frames are handled as they come, subscriptions
+ * and unsubscriptions of one room one after the other. Every refusal is an `error` frame; only
+ * authentication failures, malformed-frame floods and slow consumers close the socket (the codes
+ * are in @parley/wire's CloseCode and docs/ARCHITECTURE.md).
+ */
+export function serveConnection(socket: WebSocket, deps: ConnectionDeps): void {
+  new Connection(socket, deps).start();
+}
+
+class Connection implements Peer {
+  private user: AuthenticatedUser | undefined;
+  private authenticating = false;
+  /** Frames that arrived while the auth frame was being checked, handled after it. */
+  private early: ClientFrame[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private malformed = 0;
+  private readonly subscriptions = new Map<string, Subscription>();
+  /** Subscribe and unsubscribe of one room run in order. */
+  private readonly roomQueues = new Map<string, Promise<void>>();
+  private presence: PresenceStatus | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly deps: ConnectionDeps,
+  ) {}
+
+  get userId(): string {
+    return this.user!.id;
+  }
+
+  start(): void {
+    this.later(this.deps.authTimeoutMs, () => {
+      if (this.user === undefined) this.close(CloseCode.UNAUTHENTICATED, 'authenticate first');
+    });
+    this.socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    this.socket.on('close', () => this.onClose());
+    this.socket.on('error', (error) => this.deps.log.debug({ err: error }, 'websocket error'));
+  }
+
+  // ----- Peer -----
+
+  send(frame: string): boolean {
+    if (this.closed || this.socket.readyState !== OPEN) return false;
+    if (this.socket.bufferedAmount > this.deps.sendBufferBytes) {
+      // Everything is stored: the client reconnects and resumes from its last sequence number.
+      this.close(CloseCode.SLOW_CONSUMER, 'too far behind; reconnect and resume');
+      return false;
+    }
+    this.socket.send(frame);
+    return true;
+  }
+
+  drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.closed || this.socket.bufferedAmount <= this.deps.sendBufferBytes / 4) resolve();
+        else this.later(5, check);
+      };
+      check();
+    });
+  }
+
+  ended(roomId: string, reason: 'removed' | 'expired'): void {
+    this.subscriptions.delete(roomId);
+    this.send(JSON.stringify({ type: 'removed', room: roomId, reason }));
+  }
+
+  // ----- frames -----
+
+  private onMessage(data: unknown, isBinary: boolean): void {
+    if (this.closed) return;
+    if (isBinary) {
+      this.refuse({ code: 'VALIDATION_FAILED', message: 'Frames are JSON text' });
+      return;
+    }
+    const frame = parseClientFrame(String(data));
+    if (isFrameProblem(frame)) {
+      this.refuse(frame);
+      return;
+    }
+    if (this.user === undefined) {
+      if (this.authenticating && this.early.length < EARLY_FRAMES) {
+        this.early.push(frame);
+      } else if (frame.type !== 'auth' || this.authenticating) {
+        this.close(CloseCode.UNAUTHENTICATED, 'authenticate first');
+      } else {
+        void this.authenticate(frame.token);
+      }
+      return;
+    }
+    this.handle(frame);
+  }
+
+  private handle(frame: ClientFrame): void {
+    this.dispatch(frame).catch((error: unknown) => {
+      this.deps.log.error({ err: error }, 'websocket frame failed');
+      this.send(errorFrame('INTERNAL'));
+    });
+  }
+
+  private async dispatch(frame: ClientFrame): Promise<void> {
+    switch (frame.type) {
+      case 'auth':
+        return this.reauthenticate(frame.token);
+      case 'subscribe':
+        return this.inRoomOrder(frame.room, () => this.subscribe(frame.room, frame.after));
+      case 'unsubscribe':
+        return this.inRoomOrder(frame.room, async () => {
+          this.dropSubscription(frame.room);
+          this.send(JSON.stringify({ type: 'unsubscribed', room: frame.room }));
+        });
+      case 'send':
+        return this.sendMessage(frame.room, frame.envelope);
+      case 'typing':
+        if (!this.subscriptions.has(frame.room)) {
+          this.send(errorFrame('NOT_SUBSCRIBED', undefined, frame.room));
+          return;
+        }
+        publishToRoom(
+          this.deps.bus,
+          frame.room,
+          { t: 'relay', except: this.userId },
+          JSON.stringify({
+            type: 'typing',
+            room: frame.room,
+            user: this.userId,
+            active: frame.active,
+          }),
+        );
+        return;
+      case 'receipt':
+        if (
+          !this.subscriptions.has(frame.room) &&
+          !(await this.deps.isMember(frame.room, this.userId))
+        ) {
+          this.send(errorFrame('NOT_A_MEMBER', undefined, frame.room));
+          return;
+        }
+        this.deps.receipts.record(frame.room, this.userId, frame.kind, frame.seq);
+        return;
+      case 'presence':
+        this.presence = frame.status;
+        this.announcePresence(frame.status === 'invisible' ? 'offline' : frame.status);
+        return;
+      case 'ping':
+        this.send('{"type":"pong"}');
+        return;
+    }
+  }
+
+  private async authenticate(token: string): Promise<void> {
+    this.authenticating = true;
+    let user: AuthenticatedUser;
+    try {
+      user = await this.deps.verifyAccessToken(token);
+    } catch (error) {
+      const code = isParleyError(error) ? error.code : 'TOKEN_INVALID';
+      this.close(CloseCode.UNAUTHENTICATED, code);
+      return;
+    }
+    if (this.closed) return;
+    this.user = user;
+    this.watchExpiry(token);
+    await this.deps.hub.connect(this);
+    if (this.closed) {
+      this.deps.hub.disconnect(this);
+      return;
+    }
+    this.send(JSON.stringify({ type: 'ready', user: { id: user.id, username: user.username } }));
+    const early = this.early;
+    this.early = [];
+    for (const frame of early) this.handle(frame);
+  }
+
+  /** A fresh token on a live socket extends it past the first token's expiry. */
+  private async reauthenticate(token: string): Promise<void> {
+    let user: AuthenticatedUser;
+    try {
+      user = await this.deps.verifyAccessToken(token);
+    } catch (error) {
+      this.close(CloseCode.UNAUTHENTICATED, isParleyError(error) ? error.code : 'TOKEN_INVALID');
+      return;
+    }
+    if (user.id !== this.userId) {
+      this.close(CloseCode.UNAUTHENTICATED, 'a socket belongs to one user');
+      return;
+    }
+    this.watchExpiry(token);
+    this.send(JSON.stringify({ type: 'ready', user: { id: user.id, username: user.username } }));
+  }
+
+  private watchExpiry(token: string): void {
+    if (this.expiryTimer !== undefined) {
+      clearTimeout(this.expiryTimer);
+      this.timers.delete(this.expiryTimer);
+    }
+    const expiry = this.deps.tokenExpiry(token);
+    if (expiry === undefined) return;
+    this.expiryTimer = this.later(Math.max(0, expiry * 1000 - Date.now()), () =>
+      this.close(CloseCode.UNAUTHENTICATED, 'TOKEN_EXPIRED'),
+    );
+  }
+
+  private async subscribe(roomId: string, after: number | undefined): Promise<void> {
+    this.dropSubscription(roomId);
+    try {
+      const subscription = await this.deps.hub.subscribe(this, roomId, after);
+      if (this.closed || !subscription.active) {
+        this.deps.hub.unsubscribe(subscription);
+        return;
+      }
+      this.subscriptions.set(roomId, subscription);
+    } catch (error) {
+      if (!isParleyError(error)) throw error;
+      this.send(errorFrame(error.code, error.message, roomId));
+    }
+  }
+
+  private dropSubscription(roomId: string): void {
+    const subscription = this.subscriptions.get(roomId);
+    if (subscription === undefined) return;
+    this.subscriptions.delete(roomId);
+    this.deps.hub.unsubscribe(subscription);
+  }
+
+  private async sendMessage(roomId: string, envelopeText: string): Promise<void> {
+    let envelope: Uint8Array;
+    try {
+      envelope = fromBase64Url(envelopeText, 'envelope');
+    } catch (error) {
+      this.refuse({ code: 'VALIDATION_FAILED', message: (error as Error).message });
+      return;
+    }
+    try {
+      const accepted = await this.deps.messages.send(roomId, this.userId, envelope, envelopeText);
+      this.send(
+        `{"type":"ack","room":"${roomId}","messageId":"${accepted.messageId}","seq":${accepted.seq}}`,
+      );
+    } catch (error) {
+      if (!isParleyError(error)) throw error;
+      this.send(errorFrame(error.code, error.message, this.deps.messages.messageIdOf(envelope)));
+    }
+  }
+
+  private announcePresence(status: 'online' | 'away' | 'dnd' | 'offline'): void {
+    const frame = JSON.stringify({ type: 'presence', user: this.userId, status });
+    for (const roomId of this.subscriptions.keys()) {
+      publishToRoom(this.deps.bus, roomId, { t: 'relay', except: this.userId }, frame);
+    }
+  }
+
+  private inRoomOrder(roomId: string, task: () => Promise<void>): Promise<void> {
+    const previous = this.roomQueues.get(roomId) ?? Promise.resolve();
+    const next = previous.then(task);
+    const settled = next.catch(() => {});
+    this.roomQueues.set(roomId, settled);
+    void settled.then(() => {
+      if (this.roomQueues.get(roomId) === settled) this.roomQueues.delete(roomId);
+    });
+    return next;
+  }
+
+  /** Answers a malformed frame; too many of them close the socket. */
+  private refuse(problem: { code: 'MALFORMED_JSON' | 'VALIDATION_FAILED'; message: string }): void {
+    this.malformed += 1;
+    if (this.malformed > this.deps.malformedFrames) {
+      this.close(CloseCode.MALFORMED_FRAMES, 'too many malformed frames');
+      return;
+    }
+    if (this.user === undefined) {
+      // Before authentication nothing but a well-formed auth frame is answered.
+      this.close(CloseCode.UNAUTHENTICATED, 'authenticate first');
+      return;
+    }
+    this.send(errorFrame(problem.code, problem.message));
+  }
+
+  // ----- lifetime -----
+
+  private close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close(code, reason);
+    // A peer that stopped reading may never complete the closing handshake.
+    setTimeout(() => this.socket.terminate(), 2000).unref();
+    this.cleanUp();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.cleanUp();
+  }
+
+  private cleaned = false;
+
+  private cleanUp(): void {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const subscription of this.subscriptions.values()) {
+      this.deps.hub.unsubscribe(subscription);
+    }
+    if (this.user !== undefined) {
+      this.deps.hub.disconnect(this);
+      const announced = this.presence !== undefined && this.presence !== 'invisible';
+      if (announced && this.deps.hub.socketsOf(this.userId) === 0) this.announcePresence('offline');
+    }
+    this.subscriptions.clear();
+  }
+
+  private later(ms: number, run: () => void): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      run();
+    }, ms);
+    this.timers.add(timer);
+    return timer;
+  }
+}

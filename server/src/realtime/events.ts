@@ -1,0 +1,51 @@
+// What travels on the bus (plugins/bus.ts) between the parts of the server: events about a room,
+// published on its room channel, and events for one user, on the user's channel. Each carries the
+// server frame to deliver, encoded once by the publisher and sent as is to every socket.
+import type { Bus } from '../plugins/bus';
+
+export type RoomEvent =
+  /** A committed message (stored rooms: `seq` is contiguous per room; ephemeral rooms: relayed). */
+  | { t: 'message'; seq: number; ephemeral?: boolean }
+  /** A membership entry; `departed` is the user a remove or leave took out of the room. */
+  | { t: 'membership'; position: number; departed?: string }
+  /** A frame for every subscriber except the sockets of user `except` (typing, receipts...). */
+  | { t: 'relay'; except?: string }
+  /** The room was deleted (it expired): every subscriber stops receiving it. */
+  | { t: 'deleted' };
+
+export type UserEvent = { t: 'relay' };
+
+export function roomChannel(roomId: string): string {
+  return `room:${roomId}`;
+}
+
+export function userChannel(userId: string): string {
+  return `user:${userId}`;
+}
+
+/**
+ * An event and its frame as one bus payload: the event's JSON, a newline, then the frame's JSON
+ * untouched (JSON.stringify never emits a raw newline, so the first one is the separator). The
+ * frame is not nested inside the event's JSON, so it is neither escaped nor parsed on the way.
+ */
+export function encodeEvent(event: RoomEvent | UserEvent, frame = ''): string {
+  return `${JSON.stringify(event)}\n${frame}`;
+}
+
+export function decodeEvent<E extends RoomEvent | UserEvent>(
+  payload: string,
+): { event: E; frame: string } {
+  const newline = payload.indexOf('\n');
+  return {
+    event: JSON.parse(payload.slice(0, newline)) as E,
+    frame: payload.slice(newline + 1),
+  };
+}
+
+export function publishToRoom(bus: Bus, roomId: string, event: RoomEvent, frame = ''): void {
+  bus.publish(roomChannel(roomId), encodeEvent(event, frame));
+}
+
+export function publishToUser(bus: Bus, userId: string, frame: string): void {
+  bus.publish(userChannel(userId), encodeEvent({ t: 'relay' }, frame));
+}

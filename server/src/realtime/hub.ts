@@ -1,0 +1,394 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../db/database';
+import { parleyError } from '../errors';
+import { messageFrame } from '../messages/message.service';
+import { messagesAfter } from '../messages/message.repository';
+import type { Bus } from '../plugins/bus';
+import { decodeEvent, roomChannel, userChannel, type RoomEvent, type UserEvent } from './events';
+
+/** The hub's view of one authenticated socket. */
+export interface Peer {
+  readonly userId: string;
+  /** Queues a frame; false when the socket is gone (closed, or closed as a slow consumer). */
+  send(frame: string): boolean;
+  /** Resolves once the socket's send buffer has room again (or the socket is gone). */
+  drained(): Promise<void>;
+  /** The hub ended this socket's subscription to a room (removal, expiry). */
+  ended(roomId: string, reason: 'removed' | 'expired'): void;
+}
+
+/** One socket's subscription to one room. */
+export interface Subscription {
+  readonly roomId: string;
+  readonly peer: Peer;
+  /** Sequence number of the newest message sent to this socket. */
+  readonly lastSeq: number;
+  readonly active: boolean;
+}
+
+/**
+ * Delivers room and user events to the sockets of this process, for rooms with at least one
+ * subscribed socket here. For each room a feed hears the room's bus channel, puts committed
+ * messages in sequence order (filling from the database any it missed, which can happen when two
+ * processes commit to one room and their events cross), and hands them to each subscription;
+ * a subscription that resumes first replays from the database, holding live messages back until
+ * the replay meets them, so that a client sees every message once and in order.
+ */
+export class Hub {
+  private readonly feeds = new Map<string, { feed: RoomFeed; started: Promise<RoomFeed> }>();
+  private readonly users = new Map<string, Set<Peer>>();
+  private readonly userListeners = new Map<string, (payload: string) => void>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly bus: Bus,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** Registers an authenticated socket, so that events for its user reach it. */
+  async connect(peer: Peer): Promise<void> {
+    let peers = this.users.get(peer.userId);
+    if (peers === undefined) {
+      peers = new Set();
+      this.users.set(peer.userId, peers);
+      const listener = (payload: string) => {
+        const { frame } = decodeEvent<UserEvent>(payload);
+        for (const target of this.users.get(peer.userId) ?? []) target.send(frame);
+      };
+      this.userListeners.set(peer.userId, listener);
+      peers.add(peer);
+      await this.bus.subscribe(userChannel(peer.userId), listener);
+      return;
+    }
+    peers.add(peer);
+  }
+
+  disconnect(peer: Peer): void {
+    const peers = this.users.get(peer.userId);
+    if (peers === undefined) return;
+    peers.delete(peer);
+    if (peers.size > 0) return;
+    this.users.delete(peer.userId);
+    const listener = this.userListeners.get(peer.userId);
+    this.userListeners.delete(peer.userId);
+    if (listener !== undefined) this.bus.unsubscribe(userChannel(peer.userId), listener);
+  }
+
+  /** How many sockets of `userId` this process holds. */
+  socketsOf(userId: string): number {
+    return this.users.get(userId)?.size ?? 0;
+  }
+
+  /**
+   * Subscribes a socket to a room after checking, again, that its user is a member. Sends
+   * `subscribed`, then (with `after`, in stored rooms) every message above `after`, then live
+   * messages. Throws ROOM_NOT_FOUND or NOT_A_MEMBER.
+   */
+  async subscribe(peer: Peer, roomId: string, after: number | undefined): Promise<Subscription> {
+    let feed = await this.feed(roomId);
+    // The feed may have emptied and stopped while this waited for it; a stopped feed hears nothing.
+    while (feed.stopped) feed = await this.feed(roomId);
+    // Attach before checking membership: a removal committed before the check is seen by the
+    // check, one committed after it reaches this subscription through the feed.
+    const subscription = feed.attach(peer);
+    try {
+      const access = await roomAccess(this.db, roomId, peer.userId);
+      if (access === 'missing') throw parleyError('ROOM_NOT_FOUND');
+      if (access === 'not-member') throw parleyError('NOT_A_MEMBER');
+      peer.send(
+        `{"type":"subscribed","room":"${roomId}","head":${Math.max(access.headSeq, feed.lastSeq)}}`,
+      );
+      if (after !== undefined && !access.ephemeral) {
+        subscription.lastSeq = after;
+        await feed.replay(subscription);
+      }
+      subscription.goLive();
+      return subscription;
+    } catch (error) {
+      this.unsubscribe(subscription);
+      throw error;
+    }
+  }
+
+  unsubscribe(subscription: Subscription): void {
+    const internal = subscription as LiveSubscription;
+    internal.active = false;
+    const feed = internal.feed;
+    feed.detach(internal);
+    if (feed.empty) this.dropFeed(feed);
+  }
+
+  private dropFeed(feed: RoomFeed): void {
+    feed.stop();
+    // A new feed may have replaced this one already.
+    if (this.feeds.get(feed.roomId)?.feed === feed) this.feeds.delete(feed.roomId);
+  }
+
+  /** Ends every subscription (shutdown). */
+  async close(): Promise<void> {
+    const feeds = [...this.feeds.values()];
+    this.feeds.clear();
+    await Promise.allSettled(feeds.map(({ started }) => started));
+    for (const { feed } of feeds) feed.stop();
+    for (const [userId, listener] of this.userListeners) {
+      this.bus.unsubscribe(userChannel(userId), listener);
+    }
+    this.userListeners.clear();
+    this.users.clear();
+  }
+
+  private feed(roomId: string): Promise<RoomFeed> {
+    const existing = this.feeds.get(roomId);
+    if (existing !== undefined) return existing.started;
+    const feed = new RoomFeed(roomId, this.db, this.bus, this.log, (empty) => this.dropFeed(empty));
+    const started = feed.start().then(
+      () => feed,
+      (error: unknown) => {
+        this.dropFeed(feed);
+        throw error;
+      },
+    );
+    this.feeds.set(roomId, { feed, started });
+    return started;
+  }
+}
+
+type Access = 'missing' | 'not-member' | { headSeq: number; ephemeral: boolean };
+
+async function roomAccess(db: Db, roomId: string, userId: string): Promise<Access> {
+  const row = await db
+    .selectFrom('rooms')
+    .leftJoin('room_members', (join) =>
+      join.onRef('room_members.room_id', '=', 'rooms.id').on('room_members.user_id', '=', userId),
+    )
+    .select(['rooms.head_seq', 'rooms.ephemeral', 'room_members.user_id'])
+    .where('rooms.id', '=', roomId)
+    .executeTakeFirst();
+  if (row === undefined) return 'missing';
+  if (row.user_id === null) return 'not-member';
+  return { headSeq: row.head_seq, ephemeral: row.ephemeral };
+}
+
+/** How many messages a replay or a gap fill reads per query. */
+const PAGE = 256;
+
+class LiveSubscription implements Subscription {
+  lastSeq: number;
+  active = true;
+  /** Live messages held back while the replay runs. */
+  private pending: { seq: number; frame: string }[] | undefined = [];
+
+  constructor(
+    readonly peer: Peer,
+    readonly feed: RoomFeed,
+  ) {
+    this.lastSeq = feed.lastSeq;
+  }
+
+  get roomId(): string {
+    return this.feed.roomId;
+  }
+
+  /** A message in sequence order from the feed. */
+  offer(seq: number, frame: string): void {
+    if (!this.active) return;
+    if (this.pending !== undefined) {
+      this.pending.push({ seq, frame });
+      return;
+    }
+    if (seq <= this.lastSeq) return;
+    this.lastSeq = seq;
+    this.peer.send(frame);
+  }
+
+  /** Ends the replay: what was held back and is newer than the replay goes out, then live. */
+  goLive(): void {
+    const pending = this.pending ?? [];
+    this.pending = undefined;
+    for (const { seq, frame } of pending) this.offer(seq, frame);
+  }
+}
+
+class RoomFeed {
+  /** Newest sequence number delivered in order (messages up to it are all committed). */
+  lastSeq = 0;
+  private readonly subscriptions = new Set<LiveSubscription>();
+  private early: string[] | undefined = [];
+  /** Messages that arrived ahead of a missing one, by sequence number. */
+  private readonly ahead = new Map<number, string>();
+  private filling = false;
+  stopped = false;
+  private readonly listener = (payload: string) => this.onPayload(payload);
+
+  constructor(
+    readonly roomId: string,
+    private readonly db: Db,
+    private readonly bus: Bus,
+    private readonly log: FastifyBaseLogger,
+    private readonly onEmpty: (feed: RoomFeed) => void,
+  ) {}
+
+  get empty(): boolean {
+    return this.subscriptions.size === 0;
+  }
+
+  /**
+   * Subscribes to the room's channel, then reads the head: every message up to the head is
+   * committed and can be read; every later one is published after this subscription is live.
+   */
+  async start(): Promise<void> {
+    await this.bus.subscribe(roomChannel(this.roomId), this.listener);
+    const room = await this.db
+      .selectFrom('rooms')
+      .select('head_seq')
+      .where('id', '=', this.roomId)
+      .executeTakeFirst();
+    this.lastSeq = room?.head_seq ?? 0;
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const payload of early) this.onPayload(payload);
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.bus.unsubscribe(roomChannel(this.roomId), this.listener);
+    for (const subscription of this.subscriptions) subscription.active = false;
+    this.subscriptions.clear();
+  }
+
+  attach(peer: Peer): LiveSubscription {
+    const subscription = new LiveSubscription(peer, this);
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  detach(subscription: LiveSubscription): void {
+    this.subscriptions.delete(subscription);
+  }
+
+  /** Sends a subscription every stored message above its lastSeq, page by page. */
+  async replay(subscription: LiveSubscription): Promise<void> {
+    for (;;) {
+      const rows = await messagesAfter(this.db, this.roomId, subscription.lastSeq, PAGE);
+      for (const row of rows) {
+        if (!subscription.active) return;
+        subscription.peer.send(
+          messageFrame(this.roomId, row.seq, toBase64Url(row.envelope), row.sent_at),
+        );
+        subscription.lastSeq = row.seq;
+      }
+      if (rows.length < PAGE || !subscription.active) return;
+      // Let the socket drain between pages, so a long replay never overflows its buffer.
+      await subscription.peer.drained();
+    }
+  }
+
+  private onPayload(payload: string): void {
+    if (this.early !== undefined) {
+      this.early.push(payload);
+      return;
+    }
+    if (this.stopped) return;
+    let decoded: { event: RoomEvent; frame: string };
+    try {
+      decoded = decodeEvent<RoomEvent>(payload);
+    } catch (error) {
+      this.log.warn({ err: error, room: this.roomId }, 'undecodable bus event');
+      return;
+    }
+    const { event, frame } = decoded;
+    switch (event.t) {
+      case 'message':
+        if (event.ephemeral === true) {
+          for (const subscription of this.subscriptions) subscription.offer(event.seq, frame);
+        } else {
+          this.ordered(event.seq, frame);
+        }
+        return;
+      case 'membership':
+        for (const subscription of [...this.subscriptions]) {
+          subscription.peer.send(frame);
+          if (subscription.peer.userId === event.departed) this.end(subscription, 'removed');
+        }
+        return;
+      case 'relay':
+        for (const subscription of this.subscriptions) {
+          if (subscription.peer.userId !== event.except) subscription.peer.send(frame);
+        }
+        return;
+      case 'deleted':
+        for (const subscription of [...this.subscriptions]) this.end(subscription, 'expired');
+        return;
+    }
+  }
+
+  private end(subscription: LiveSubscription, reason: 'removed' | 'expired'): void {
+    subscription.active = false;
+    this.subscriptions.delete(subscription);
+    subscription.peer.ended(this.roomId, reason);
+    if (this.empty) this.onEmpty(this);
+  }
+
+  private ordered(seq: number, frame: string): void {
+    if (seq <= this.lastSeq) return;
+    if (seq === this.lastSeq + 1 && this.ahead.size === 0) {
+      this.deliver(seq, frame);
+      return;
+    }
+    this.ahead.set(seq, frame);
+    void this.fill();
+  }
+
+  private deliver(seq: number, frame: string): void {
+    this.lastSeq = seq;
+    for (const subscription of this.subscriptions) subscription.offer(seq, frame);
+  }
+
+  /**
+   * Delivers what is held ahead once the missing messages are read from the database: a message
+   * with sequence number n is published only after every smaller one of its room committed.
+   */
+  private async fill(): Promise<void> {
+    if (this.filling) return;
+    this.filling = true;
+    try {
+      while (this.ahead.size > 0 && !this.stopped) {
+        const next = this.ahead.get(this.lastSeq + 1);
+        if (next !== undefined) {
+          this.ahead.delete(this.lastSeq + 1);
+          this.deliver(this.lastSeq + 1, next);
+          continue;
+        }
+        const target = Math.min(...this.ahead.keys());
+        const rows = await messagesAfter(
+          this.db,
+          this.roomId,
+          this.lastSeq,
+          Math.min(PAGE, target - this.lastSeq - 1),
+        );
+        if (rows.length === 0 || rows[0]!.seq !== this.lastSeq + 1) {
+          // Nothing stored there (the room is being deleted): skip to what is held.
+          this.lastSeq = target - 1;
+          continue;
+        }
+        for (const row of rows) {
+          if (row.seq !== this.lastSeq + 1) break;
+          this.deliver(
+            row.seq,
+            messageFrame(this.roomId, row.seq, toBase64Url(row.envelope), row.sent_at),
+          );
+        }
+      }
+    } catch (error) {
+      this.log.error({ err: error, room: this.roomId }, 'filling a gap in the room feed failed');
+      setTimeout(() => void this.fill(), 100).unref();
+    } finally {
+      this.filling = false;
+    }
+  }
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}

@@ -1,0 +1,101 @@
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { CloseCode } from '@parley/wire';
+import { createMessageService, type MessageService } from '../messages/message.service';
+import { createReceiptService, type ReceiptService } from '../messages/receipt.service';
+import { serveConnection } from './connection';
+import { Hub } from './hub';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The relay: sockets, message commits, receipts. Route modules publish through it. */
+    realtime: Realtime;
+  }
+}
+
+export interface Realtime {
+  hub: Hub;
+  messages: MessageService;
+  receipts: ReceiptService;
+}
+
+/** How often coalesced delivered/read markers are written. */
+const RECEIPT_FLUSH_MS = 250;
+
+/**
+ * The WebSocket endpoint /ws and the services behind it. Origins are checked before anything
+ * else (4003): a browser page from another site must not ride on a user's cookies or tokens.
+ */
+export const realtimePlugin = fp(
+  async (app) => {
+    const hub = new Hub(app.db, app.bus, app.log);
+    const messages = createMessageService({
+      db: app.db,
+      bus: app.bus,
+      batchSize: app.config.limits.messageBatchSize,
+      onError: (error) => app.log.error({ err: error }, 'committing messages failed'),
+    });
+    const receipts = createReceiptService({
+      db: app.db,
+      bus: app.bus,
+      flushIntervalMs: RECEIPT_FLUSH_MS,
+      onError: (error) => app.log.error({ err: error }, 'writing receipts failed'),
+    });
+    app.decorate('realtime', { hub, messages, receipts });
+
+    // After the sockets are closed (preClose) and before the database closes.
+    app.addHook('onClose', async () => {
+      await messages.idle();
+      await receipts.close();
+      await hub.close();
+    });
+
+    const { config } = app;
+    app.get('/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
+      if (!originAllowed(request, config.allowedOrigins)) {
+        socket.close(CloseCode.ORIGIN_NOT_ALLOWED, 'origin not allowed');
+        return;
+      }
+      serveConnection(socket, {
+        hub,
+        bus: app.bus,
+        messages,
+        receipts,
+        verifyAccessToken: (token) => app.verifyAccessToken(token),
+        tokenExpiry: (token) => app.jwt.decode<{ exp?: number }>(token)?.exp,
+        isMember: async (roomId, userId) =>
+          (await app.db
+            .selectFrom('room_members')
+            .select('user_id')
+            .where('room_id', '=', roomId)
+            .where('user_id', '=', userId)
+            .executeTakeFirst()) !== undefined,
+        log: request.log,
+        authTimeoutMs: config.wsAuthTimeoutMs,
+        sendBufferBytes: config.limits.wsSendBufferBytes,
+        malformedFrames: config.limits.wsMalformedFrames,
+      });
+    });
+  },
+  {
+    name: 'parley-realtime',
+    fastify: '5.x',
+    dependencies: ['parley-db', 'parley-auth', 'parley-bus', 'parley-websocket'],
+  },
+);
+
+/**
+ * A browser always sends Origin: it must be a configured origin or the server's own (same
+ * origin: the page was served from this host). Clients outside browsers (the CLI, bots, load
+ * generators) send none; they cannot be driven by a hostile page, so no Origin is allowed.
+ */
+export function originAllowed(request: FastifyRequest, allowed: readonly string[]): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}

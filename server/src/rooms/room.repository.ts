@@ -1,0 +1,197 @@
+import { sql, type Selectable } from 'kysely';
+import type { Db } from '../db/database';
+import type { NewRoom, RoomRow, RoomTable } from './room.table';
+
+/** A room row with the caller's membership (null columns when the caller is not a member). */
+export interface RoomWithMembership extends Selectable<RoomTable> {
+  role: 'admin' | 'member' | null;
+  delivered_seq: number | null;
+  read_seq: number | null;
+}
+
+export async function findRoom(db: Db, roomId: string): Promise<RoomRow | undefined> {
+  return db.selectFrom('rooms').selectAll().where('id', '=', roomId).executeTakeFirst();
+}
+
+/** Locks the room's row until the transaction ends: chain appends to one room run one by one. */
+export async function lockRoom(db: Db, roomId: string): Promise<RoomRow | undefined> {
+  return db.selectFrom('rooms').selectAll().where('id', '=', roomId).forUpdate().executeTakeFirst();
+}
+
+export async function findRoomFor(
+  db: Db,
+  roomId: string,
+  userId: string,
+): Promise<RoomWithMembership | undefined> {
+  return db
+    .selectFrom('rooms')
+    .leftJoin('room_members', (join) =>
+      join.onRef('room_members.room_id', '=', 'rooms.id').on('room_members.user_id', '=', userId),
+    )
+    .selectAll('rooms')
+    .select(['room_members.role', 'room_members.delivered_seq', 'room_members.read_seq'])
+    .where('rooms.id', '=', roomId)
+    .executeTakeFirst();
+}
+
+/** Every room `userId` is a member of, the most recently active first. */
+export async function roomsOf(db: Db, userId: string): Promise<RoomWithMembership[]> {
+  return db
+    .selectFrom('rooms')
+    .innerJoin('room_members', 'room_members.room_id', 'rooms.id')
+    .selectAll('rooms')
+    .select(['room_members.role', 'room_members.delivered_seq', 'room_members.read_seq'])
+    .where('room_members.user_id', '=', userId)
+    .orderBy('rooms.last_activity_at', 'desc')
+    .orderBy('rooms.id')
+    .execute();
+}
+
+export interface ChannelSearch {
+  /** Matched case-insensitively anywhere in the name or topic. */
+  text?: string;
+  tag?: string;
+  /** Keyset: (lower(name), id) of the last channel of the previous page. */
+  after?: { name: string; id: string };
+  limit: number;
+}
+
+export async function searchChannels(
+  db: Db,
+  userId: string,
+  search: ChannelSearch,
+): Promise<RoomWithMembership[]> {
+  let query = db
+    .selectFrom('rooms')
+    .leftJoin('room_members', (join) =>
+      join.onRef('room_members.room_id', '=', 'rooms.id').on('room_members.user_id', '=', userId),
+    )
+    .selectAll('rooms')
+    .select(['room_members.role', 'room_members.delivered_seq', 'room_members.read_seq'])
+    .where('rooms.kind', '=', 'channel');
+  if (search.text !== undefined) {
+    const pattern = `%${escapeLike(search.text.toLowerCase())}%`;
+    query = query.where((eb) =>
+      eb.or([
+        eb(sql`lower(rooms.name)`, 'like', pattern),
+        eb(sql`lower(rooms.topic)`, 'like', pattern),
+      ]),
+    );
+  }
+  if (search.tag !== undefined) {
+    query = query.where(sql<boolean>`rooms.tags @> array[${search.tag}]::text[]`);
+  }
+  if (search.after !== undefined) {
+    query = query.where(
+      sql<boolean>`(lower(rooms.name), rooms.id) > (${search.after.name}, ${search.after.id})`,
+    );
+  }
+  return query
+    .orderBy(sql`lower(rooms.name)`)
+    .orderBy('rooms.id')
+    .limit(search.limit)
+    .execute();
+}
+
+export async function insertRoom(db: Db, room: NewRoom): Promise<void> {
+  await db.insertInto('rooms').values(room).execute();
+}
+
+export async function findDirectRoom(db: Db, pair: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('rooms')
+    .select('id')
+    .where('direct_pair', '=', pair)
+    .executeTakeFirst();
+  return row?.id;
+}
+
+export async function identityKeyOf(db: Db, userId: string): Promise<Uint8Array | undefined> {
+  const row = await db
+    .selectFrom('identity_keys')
+    .select('public_key')
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row?.public_key;
+}
+
+export async function userExists(db: Db, userId: string): Promise<boolean> {
+  const row = await db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function rolesOf(
+  db: Db,
+  roomId: string,
+  userIds: string[],
+): Promise<Map<string, 'admin' | 'member'>> {
+  const rows = await db
+    .selectFrom('room_members')
+    .select(['user_id', 'role'])
+    .where('room_id', '=', roomId)
+    .where('user_id', 'in', userIds)
+    .execute();
+  return new Map(rows.map((row) => [row.user_id, row.role]));
+}
+
+export async function isMember(db: Db, roomId: string, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('room_members')
+    .select('user_id')
+    .where('room_id', '=', roomId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function isFormerMember(db: Db, roomId: string, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('room_former_members')
+    .select('user_id')
+    .where('room_id', '=', roomId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function chainEntries(
+  db: Db,
+  roomId: string,
+  afterPosition: number | undefined,
+  limit: number,
+): Promise<{ position: number; entry: Uint8Array }[]> {
+  let query = db
+    .selectFrom('chain_entries')
+    .select(['position', 'entry'])
+    .where('room_id', '=', roomId);
+  if (afterPosition !== undefined) query = query.where('position', '>', afterPosition);
+  return query.orderBy('position').limit(limit).execute();
+}
+
+/** Ids of rooms whose expiry has passed. */
+export async function expiredRooms(db: Db, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('rooms')
+    .select('id')
+    .where('expires_at', '<=', sql<Date>`now()`)
+    .orderBy('expires_at')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+/** Deletes rooms and, by cascade, their members, chain, envelopes, messages and attachments. */
+export async function deleteRooms(db: Db, roomIds: string[]): Promise<string[]> {
+  if (roomIds.length === 0) return [];
+  const rows = await db
+    .deleteFrom('rooms')
+    .where('id', 'in', roomIds)
+    .where('expires_at', '<=', sql<Date>`now()`)
+    .returning('id')
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
