@@ -29,13 +29,13 @@ const program = new Command()
 program
   .command('signup <username>')
   .description('create an account; keys are made on this machine and backed up under a passphrase')
-  .action((username: string) =>
+  .option('--no-backup', 'no key backup (a bot whose keys live only here)')
+  .action((username: string, options: { backup: boolean }) =>
     withClient(async (client) => {
       const password = await secret('PARLEY_PASSWORD', 'Password: ');
-      const passphrase = await secret(
-        'PARLEY_PASSPHRASE',
-        'Backup passphrase (not the password): ',
-      );
+      const passphrase = options.backup
+        ? await secret('PARLEY_PASSPHRASE', 'Backup passphrase (not the password): ')
+        : undefined;
       const me = await client.signUp({ username, password, passphrase });
       print(`Signed up as ${me.username} (${me.userId}). Fingerprint ${me.fingerprint}`);
     }),
