@@ -1,9 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { build, type BuildOptions, type ParleyApp } from '../src/app';
 import { openPglite, openPostgres, PGLITE_PARSERS, type DatabaseHandle } from '../src/db/database';
-import { migrateToLatest } from '../src/db/migrations';
+import { MIGRATIONS_FOLDER, migrateToLatest } from '../src/db/migrations';
 
 /** A fixed secret for tests, so a test can also forge tokens with a different one. */
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
@@ -44,24 +48,48 @@ export async function createTestDatabase(): Promise<DatabaseHandle> {
     : createPgliteTestDatabase();
 }
 
-// Creating PGlite and migrating it costs seconds; a test file does it once and every further
-// database of that file starts from a dump of the migrated one.
-let migratedPgliteDump: Promise<File | Blob> | undefined;
+// Creating PGlite (initdb) and migrating it costs seconds, loading a dump of a migrated one a
+// fraction of that. The dump is cached on disk, keyed by the PGlite version and the migration
+// files, so test files (each in its own worker) share it and a changed migration rebuilds it.
+let migratedPgliteDump: Promise<Blob> | undefined;
 
 async function createPgliteTestDatabase(): Promise<DatabaseHandle> {
-  migratedPgliteDump ??= (async () => {
-    const template = await PGlite.create({ parsers: PGLITE_PARSERS });
-    const handle = openPglite(template);
-    await migrateToLatest(handle.db);
-    const dump = await template.dumpDataDir('none');
-    await handle.close();
-    return dump;
-  })();
+  migratedPgliteDump ??= loadOrBuildPgliteDump();
   const pglite = await PGlite.create({
     loadDataDir: await migratedPgliteDump,
     parsers: PGLITE_PARSERS,
   });
   return openPglite(pglite);
+}
+
+async function loadOrBuildPgliteDump(): Promise<Blob> {
+  const file = join(tmpdir(), 'parley-test-pglite', `${await migrationsFingerprint()}.tar`);
+  try {
+    return new Blob([await readFile(file)]);
+  } catch {
+    // Not built yet: build it below.
+  }
+  const template = await PGlite.create({ parsers: PGLITE_PARSERS });
+  const handle = openPglite(template);
+  await migrateToLatest(handle.db);
+  const dump = await template.dumpDataDir('none');
+  await handle.close();
+  // Written under a unique name and renamed, so parallel workers never read a half-written file.
+  await mkdir(dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
+  await rename(partial, file);
+  return dump;
+}
+
+async function migrationsFingerprint(): Promise<string> {
+  const hash = createHash('sha256');
+  // pnpm's store path names the installed PGlite version.
+  hash.update(`${createRequire(import.meta.url).resolve('@electric-sql/pglite')}\n`);
+  for (const name of (await readdir(MIGRATIONS_FOLDER)).sort()) {
+    hash.update(`${name}\n`).update(await readFile(join(MIGRATIONS_FOLDER, name)));
+  }
+  return hash.digest('hex').slice(0, 32);
 }
 
 async function createPostgresTestDatabase(adminUrl: string): Promise<DatabaseHandle> {
