@@ -496,3 +496,47 @@ describe('key backup', () => {
     );
   });
 });
+
+describe('session events', () => {
+  it('tell live connections which sessions ended', async () => {
+    const events: unknown[] = [];
+    const listener = (event: unknown) => events.push(event);
+    app.sessionEvents.on('revoked', listener);
+    try {
+      const user = await registerUser(app);
+      const sessionId = (await sessionsOf(user.id))[0]!.id;
+      await post('/api/auth/logout', { refreshToken: user.refreshToken });
+      // A second log out with the same token ends nothing new and says nothing.
+      await post('/api/auth/logout', { refreshToken: user.refreshToken });
+      expect(events).toEqual([{ userId: user.id, sessionId }]);
+
+      const second = (
+        await post('/api/auth/login', { username: user.username, password: user.password })
+      ).json<AuthResponse>();
+      await post('/api/auth/refresh', { refreshToken: second.refreshToken });
+      await post('/api/auth/refresh', { refreshToken: second.refreshToken });
+      expect(events).toHaveLength(2);
+      expect(events[1]).toMatchObject({ userId: user.id, sessionId: expect.any(String) });
+
+      const third = (
+        await post('/api/auth/login', { username: user.username, password: user.password })
+      ).json<AuthResponse>();
+      const headers = { authorization: `Bearer ${third.accessToken}` };
+      await app.inject({ method: 'POST', url: '/api/auth/logout-all', headers });
+      expect(events[2]).toEqual({ userId: user.id });
+
+      const fourth = (
+        await post('/api/auth/login', { username: user.username, password: user.password })
+      ).json<AuthResponse>();
+      await app.inject({
+        method: 'DELETE',
+        url: '/api/me',
+        headers: { authorization: `Bearer ${fourth.accessToken}` },
+        payload: { password: user.password },
+      });
+      expect(events[3]).toEqual({ userId: user.id, accountDeleted: true });
+    } finally {
+      app.sessionEvents.off('revoked', listener);
+    }
+  });
+});

@@ -44,6 +44,7 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
     loginThrottle,
     refreshTokenTtlSeconds: app.config.refreshTokenTtlSeconds,
     issueAccessToken: app.issueAccessToken,
+    onRevoked: (event) => app.sessionEvents.emit('revoked', event),
   });
 
   app.get(

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AuthResponse } from '@parley/wire';
 import type { Db } from '../db/database';
 import { parleyError } from '../errors';
-import type { AuthenticatedUser } from '../plugins/auth';
+import type { AuthenticatedUser, SessionsRevoked } from '../plugins/auth';
 import * as repo from './account.repository';
 import type { LoginThrottle } from './login-throttle';
 import type { PasswordHasher } from './password-hasher';
@@ -14,6 +14,8 @@ export interface AccountServiceDeps {
   loginThrottle: LoginThrottle;
   refreshTokenTtlSeconds: number;
   issueAccessToken(user: AuthenticatedUser): { token: string; expiresAt: Date };
+  /** Told after sessions ended, once the change is committed. */
+  onRevoked(event: SessionsRevoked): void;
 }
 
 /**
@@ -68,14 +70,15 @@ export function createAccountService(deps: AccountServiceDeps) {
       const outcome = await db.transaction().execute(async (trx) => {
         const token = await repo.findRefreshToken(trx, tokenHash);
         if (token === undefined || token.revoked_at !== null) return 'invalid' as const;
+        const reused = { reused: { userId: token.user_id, sessionId: token.session_id } };
         if (token.used_at !== null) {
           await repo.revokeSession(trx, token.session_id);
-          return 'reused' as const;
+          return reused;
         }
         if (token.expires_at.getTime() <= Date.now()) return 'invalid' as const;
         if (!(await repo.spendRefreshToken(trx, tokenHash))) {
           await repo.revokeSession(trx, token.session_id);
-          return 'reused' as const;
+          return reused;
         }
         const next = await issueRefreshToken(trx, token.session_id);
         await repo.touchSession(trx, token.session_id);
@@ -87,18 +90,25 @@ export function createAccountService(deps: AccountServiceDeps) {
       });
       // Thrown after the transaction committed, so a detected reuse stays revoked.
       if (outcome === 'invalid') throw parleyError('REFRESH_TOKEN_INVALID');
-      if (outcome === 'reused') throw parleyError('REFRESH_TOKEN_REUSED');
+      if ('reused' in outcome) {
+        deps.onRevoked(outcome.reused);
+        throw parleyError('REFRESH_TOKEN_REUSED');
+      }
       return authResponse(outcome.user, outcome.sessionId, outcome.next);
     },
 
     /** Ends the session the refresh token belongs to. An unknown token is not an error. */
     async logout(refreshToken: string): Promise<void> {
       const token = await repo.findRefreshToken(db, hashToken(refreshToken));
-      if (token !== undefined) await repo.revokeSession(db, token.session_id);
+      if (token === undefined || token.revoked_at !== null) return;
+      await repo.revokeSession(db, token.session_id);
+      deps.onRevoked({ userId: token.user_id, sessionId: token.session_id });
     },
 
     async logoutEverywhere(userId: string): Promise<number> {
-      return repo.revokeAllSessions(db, userId);
+      const ended = await repo.revokeAllSessions(db, userId);
+      deps.onRevoked({ userId });
+      return ended;
     },
 
     /** Deletes the account and everything that references it, after checking the password. */
@@ -109,6 +119,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         throw parleyError('INVALID_CREDENTIALS');
       }
       await repo.deleteUser(db, userId);
+      deps.onRevoked({ userId, accountDeleted: true });
     },
 
     async putBackup(userId: string, blob: Uint8Array): Promise<Date> {

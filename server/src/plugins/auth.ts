@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -38,8 +39,23 @@ declare module 'fastify' {
     verifyAccessToken(token: string): Promise<AuthenticatedUser>;
     /** Signs a short-lived access token for a session. */
     issueAccessToken(user: AuthenticatedUser): { token: string; expiresAt: Date };
+    /**
+     * Emits 'revoked' with a SessionsRevoked when sessions end (log out, log out everywhere,
+     * refresh-token reuse, account deletion), so live connections of those sessions can be closed.
+     * Emitted in this process only; forward it over the bus for the others.
+     */
+    sessionEvents: SessionEvents;
   }
 }
+
+/** `sessionId` absent: every session of the user ended. `accountDeleted`: the user is gone. */
+export interface SessionsRevoked {
+  userId: string;
+  sessionId?: string;
+  accountDeleted?: boolean;
+}
+
+export type SessionEvents = EventEmitter<{ revoked: [SessionsRevoked] }>;
 
 export interface AuthPluginOptions {
   secret: string;
@@ -75,6 +91,8 @@ export const authPlugin = fp<AuthPluginOptions>(
         requiredClaims: ['sub', 'sid', 'exp', 'iat'],
       },
     });
+
+    app.decorate('sessionEvents', new EventEmitter() as SessionEvents);
 
     app.decorate('issueAccessToken', (user: AuthenticatedUser) => {
       const claims: AccessTokenClaims = {
