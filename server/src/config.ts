@@ -44,7 +44,7 @@ export interface Limits {
   readonly passwordHashQueue: number;
   /** Login, register and refresh attempts per client IP per minute. */
   readonly authPerIpPerMinute: number;
-  /** Login attempts per account per 15 minutes. */
+  /** Failed logins per account per 15 minutes; beyond it logins to that account get RATE_LIMITED. */
   readonly loginPerAccountPer15Minutes: number;
   /** Largest WebSocket frame accepted; a larger one closes the socket with 1009. */
   readonly wsFrameBytes: number;
