@@ -94,7 +94,6 @@ export const errorTable = {
     status: 400,
     message: 'The message envelope is malformed or names another room or sender',
   },
-  MESSAGE_TOO_LARGE: { status: 413, message: 'The message envelope is too large' },
   ATTACHMENT_NOT_FOUND: { status: 404, message: 'No such attachment' },
   NOT_SUBSCRIBED: { status: 409, message: 'Subscribe to the room first' },
 } as const satisfies Record<string, { status: number; message: string }>;

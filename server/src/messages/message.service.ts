@@ -94,8 +94,9 @@ export function createMessageService(options: MessageServiceOptions): MessageSer
 
   return {
     send(roomId, senderId, envelope, envelopeText) {
+      // The frame schema bounds the envelope's text; this bounds callers that skip it.
       if (envelope.length > MESSAGE_ENVELOPE_MAX_BYTES) {
-        return Promise.reject(parleyError('MESSAGE_TOO_LARGE'));
+        return Promise.reject(parleyError('VALIDATION_FAILED', 'envelope: too large'));
       }
       let messageId: string;
       try {
