@@ -85,6 +85,8 @@ export class TamperingTransport implements Transport {
   readonly fetch: Transport['fetch'];
   readonly WebSocket: WebSocketConstructor;
   readonly sockets: WebSocketLike[] = [];
+  /** Every frame the client sent, in order. */
+  readonly sent: ServerFrame[] = [];
   frames: (frame: ServerFrame) => ServerFrame[] = (frame) => [frame];
   answer: (method: string, path: string, body: unknown) => unknown = (_method, _path, body) => body;
 
@@ -120,6 +122,7 @@ export class TamperingTransport implements Transport {
         return this.socket.readyState;
       }
       send(data: string): void {
+        transport.sent.push(JSON.parse(data) as ServerFrame);
         this.socket.send(data);
       }
       close(code?: number, reason?: string): void {

@@ -83,6 +83,10 @@ describe('a socket drop mid-conversation', () => {
     expect(stored.filter((m) => m.senderId === alice.me!.userId).map((m) => m.text)).toEqual(sent);
     expect(stored).toHaveLength(40);
     expect(aliceNetwork.sockets.length).toBeGreaterThan(1);
+    // Messages cut off before their acknowledgement went out again, the same bytes each time.
+    const sends = aliceNetwork.sent.filter((frame) => frame.type === 'send');
+    expect(sends.length).toBeGreaterThan(30);
+    expect(new Set(sends.map((frame) => frame.envelope)).size).toBe(30);
     expect(bobNetwork.sockets.length).toBeGreaterThan(1);
   });
 });

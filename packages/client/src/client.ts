@@ -35,7 +35,17 @@ import {
   type RoomKind,
   type SafetyNumber,
 } from '@parley/crypto';
-import type { AuthResponse, PublicProfile, SearchPeopleResponse, UserKeys } from '@parley/wire';
+import type {
+  AuthResponse,
+  ChainPage,
+  HistoryPage,
+  PublicProfile,
+  Room,
+  RoomKeyList,
+  RoomList,
+  SearchPeopleResponse,
+  UserKeys,
+} from '@parley/wire';
 import { ServerApi, tokenExpiry, type Tokens } from './api';
 import { Connection, type ServerFrame } from './connection';
 import { ClientError, fromCryptoError, isClientError } from './errors';
@@ -710,7 +720,7 @@ export class Client {
    * keys and messages. `restore` calls it; a connected client does the same on every (re)connect.
    */
   async syncRooms(): Promise<void> {
-    const answer = await this.api.request<{ rooms: RoomAnswer[] }>('GET', '/api/rooms');
+    const answer = await this.api.request<RoomList>('GET', '/api/rooms');
     for (const summary of answer.rooms) {
       const room = this.rooms.get(summary.id) ?? new RoomState(summary.id);
       this.rooms.set(summary.id, room);
@@ -965,20 +975,19 @@ export class Client {
       actorId: fromHex(secrets.record.userId),
       actor: secrets.identity,
     });
-    let roomId = toHex(roomIdBytes);
+    const roomId = toHex(roomIdBytes);
     try {
-      await this.api.request<unknown>('POST', '/api/rooms', {
+      await this.api.request<Room>('POST', '/api/rooms', {
         body: { genesis: toBase64Url(genesis), ...info },
       });
     } catch (error) {
-      // A direct conversation with this peer exists already: use it.
-      const existing = (error as ClientError & { roomId?: string }).roomId;
-      if (isClientError(error, 'ROOM_EXISTS' as never) && existing !== undefined) {
-        roomId = existing;
-        await this.syncRooms();
-        return this.room(roomId);
-      }
-      throw error;
+      // A direct conversation with this peer exists already: use that one.
+      if (kind !== 'direct' || !isClientError(error, 'ROOM_EXISTS')) throw error;
+      const { rooms } = await this.api.request<RoomList>('GET', '/api/rooms');
+      const existing = rooms.find((room) => room.kind === 'direct' && room.peer === peerId);
+      if (existing === undefined) throw error;
+      await this.syncRooms();
+      return this.room(existing.id);
     }
     const room = new RoomState(roomId);
     room.info = info;
@@ -1031,7 +1040,7 @@ export class Client {
           });
         } catch (error) {
           // Someone else appended first: re-read the chain and try again on the new head.
-          if (isClientError(error, 'CHAIN_CONFLICT' as never) && attempt < 3) continue;
+          if (isClientError(error, 'CHAIN_CONFLICT') && attempt < 3) continue;
           throw error;
         }
         room.applyChain(candidate, this.identityKeyOf);
@@ -1049,13 +1058,20 @@ export class Client {
    */
   private async syncChain(room: RoomState): Promise<void> {
     const head = room.head;
-    const answer = await this.api.request<ChainAnswer>('GET', `/api/rooms/${room.roomId}/chain`, {
-      query: { after: head?.position },
-    });
-    const fresh = answer.entries
-      .filter((item) => head === undefined || item.position > head.position)
-      .sort((a, b) => a.position - b.position)
-      .map((item) => fromBase64Url(item.entry));
+    const fresh: Uint8Array[] = [];
+    let after = head?.position;
+    for (;;) {
+      const page = await this.api.request<ChainPage>('GET', `/api/rooms/${room.roomId}/chain`, {
+        query: { after },
+      });
+      const entries = page.entries
+        .filter((item) => after === undefined || item.position > after)
+        .sort((a, b) => a.position - b.position);
+      fresh.push(...entries.map((item) => fromBase64Url(item.entry)));
+      const last = entries.at(-1)?.position;
+      if (last === undefined || last >= page.head) break;
+      after = last;
+    }
     if (fresh.length === 0 && head !== undefined) return;
     await this.applyChainEntries(room, [...room.chain, ...fresh]);
   }
@@ -1161,7 +1177,7 @@ export class Client {
   private async fetchKeys(room: RoomState): Promise<void> {
     const answer = await this.api.request<KeysListAnswer>('GET', `/api/rooms/${room.roomId}/keys`);
     for (const item of answer.envelopes) {
-      await this.acceptEnvelope(room, typeof item === 'string' ? item : item.envelope);
+      await this.acceptEnvelope(room, item.envelope);
     }
   }
 
@@ -1251,7 +1267,7 @@ export class Client {
         if (message !== undefined) out.push(message);
       }
       await this.saveRoom(room);
-      if (items.length < PAGE) return out;
+      if (!answer.more || items.length === 0) return out;
     }
   }
 
@@ -1293,7 +1309,7 @@ export class Client {
     }
     let result;
     try {
-      result = await this.openWithRefresh(room, bytes);
+      result = await this.openWithRefresh(room, bytes, item.seq);
     } catch (error) {
       if (!(error instanceof CryptoError)) throw error;
       if (error.code === 'MESSAGE_UNKNOWN_EPOCH' && mode === 'live') {
@@ -1309,9 +1325,13 @@ export class Client {
       });
       return undefined;
     }
-    const { message, status } = result;
+    const { message } = result;
+    let { status } = result;
     const messageId = toHex(message.header.messageId);
     const sender = toHex(message.header.senderId);
+    // History read again: the same message at the same place is no replay.
+    const rereading = status === 'duplicate' && mode === 'history' && result.seenAtSeq === item.seq;
+    if (rereading) status = 'new';
     if (status === 'duplicate' || status === 'fork') {
       this.fail({
         code: status === 'duplicate' ? 'MESSAGE_DUPLICATE' : 'MESSAGE_FORK',
@@ -1360,15 +1380,15 @@ export class Client {
   }
 
   /** room.open, re-reading the chain or the keys once when they may just be behind. */
-  private async openWithRefresh(room: RoomState, bytes: Uint8Array) {
+  private async openWithRefresh(room: RoomState, bytes: Uint8Array, seq: number) {
     try {
-      return room.open(bytes, this.identityKeyOf);
+      return room.open(bytes, this.identityKeyOf, seq);
     } catch (error) {
       if (!(error instanceof CryptoError)) throw error;
       if (error.code === 'MESSAGE_SENDER_NOT_MEMBER') await this.syncChain(room);
       else if (error.code === 'MESSAGE_UNKNOWN_EPOCH') await this.fetchKeys(room);
       else throw error;
-      return room.open(bytes, this.identityKeyOf);
+      return room.open(bytes, this.identityKeyOf, seq);
     }
   }
 
@@ -1448,7 +1468,7 @@ export class Client {
   private async resync(): Promise<void> {
     let summaries: RoomAnswer[] = [];
     try {
-      summaries = (await this.api.request<{ rooms: RoomAnswer[] }>('GET', '/api/rooms')).rooms;
+      summaries = (await this.api.request<RoomList>('GET', '/api/rooms')).rooms;
     } catch (error) {
       this.events.emit('error', { operation: 'listRooms', error });
     }
@@ -1605,7 +1625,7 @@ export class Client {
         });
       } catch (error) {
         // Another member admitted them (or changed the chain) first.
-        if (!isClientError(error, 'CHAIN_CONFLICT' as never)) throw error;
+        if (!isClientError(error, 'CHAIN_CONFLICT')) throw error;
         await this.syncChain(room);
         if (room.isMember(userId)) return;
         continue;
@@ -1639,31 +1659,10 @@ export class Client {
 type AuthAnswer = Pick<AuthResponse, 'user' | 'accessToken' | 'refreshToken'>;
 type KeysAnswer = UserKeys;
 
-interface RoomAnswer {
-  id: string;
-  kind?: RoomKind;
-  name?: string | null;
-  topic?: string | null;
-  tags?: string[] | null;
-}
-
-interface ChainAnswer {
-  entries: { position: number; entry: string }[];
-}
-
-interface KeysListAnswer {
-  envelopes: (string | { epoch?: number; envelope: string })[];
-}
-
-interface MessageItem {
-  seq: number;
-  envelope: string;
-  sentAt: string | undefined;
-}
-
-interface MessagesAnswer {
-  messages: MessageItem[];
-}
+type RoomAnswer = Room;
+type KeysListAnswer = RoomKeyList;
+type MessageItem = Omit<HistoryPage['messages'][number], 'sentAt'> & { sentAt: string | undefined };
+type MessagesAnswer = HistoryPage;
 
 function decodeKeys(answer: KeysAnswer): PublishedKeys {
   try {

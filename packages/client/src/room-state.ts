@@ -49,6 +49,8 @@ export interface OpenResult {
   status: MessageStatus;
   /** For a gap: the counters that never arrived. */
   missing?: { from: number; to: number };
+  /** For a duplicate: the sequence number the first copy came with (0 when not known). */
+  seenAtSeq?: number | undefined;
 }
 
 /** A message that verified but could not be decrypted yet, kept until its epoch key arrives. */
@@ -60,8 +62,8 @@ export interface HeldMessage {
 
 interface SenderMemory {
   highest: number;
-  /** counter → [message hash, that message's prevHash]. */
-  seen: Map<number, [Uint8Array, Uint8Array]>;
+  /** counter → [message hash, that message's prevHash, the server's seq it came with (0: unknown)]. */
+  seen: Map<number, [Uint8Array, Uint8Array, number]>;
 }
 
 export class RoomState {
@@ -241,9 +243,11 @@ export class RoomState {
 
   /**
    * Verifies, decrypts and classifies a message (§6.5). Throws the CryptoError of steps 1 to 4; a
-   * duplicate or fork is returned as a status, and then nothing is recorded.
+   * duplicate or fork is returned as a status, and then nothing is recorded. For a duplicate,
+   * `seenAtSeq` is the sequence number the first copy came with: the same one means the device is
+   * reading history it has read before, another one means the server delivered it twice.
    */
-  open(bytes: Uint8Array, identityKeyOf: IdentityKeyLookup): OpenResult {
+  open(bytes: Uint8Array, identityKeyOf: IdentityKeyLookup, seq = 0): OpenResult {
     const message = openMessage(bytes, {
       roomId: this.roomIdBytes,
       identityKeyOf,
@@ -265,9 +269,10 @@ export class RoomState {
       status = 'fork';
     }
     const result: OpenResult = { message, status };
+    if (status === 'duplicate') result.seenAtSeq = memory.seen.get(header.counter)?.[2];
     if (status === 'gap') result.missing = { from: memory.highest + 1, to: header.counter - 1 };
     if (status === 'new' || status === 'gap' || status === 'out-of-order') {
-      memory.seen.set(header.counter, [messageHash, header.prevHash]);
+      memory.seen.set(header.counter, [messageHash, header.prevHash, seq]);
       memory.highest = Math.max(memory.highest, header.counter);
       prune(memory);
       this.senders.set(senderId, memory);
@@ -341,9 +346,9 @@ export class RoomState {
           {
             highest: memory.highest,
             seen: Object.fromEntries(
-              [...memory.seen].map(([counter, [hash, prev]]) => [
+              [...memory.seen].map(([counter, [hash, prev, seq]]) => [
                 String(counter),
-                [toBase64Url(hash), toBase64Url(prev)],
+                [toBase64Url(hash), toBase64Url(prev), seq],
               ]),
             ),
           },
@@ -387,9 +392,9 @@ export class RoomState {
       room.senders.set(sender, {
         highest: memory.highest,
         seen: new Map(
-          Object.entries(memory.seen).map(([counter, [hash, prev]]) => [
+          Object.entries(memory.seen).map(([counter, [hash, prev, seq]]) => [
             Number(counter),
-            [fromBase64Url(hash), fromBase64Url(prev)],
+            [fromBase64Url(hash), fromBase64Url(prev), seq],
           ]),
         ),
       });
@@ -420,7 +425,7 @@ interface RoomRecord {
   chain: string[];
   checkpoint: { position: number; hash: string } | null;
   epochKeys: Record<string, string>;
-  senders: Record<string, { highest: number; seen: Record<string, [string, string]> }>;
+  senders: Record<string, { highest: number; seen: Record<string, [string, string, number]> }>;
   own: { counter: number; lastHash: string | null };
   held: { seq: number; envelope: string; sentAt: string | null }[];
 }

@@ -230,6 +230,14 @@ describe('RoomState messages', () => {
     expect(room.open(equivocation.next('three, differently'), identityKeyOf).status).toBe('fork');
   });
 
+  it('tells a history re-read (same seq) from a replay (another seq)', () => {
+    const one = fromAlice.next('one');
+    room.open(one, identityKeyOf, 7);
+    expect(room.open(one, identityKeyOf, 7)).toMatchObject({ status: 'duplicate', seenAtSeq: 7 });
+    const copy = RoomState.fromRecord(structuredClone(room.toRecord()), identityKeyOf);
+    expect(copy.open(one, identityKeyOf, 9)).toMatchObject({ status: 'duplicate', seenAtSeq: 7 });
+  });
+
   it('catches a late message that is not the one its successor links to', () => {
     const first = fromAlice.next('one');
     const afterFirst = { counter: fromAlice.counter, prevHash: fromAlice.prevHash };
