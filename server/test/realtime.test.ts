@@ -250,9 +250,9 @@ describe('subscribe and resume', () => {
     // Alice keeps sending while Bob subscribes with resume, and for a while after, so the seam
     // between replay and live falls inside the run.
     let sent = 20;
-    let subscribedAt: number | undefined;
+    const seam: { subscribedAt?: number } = {};
     const sending = (async () => {
-      while (subscribedAt === undefined || sent < subscribedAt + 100) {
+      while (seam.subscribedAt === undefined || sent < seam.subscribedAt + 100) {
         a.send({
           type: 'send',
           room: room.id,
@@ -264,7 +264,7 @@ describe('subscribe and resume', () => {
     })();
     const b = await connect(bob);
     const subscribed = await subscribe(b, room.id, 5);
-    subscribedAt = sent;
+    seam.subscribedAt = sent;
     await sending;
     expect(subscribed).toMatchObject({ type: 'subscribed', room: room.id });
     expect(subscribed.head).toBeLessThan(sent);
