@@ -87,6 +87,8 @@ export class TamperingTransport implements Transport {
   readonly sockets: WebSocketLike[] = [];
   /** Every frame the client sent, in order. */
   readonly sent: ServerFrame[] = [];
+  /** Delivers to the newest socket's listeners, as if the server had sent them. */
+  private deliver: (frame: ServerFrame) => void = () => undefined;
   frames: (frame: ServerFrame) => ServerFrame[] = (frame) => [frame];
   answer: (method: string, path: string, body: unknown) => unknown = (_method, _path, body) => body;
 
@@ -133,14 +135,20 @@ export class TamperingTransport implements Transport {
           this.socket.addEventListener(type as 'open', listener as () => void);
           return;
         }
+        const deliver = (frame: ServerFrame): void =>
+          (listener as (event: { data: unknown }) => void)({ data: JSON.stringify(frame) });
+        transport.deliver = deliver;
         this.socket.addEventListener('message', (event) => {
           const frame = JSON.parse(String(event.data)) as ServerFrame;
-          for (const out of transport.frames(frame)) {
-            (listener as (event: { data: unknown }) => void)({ data: JSON.stringify(out) });
-          }
+          for (const out of transport.frames(frame)) deliver(out);
         });
       }
     } as unknown as WebSocketConstructor;
+  }
+
+  /** A frame the real server never sent, delivered on the open socket. */
+  inject(frame: ServerFrame): void {
+    this.deliver(frame);
   }
 
   /** Cuts every open socket abruptly, as a network failure would. */

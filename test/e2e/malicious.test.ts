@@ -7,11 +7,18 @@ import {
   fromBase64Url,
   fromHex,
   generateIdentity,
+  generateRoomKey,
   identityKeyPair,
+  sealRoomKey,
   signEncryptionKey,
   toBase64Url,
 } from '@parley/crypto';
-import type { Client, ReceivedMessage, VerificationFailure } from '@parley/client';
+import {
+  MemoryKeyStore,
+  type Client,
+  type ReceivedMessage,
+  type VerificationFailure,
+} from '@parley/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   eventually,
@@ -189,6 +196,66 @@ describe('a malicious server', () => {
     // The pinned (real) key still verifies what dave signs; the impostor's would not.
     expect(alice.contact(pinned.userId)!.identityKey).toEqual(dave.me!.identityKey);
     await dave.close();
+  });
+});
+
+describe('a malicious server handing out keys', () => {
+  let server: LiveServer;
+  afterAll(async () => server.close());
+
+  it('hands a member a room key of its own making: ENVELOPE_UNAUTHORISED_DISTRIBUTOR', async () => {
+    server = await startServer();
+    const bobNetwork = new TamperingTransport(server.baseUrl);
+    const alice = await newDevice(server);
+    const bob = await newDevice(server, { transport: bobNetwork });
+    const malloryStore = new MemoryKeyStore();
+    const mallory = await newDevice(server, { keyStore: malloryStore });
+    await alice.signUp({ username: 'alice', password: 'alice-password-1234' });
+    await bob.signUp({ username: 'bob', password: 'bob-password-5678' });
+    await mallory.signUp({ username: 'mallory', password: 'mallory-password-1' });
+    bob.connect();
+    await bob.connected();
+    const { roomId } = await alice.createGroup({ name: 'pair', members: ['bob'] });
+    await eventually(
+      () => bob.listRooms().some((r) => r.roomId === roomId && r.canSend),
+      10_000,
+      'bob in',
+    );
+    const bobFailures = failures(bob);
+
+    // A well-formed envelope, properly signed by a real user who is not in the room.
+    const account = (await malloryStore.get('account')) as { identitySeed: string };
+    const forged = sealRoomKey({
+      roomKey: generateRoomKey(),
+      roomId: fromHex(roomId),
+      epoch: bob.room(roomId).epoch,
+      recipientId: fromHex(bob.me!.userId),
+      recipientEncryptionKey: bob.me!.encryptionKey,
+      distributorId: fromHex(mallory.me!.userId),
+      distributor: identityKeyPair(fromBase64Url(account.identitySeed)),
+    });
+    const before = bob.room(roomId);
+    bobNetwork.inject({
+      type: 'key',
+      room: roomId,
+      epoch: before.epoch,
+      distributor: mallory.me!.userId,
+      envelope: toBase64Url(forged),
+    });
+    const failure = await eventually(
+      () => bobFailures.find((f) => f.code === 'ENVELOPE_UNAUTHORISED_DISTRIBUTOR'),
+      10_000,
+      'the failure',
+    );
+    expect(failure).toMatchObject({ roomId, severity: 'critical' });
+    // Bob still reads and writes with the key alice gave him.
+    const atAlice: string[] = [];
+    alice.connect();
+    await alice.connected();
+    alice.on('message', (m) => m.roomId === roomId && atAlice.push(m.text));
+    await bob.send(roomId, 'still the real key');
+    await eventually(() => atAlice.includes('still the real key'), 10_000, 'alice reads');
+    await Promise.all([alice.close(), bob.close(), mallory.close()]);
   });
 });
 

@@ -1,0 +1,156 @@
+// Rooms beyond the basics: direct conversations, group administration (promote, demote, a refused
+// removal, leaving with a new epoch keyed by the chosen member), paging history back, typing,
+// presence and receipts, and an outbox that survives a restart of the client.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client, ReceivedMessage } from '@parley/client';
+import { FileKeyStore } from '@parley/client/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, failures, newDevice, startServer, type LiveServer } from './harness';
+
+describe('rooms', () => {
+  let server: LiveServer;
+  let alice: Client;
+  let bob: Client;
+  let carol: Client;
+  const clients: Client[] = [];
+  let home: string;
+
+  beforeAll(async () => {
+    server = await startServer();
+    home = await mkdtemp(join(tmpdir(), 'parley-e2e-'));
+    for (const name of ['alice', 'bob', 'carol']) {
+      const client = await newDevice(server);
+      await client.signUp({ username: name, password: `${name}-password-1234` });
+      client.connect();
+      await client.connected();
+      clients.push(client);
+    }
+    [alice, bob, carol] = clients as [Client, Client, Client];
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    await server.close();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  const inbox = (client: Client, roomId: string): ReceivedMessage[] => {
+    const messages: ReceivedMessage[] = [];
+    client.on('message', (m) => m.roomId === roomId && messages.push(m));
+    return messages;
+  };
+
+  it('opens one direct conversation between two people, whoever starts it', async () => {
+    const fromAlice = await alice.createDirect('bob');
+    expect(fromAlice.kind).toBe('direct');
+    expect([...fromAlice.members.keys()].sort()).toEqual([alice.me!.userId, bob.me!.userId].sort());
+    const fromBob = await bob.createDirect('alice');
+    expect(fromBob.roomId).toBe(fromAlice.roomId);
+    await eventually(() => bob.room(fromBob.roomId).canSend, 10_000, 'bob has the key');
+    const atAlice = inbox(alice, fromAlice.roomId);
+    await bob.send(fromBob.roomId, 'just between us');
+    await eventually(
+      () => atAlice.some((m) => m.text === 'just between us'),
+      10_000,
+      'alice reads',
+    );
+  });
+
+  it('administers a group: promote, demote, refuse a member removing someone, leave with a new epoch', async () => {
+    const group = await alice.createGroup({ name: 'admins', members: ['bob', 'carol'] });
+    const roomId = group.roomId;
+    await eventually(
+      () => carol.listRooms().some((r) => r.roomId === roomId && r.canSend),
+      10_000,
+      'carol in',
+    );
+    await expect(carol.removeMember(roomId, bob.me!.userId)).rejects.toMatchObject({
+      code: 'NOT_ALLOWED',
+    });
+    expect((await alice.promote(roomId, bob.me!.userId)).members.get(bob.me!.userId)).toBe('admin');
+    await eventually(
+      () => bob.room(roomId).members.get(bob.me!.userId) === 'admin',
+      10_000,
+      'bob sees it',
+    );
+    expect((await alice.demote(roomId, bob.me!.userId)).members.get(bob.me!.userId)).toBe('member');
+
+    const epoch = alice.room(roomId).epoch;
+    await carol.leave(roomId);
+    // Nobody removed carol, so the member every client picks (the admin, alice) makes the key.
+    await eventually(
+      () => bob.room(roomId).epoch === epoch + 1 && bob.room(roomId).canSend,
+      10_000,
+      'bob has the key of the new epoch',
+    );
+    expect(bob.room(roomId).members.has(carol.me!.userId)).toBe(false);
+    const atAlice = inbox(alice, roomId);
+    await bob.send(roomId, 'after carol left');
+    await eventually(
+      () => atAlice.some((m) => m.text === 'after carol left' && m.epoch === epoch + 1),
+      10_000,
+      'alice reads',
+    );
+  });
+
+  it('pages history back, and relays typing, presence and read receipts', async () => {
+    const group = await alice.createGroup({ name: 'pages', members: ['bob'] });
+    const roomId = group.roomId;
+    await eventually(
+      () => bob.listRooms().some((r) => r.roomId === roomId && r.canSend),
+      10_000,
+      'bob in',
+    );
+    for (let i = 1; i <= 5; i++)
+      await alice.acked((await alice.send(roomId, `page ${i}`)).messageId);
+
+    const newest = await bob.history(roomId, { limit: 2 });
+    expect(newest.map((m) => m.text)).toEqual(['page 4', 'page 5']);
+    const older = await bob.history(roomId, { before: newest[0]!.seq, limit: 2 });
+    expect(older.map((m) => m.text)).toEqual(['page 2', 'page 3']);
+
+    const typing = bob.next('typing', (event) => event.roomId === roomId);
+    alice.setTyping(roomId, true);
+    expect(await typing).toMatchObject({ userId: alice.me!.userId, active: true });
+
+    const presence = bob.next('presence', (event) => event.userId === alice.me!.userId);
+    alice.setPresence('away');
+    expect((await presence).status).toBe('away');
+
+    const receipt = alice.next(
+      'receipt',
+      (event) => event.roomId === roomId && event.kind === 'read',
+    );
+    await bob.markRead(roomId, newest[1]!.seq);
+    expect(await receipt).toMatchObject({ userId: bob.me!.userId, seq: newest[1]!.seq });
+  });
+
+  it('keeps unsent messages across a restart of the client and delivers each once', async () => {
+    const path = join(home, 'dave', 'keys.json');
+    let dave = await newDevice(server, { keyStore: await FileKeyStore.open(path) });
+    await dave.signUp({ username: 'dave', password: 'dave-password-1234' });
+    const group = await alice.createGroup({ name: 'restart', members: ['dave'] });
+    const roomId = group.roomId;
+    await dave.syncRooms();
+    expect(dave.room(roomId).canSend).toBe(true);
+
+    // Offline: the messages wait in the outbox, on disk.
+    await dave.send(roomId, 'written offline 1');
+    await dave.send(roomId, 'written offline 2');
+    expect(dave.pendingMessages(roomId)).toHaveLength(2);
+    await dave.close();
+
+    const atAlice = inbox(alice, roomId);
+    const aliceFailures = failures(alice);
+    dave = await newDevice(server, { keyStore: await FileKeyStore.open(path) });
+    clients.push(dave);
+    expect(dave.pendingMessages(roomId)).toHaveLength(2);
+    dave.connect();
+    await eventually(() => dave.pendingMessages().length === 0, 10_000, 'outbox empty');
+    await eventually(() => atAlice.length >= 2 || undefined, 10_000, 'alice reads both');
+    expect(atAlice.map((m) => m.text)).toEqual(['written offline 1', 'written offline 2']);
+    expect(aliceFailures).toEqual([]);
+  });
+});
