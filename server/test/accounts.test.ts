@@ -540,3 +540,42 @@ describe('session events', () => {
     }
   });
 });
+
+describe('session pruning', () => {
+  it('drops expired tokens and dead sessions, and keeps live ones', async () => {
+    const { pruneSessions } = await import('../src/accounts/account.repository');
+    const live = await registerUser(app);
+    const revoked = await registerUser(app);
+    const idle = await registerUser(app);
+    await post('/api/auth/logout', { refreshToken: revoked.refreshToken });
+    const hourAgo = new Date(Date.now() - 3601_000);
+    await app.db
+      .updateTable('sessions')
+      .set({ revoked_at: hourAgo })
+      .where('user_id', '=', revoked.id)
+      .execute();
+    const longAgo = new Date(Date.now() - 31 * 24 * 3600_000);
+    await app.db
+      .updateTable('sessions')
+      .set({ refreshed_at: longAgo })
+      .where('user_id', '=', idle.id)
+      .execute();
+    await app.db
+      .updateTable('refresh_tokens')
+      .set({ expires_at: longAgo })
+      .where(
+        'session_id',
+        'in',
+        (await sessionsOf(idle.id)).map((s) => s.id),
+      )
+      .execute();
+
+    expect(await pruneSessions(app.db, 30 * 24 * 3600)).toBeGreaterThanOrEqual(2);
+    expect(await sessionsOf(revoked.id)).toEqual([]);
+    expect(await sessionsOf(idle.id)).toEqual([]);
+    expect(await sessionsOf(live.id)).toHaveLength(1);
+    expect((await post('/api/auth/refresh', { refreshToken: live.refreshToken })).statusCode).toBe(
+      200,
+    );
+  });
+});

@@ -94,6 +94,26 @@ export async function revokeAllSessions(db: Db, userId: string): Promise<number>
   return Number(result.numUpdatedRows);
 }
 
+/**
+ * Deletes what can no longer authenticate anyone: refresh tokens past expiry, sessions revoked
+ * over an hour ago (their access tokens have expired), and sessions idle longer than a refresh
+ * token lives. Returns how many sessions went.
+ */
+export async function pruneSessions(db: Db, refreshTokenTtlSeconds: number): Promise<number> {
+  const now = Date.now();
+  await db.deleteFrom('refresh_tokens').where('expires_at', '<', new Date(now)).execute();
+  const result = await db
+    .deleteFrom('sessions')
+    .where((eb) =>
+      eb.or([
+        eb('revoked_at', '<', new Date(now - 3600_000)),
+        eb('refreshed_at', '<', new Date(now - refreshTokenTtlSeconds * 1000)),
+      ]),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 export async function upsertBackup(db: Db, userId: string, blob: Uint8Array): Promise<Date> {
   const row = await db
     .insertInto('key_backups')

@@ -24,6 +24,7 @@ export interface AccountRoutesOptions {
 
 const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
 const bearer = [{ bearer: [] }];
+const SESSION_PRUNE_INTERVAL_MS = 60 * 60_000;
 const NoContent = Type.Null({ description: 'No content' });
 
 /** /api/auth/* (register, log in, refresh, log out) and the account itself under /api/me. */
@@ -46,6 +47,20 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
     issueAccessToken: app.issueAccessToken,
     onRevoked: (event) => app.sessionEvents.emit('revoked', event),
   });
+
+  // The first unknown-user login must not be the one that pays for creating the dummy hash.
+  app.addHook('onReady', () => options.hasher.verifyDummy('warm up'));
+
+  const prune = setInterval(() => {
+    accounts.pruneSessions().then(
+      (ended) => {
+        if (ended > 0) app.log.info({ ended }, 'pruned sessions');
+      },
+      (error: unknown) => app.log.warn({ err: error }, 'pruning sessions failed'),
+    );
+  }, SESSION_PRUNE_INTERVAL_MS);
+  prune.unref();
+  app.addHook('onClose', async () => clearInterval(prune));
 
   app.get(
     '/auth/rules',

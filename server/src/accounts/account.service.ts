@@ -122,6 +122,11 @@ export function createAccountService(deps: AccountServiceDeps) {
       deps.onRevoked({ userId, accountDeleted: true });
     },
 
+    /** Housekeeping: drops expired tokens and dead sessions. */
+    async pruneSessions(): Promise<number> {
+      return repo.pruneSessions(db, deps.refreshTokenTtlSeconds);
+    },
+
     async putBackup(userId: string, blob: Uint8Array): Promise<Date> {
       return repo.upsertBackup(db, userId, blob);
     },
