@@ -1,0 +1,60 @@
+// Accounts in the browser: sign up with the rules shown, set the passphrase, keep the session over
+// a reload, and restore the account on a new browser from the passphrase.
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { openBrowser, screenshot, signUp, startServer, type LiveServer } from './harness';
+
+describe('accounts in Chromium', () => {
+  let server: LiveServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('signs up, survives a reload, and restores on a new browser', async () => {
+    const first = await openBrowser(server);
+    const second = await openBrowser(server);
+    onTestFinished(async () => {
+      await first.close();
+      await second.close();
+    });
+    const { page } = first;
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Welcome back' }).waitFor();
+    await screenshot(page, '01-log-in');
+
+    await page.getByRole('tab', { name: 'Create account' }).click();
+    await page.getByLabel('Username').fill('Al');
+    await page.getByLabel('Password', { exact: true }).fill('short');
+    const rules = page.locator('#username-rules li, #password-rules li');
+    await expect.poll(() => rules.count()).toBeGreaterThanOrEqual(4);
+    expect(await page.locator('#username-rules li.ok').count()).toBe(1);
+    await screenshot(page, '02-sign-up-rules');
+
+    const passphrase = await signUp(page, 'carol', 'correct horse battery');
+    expect(passphrase.split(' ')).toHaveLength(6);
+    await screenshot(page, '04-home');
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Hello, carol' }).waitFor();
+
+    await second.page.goto('/');
+    await second.page.getByLabel('Username').fill('carol');
+    await second.page.getByLabel('Password', { exact: true }).fill('correct horse battery');
+    await second.page.getByRole('button', { name: 'Log in' }).click();
+    await second.page.getByRole('heading', { name: 'Restore your keys' }).waitFor();
+    await screenshot(second.page, '05-restore');
+    await second.page.getByLabel('Backup passphrase').fill('wrong words entirely here now ok');
+    await second.page.getByRole('button', { name: 'Restore' }).click();
+    await second.page.getByRole('alert').filter({ hasText: 'does not open' }).waitFor({
+      timeout: 60_000,
+    });
+    await second.page.getByLabel('Backup passphrase').fill(passphrase);
+    await second.page.getByRole('button', { name: 'Restore' }).click();
+    await second.page.getByRole('heading', { name: 'Hello, carol' }).waitFor({ timeout: 60_000 });
+
+    expect(first.problems).toEqual([]);
+    expect(second.problems).toEqual([]);
+  });
+});

@@ -1,0 +1,135 @@
+// What every browser test needs: the real server (build() from @parley/server on a fresh test
+// database) serving the built app on an ephemeral port with the production CSP, and Chromium
+// contexts, each with a fresh profile, that record every CSP violation, page error and dialog.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { createTestApp } from '../../../server/test/helpers';
+import { CONTENT_SECURITY_POLICY } from '../../build-tools/csp';
+
+const WEB = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const WEB_BUILD = join(WEB, 'build');
+export const SCREENSHOTS = join(WEB, 'test-results', 'screenshots');
+
+export interface LiveServer {
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(): Promise<LiveServer> {
+  // The WebSocket checks Origin against ALLOWED_ORIGINS, so the port is chosen before building.
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const app = await createTestApp({
+    config: {
+      allowedOrigins: [baseUrl],
+      limits: { authPerIpPerMinute: 1000, loginPerAccountPer15Minutes: 1000 },
+      logLevel: (process.env.PARLEY_TEST_LOG ?? 'silent') as 'silent',
+    },
+  });
+  if (!app.hasRoute({ method: 'GET', url: '/' })) {
+    // Until the server serves web/build itself: the same files with the same header.
+    await app.register(fastifyStatic, {
+      root: WEB_BUILD,
+      prefix: '/',
+      setHeaders: (reply) => {
+        reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+      },
+    });
+  }
+  await app.listen({ port, host: '127.0.0.1' });
+  return { baseUrl, close: () => app.close() };
+}
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  /** CSP violations, uncaught errors and dialogs seen so far: a test expects none. */
+  problems: string[];
+  close(): Promise<void>;
+}
+
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+
+/** A Chromium with a profile of its own (a person's browser). */
+export async function openBrowser(
+  server: LiveServer,
+  options: { width?: number; height?: number } = {},
+): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: FLAGS,
+    viewport: { width: options.width ?? 1180, height: options.height ?? 780 },
+    baseURL: server.baseUrl,
+  });
+  const problems: string[] = [];
+  const page = context.pages()[0] ?? (await context.newPage());
+  watch(page, problems);
+  context.on('page', (opened) => watch(opened, problems));
+  return {
+    context,
+    page,
+    problems,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+function watch(page: Page, problems: string[]): void {
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('dialog', (dialog) => {
+    problems.push(`dialog: ${dialog.type()} ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) problems.push(`csp: ${message.text()}`);
+  });
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+/** Signs up through the form and sets the backup passphrase; returns the passphrase. */
+export async function signUp(page: Page, username: string, password: string): Promise<string> {
+  await page.goto('/');
+  await page.getByRole('tab', { name: 'Create account' }).click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { name: 'Set up your backup passphrase' }).waitFor();
+  const passphrase = await page
+    .getByRole('textbox', { name: 'Backup passphrase', exact: true })
+    .inputValue();
+  await page.getByLabel('I have written down my backup passphrase.').check();
+  await page.getByRole('button', { name: 'Save encrypted backup' }).click();
+  await page.getByRole('heading', { name: `Hello, ${username}` }).waitFor({ timeout: 60_000 });
+  return passphrase;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
