@@ -71,6 +71,15 @@ export function createMessageService(options: MessageServiceOptions): MessageSer
     }
   }
 
+  function kick(): void {
+    if (running !== undefined) return;
+    running = drain().finally(() => {
+      running = undefined;
+      // A message queued after the loop's last look and before this point needs a new round.
+      if (queue.length > 0) kick();
+    });
+  }
+
   function settle(waiting: Waiting, outcome: CommitOutcome): void {
     const { roomId, messageId } = waiting.message;
     if (outcome.status === 'refused') {
@@ -122,9 +131,7 @@ export function createMessageService(options: MessageServiceOptions): MessageSer
           resolve,
           reject,
         });
-        running ??= drain().finally(() => {
-          running = undefined;
-        });
+        kick();
       });
     },
 
