@@ -525,6 +525,7 @@ export class Client {
       }
       await Promise.race([keyArrived, this.sleep(500)]);
     }
+    room.info = infoOf(await this.api.request<Room>('GET', `/api/rooms/${roomId}`));
     await this.saveRoom(room);
     this.subscribe(room);
     return this.view(room);
@@ -1241,6 +1242,7 @@ export class Client {
     await this.serial(roomId, async () => {
       await this.syncChain(room);
       if (!room.isMember(this.myId)) return;
+      room.info = infoOf(await this.api.request<Room>('GET', `/api/rooms/${roomId}`));
       await this.fetchKeys(room);
       await this.saveRoom(room);
       this.subscribe(room);
