@@ -2,6 +2,9 @@ import { generateId, toBase64Url, toHex } from '@parley/crypto';
 import { CloseCode, type HistoryPage, type ReceiptList } from '@parley/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../src/app';
+import { commitBatch } from '../src/messages/message.repository';
+import { messageFrame } from '../src/messages/message.service';
+import { publishToRoom } from '../src/realtime/events';
 import { createTestApp } from './helpers';
 import { expectUnchanged, expiredToken } from './room-state';
 import {
@@ -271,6 +274,35 @@ describe('subscribe and resume', () => {
     await a.count((f) => f.type === 'ack', sent - 20);
     const got = await b.count((f) => f.type === 'message', sent - 5, 10_000);
     expect(got.map((f) => f.seq)).toEqual(Array.from({ length: sent - 5 }, (_, i) => i + 6));
+  });
+
+  it('fills from the database a message whose event arrives late, keeping the order', async () => {
+    const alice = await createPerson(app);
+    const room = await groupWith(app, alice, []);
+    const a = await connect(alice);
+    await subscribe(a, room.id);
+    // Three commits whose events have not been published (as when another process commits and
+    // its events are still on their way); then the third's event arrives first.
+    const pending = [1, 2, 3].map(() => ({
+      roomId: room.id,
+      senderId: alice.id,
+      ...(({ envelope, messageId }) => ({ envelope, messageId }))(room.message(alice, 'late')),
+    }));
+    const outcomes = await commitBatch(app.db, pending, () => undefined);
+    expect(outcomes.map((o) => (o.status === 'stored' ? o.seq : o.status))).toEqual([1, 2, 3]);
+    const frame = (seq: number) =>
+      messageFrame(room.id, seq, toBase64Url(pending[seq - 1]!.envelope), new Date());
+    publishToRoom(app.bus, room.id, { t: 'message', seq: 3 }, frame(3));
+    publishToRoom(app.bus, room.id, { t: 'message', seq: 2 }, frame(2));
+    publishToRoom(app.bus, room.id, { t: 'message', seq: 1 }, frame(1));
+    const seen = await a.count((f) => f.type === 'message', 3);
+    expect(seen.map((f) => [f.seq, f.envelope])).toEqual(
+      pending.map((m, i) => [i + 1, toBase64Url(m.envelope)]),
+    );
+    a.send({ type: 'ping' });
+    const pong = a.frames.length;
+    await a.next((f) => f.type === 'pong', 5000, pong);
+    expect(messagesOf(a, room.id)).toHaveLength(3);
   });
 
   it('replays nothing without after, and can unsubscribe', async () => {

@@ -1,0 +1,239 @@
+// Two real server processes (src/main.ts under tsx) on one PostgreSQL database and one Redis:
+// clients connected to different processes see each other's messages, in one order, without
+// gaps, and a removal made through one process takes effect on sockets held by the other.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { toBase64Url } from '@parley/crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ParleyApp } from '../src/app';
+import { openPostgres } from '../src/db/database';
+import { migrateToLatest } from '../src/db/migrations';
+import { TEST_JWT_SECRET } from './helpers';
+import {
+  appendEntry,
+  createPerson,
+  groupWith,
+  TestSocket,
+  type Person,
+  type TestRoom,
+} from './rooms-fixtures';
+
+const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const SERVER_DIR = join(import.meta.dirname, '..');
+
+interface ServerProcess {
+  child: ChildProcess;
+  baseUrl: string;
+  wsUrl: string;
+  /** The REST API of this process in the shape of `app.inject`, for the fixtures. */
+  api: ParleyApp;
+}
+
+const database = `parley_test_${randomBytes(8).toString('hex')}`;
+const prefix = `parley-test-${randomBytes(6).toString('hex')}:`;
+const dataDir = mkdtempSync(join(tmpdir(), 'parley-fanout-'));
+const servers: ServerProcess[] = [];
+const sockets: TestSocket[] = [];
+
+beforeAll(async () => {
+  await admin((client) => client.query(`CREATE DATABASE ${database}`));
+  const url = databaseUrl();
+  const handle = openPostgres(url, { maxConnections: 1 });
+  await migrateToLatest(handle.db);
+  await handle.close();
+  servers.push(...(await Promise.all([startServer(url), startServer(url)])));
+}, 60_000);
+
+afterAll(async () => {
+  for (const socket of sockets) socket.close();
+  await Promise.all(servers.map((server) => stopServer(server.child)));
+  await admin((client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+  rmSync(dataDir, { recursive: true, force: true });
+}, 30_000);
+
+describe('two server processes with Redis fan-out', () => {
+  let alice: Person;
+  let bob: Person;
+  let carol: Person;
+  let room: TestRoom;
+  let a: TestSocket;
+  let b: TestSocket;
+  let c: TestSocket;
+
+  beforeAll(async () => {
+    const [one, two] = servers as [ServerProcess, ServerProcess];
+    alice = await createPerson(one.api);
+    bob = await createPerson(two.api);
+    carol = await createPerson(one.api);
+    room = await groupWith(one.api, alice, [bob, carol]);
+    a = await connect(one, alice);
+    b = await connect(two, bob);
+    c = await connect(two, carol);
+    for (const socket of [a, b, c]) {
+      socket.send({ type: 'subscribe', room: room.id, after: 0 });
+      await socket.next((f) => f.type === 'subscribed');
+    }
+  }, 60_000);
+
+  it('delivers every message to clients of both processes, in one order, without gaps', async () => {
+    // Alice (process one) and Bob (process two) send at the same time into one room.
+    const count = 100;
+    for (let i = 0; i < count; i++) {
+      a.send({
+        type: 'send',
+        room: room.id,
+        envelope: toBase64Url(room.message(alice, `a${i}`).envelope),
+      });
+      b.send({
+        type: 'send',
+        room: room.id,
+        envelope: toBase64Url(room.message(bob, `b${i}`).envelope),
+      });
+    }
+    const acks = [
+      ...(await a.count((f) => f.type === 'ack', count, 20_000)),
+      ...(await b.count((f) => f.type === 'ack', count, 20_000)),
+    ];
+    expect(new Set(acks.map((f) => f.seq)).size).toBe(2 * count);
+    const expected = Array.from({ length: 2 * count }, (_, i) => i + 1);
+    for (const socket of [a, b, c]) {
+      const seen = await socket.count((f) => f.type === 'message', 2 * count, 20_000);
+      expect(seen.map((f) => f.seq)).toEqual(expected);
+    }
+    // Every client saw the same envelope under each sequence number.
+    const envelopeAt = (socket: TestSocket) =>
+      socket.frames
+        .filter((f) => f.type === 'message')
+        .map((f) => `${f.seq}:${String(f.envelope)}`);
+    expect(envelopeAt(b)).toEqual(envelopeAt(a));
+    expect(envelopeAt(c)).toEqual(envelopeAt(a));
+  });
+
+  it('ends the subscription of a member removed through the other process at once', async () => {
+    const [one] = servers as [ServerProcess];
+    await appendEntry(one.api, room, alice, 'remove', carol);
+    expect(await c.next((f) => f.type === 'removed')).toEqual({
+      type: 'removed',
+      room: room.id,
+      reason: 'removed',
+    });
+    const before = c.frames.filter((f) => f.type === 'message').length;
+    a.send({
+      type: 'send',
+      room: room.id,
+      envelope: toBase64Url(room.message(alice, 'after').envelope),
+    });
+    const last = await b.next((f) => f.type === 'message' && f.seq === 201);
+    expect(last.room).toBe(room.id);
+    expect(c.frames.filter((f) => f.type === 'message').length).toBe(before);
+  });
+
+  it('pushes a key envelope posted to one process to the recipient on the other', async () => {
+    const [one] = servers as [ServerProcess];
+    const response = await one.api.inject({
+      method: 'POST',
+      url: `/api/rooms/${room.id}/keys`,
+      headers: alice.auth,
+      payload: { envelopes: [toBase64Url(room.envelope(alice, bob, 1))] },
+    });
+    expect(response.statusCode, response.body).toBe(201);
+    expect(await b.next((f) => f.type === 'key')).toMatchObject({ room: room.id, epoch: 1 });
+  });
+});
+
+async function connect(server: ServerProcess, person: Person): Promise<TestSocket> {
+  const socket = await TestSocket.authenticated(server.wsUrl, person);
+  sockets.push(socket);
+  return socket;
+}
+
+function databaseUrl(): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function admin(run: (client: pg.Client) => Promise<unknown>): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Starts src/main.ts and resolves once it logs the address it listens on. */
+async function startServer(url: string): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: SERVER_DIR,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATABASE_URL: url,
+      REDIS_URL,
+      REDIS_CHANNEL_PREFIX: prefix,
+      JWT_SECRET: TEST_JWT_SECRET,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      RATE_LIMIT_AUTH_PER_IP_PER_MINUTE: '10000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stderr: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(String(chunk)));
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start: ${stderr.join('')}`)),
+      30_000,
+    );
+    child.once('exit', (code) => reject(new Error(`server exited (${code}): ${stderr.join('')}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+  });
+  return { child, baseUrl, wsUrl: `${baseUrl.replace('http', 'ws')}/ws`, api: httpApi(baseUrl) };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** `app.inject` over real HTTP, so the fixtures written for injection drive a live process. */
+function httpApi(baseUrl: string): ParleyApp {
+  const inject = async (options: {
+    method: string;
+    url: string;
+    headers?: Record<string, string>;
+    payload?: unknown;
+  }) => {
+    const hasBody = options.payload !== undefined;
+    const response = await fetch(baseUrl + options.url, {
+      method: options.method,
+      headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...options.headers },
+      ...(hasBody ? { body: JSON.stringify(options.payload) } : {}),
+    });
+    const body = await response.text();
+    return {
+      statusCode: response.status,
+      body,
+      json: <T>() => JSON.parse(body) as T,
+    };
+  };
+  return { inject } as unknown as ParleyApp;
+}
