@@ -1,10 +1,11 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// e2e/ is a project of its own (e2e/vitest.config.ts): it needs a live server and longer timeouts.
+// e2e/ and load/ are projects of their own (their vitest.config.ts): they need live servers and
+// longer timeouts.
 export default defineConfig({
   test: {
     name: 'vectors',
     include: ['**/*.test.ts'],
-    exclude: [...configDefaults.exclude, 'e2e/**'],
+    exclude: [...configDefaults.exclude, 'e2e/**', 'load/**'],
   },
 });

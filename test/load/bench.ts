@@ -1,0 +1,120 @@
+// `pnpm bench [--quick] [--targets a,b] [--topologies 1x100,100x10] [--memory 1000,10000|none]
+//             [--threads n] [--profile] [--out dir]`
+// Runs the load bench (harness.ts), prints the table and writes the JSON report under
+// test/load/results/. The full run takes about ten minutes on two cores; --quick about one.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runBench, type BenchOptions, type Target, type Topology } from './harness';
+import { formatTable, writeReport } from './report';
+
+const TARGETS: Target[] = ['baseline', 'parley-postgres', 'parley-pglite'];
+const TOPOLOGIES: Topology[] = [
+  { rooms: 1, size: 100 },
+  { rooms: 100, size: 10 },
+  { rooms: 1, size: 1000 },
+];
+
+const started = Date.now();
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    targets: { type: 'string' },
+    topologies: { type: 'string' },
+    memory: { type: 'string' },
+    threads: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+
+const resultsDir = values.out ?? fileURLToPath(new URL('./results', import.meta.url));
+const quick = values.quick === true;
+const options: BenchOptions = {
+  ...(quick ? quickSettings() : fullSettings()),
+  targets: values.targets === undefined ? TARGETS : parseTargets(values.targets),
+  topologies: values.topologies === undefined ? TOPOLOGIES : parseTopologies(values.topologies),
+  threads: values.threads === undefined ? 2 : Number(values.threads),
+  databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  ...(values.profile === true ? { cpuProfileDir: `${resultsDir}/profiles` } : {}),
+  log: (line) => console.log(`[${elapsed()}] ${line}`),
+};
+if (values.memory !== undefined) {
+  options.memoryConnections = values.memory === 'none' ? [] : values.memory.split(',').map(Number);
+}
+options.memoryConnections = withinFileLimit(options.memoryConnections, options.log);
+
+const report = await runBench(options);
+console.log(`\n${formatTable(report)}\n`);
+console.log(`JSON: ${await writeReport(report, resultsDir)}`);
+console.log(`took ${elapsed()}`);
+
+function fullSettings(): Omit<
+  BenchOptions,
+  'targets' | 'topologies' | 'threads' | 'databaseUrl' | 'log'
+> {
+  return {
+    fixedDeliveries: [10_000, 40_000],
+    searchStartDeliveries: 10_000,
+    maxDeliveries: 2_000_000,
+    bisections: 3,
+    step: { durationMs: 2000, drainMs: 1000, p99BoundMs: 100 },
+    warmupMs: 1000,
+    memoryConnections: [1000, 10_000],
+  };
+}
+
+function quickSettings(): ReturnType<typeof fullSettings> {
+  return {
+    fixedDeliveries: [10_000],
+    searchStartDeliveries: 10_000,
+    maxDeliveries: 2_000_000,
+    bisections: 1,
+    step: { durationMs: 600, drainMs: 500, p99BoundMs: 100 },
+    warmupMs: 300,
+    memoryConnections: [1000],
+  };
+}
+
+function parseTargets(list: string): Target[] {
+  const targets = list.split(',');
+  for (const target of targets) {
+    if (!TARGETS.includes(target as Target)) {
+      throw new TypeError(`--targets: "${target}" is not one of ${TARGETS.join(', ')}`);
+    }
+  }
+  return targets as Target[];
+}
+
+function parseTopologies(list: string): Topology[] {
+  return list.split(',').map((item) => {
+    const match = /^(\d+)x(\d+)$/.exec(item);
+    if (match === null) throw new TypeError(`--topologies: "${item}" is not ROOMSxMEMBERS`);
+    return { rooms: Number(match[1]), size: Number(match[2]) };
+  });
+}
+
+/**
+ * The bench holds every client socket in this process and every server socket in the server's,
+ * so each needs a descriptor per connection (the `bench` script raises the soft limit to the hard
+ * one first). Counts that do not fit are left out, and said so.
+ */
+function withinFileLimit(counts: number[], log: (line: string) => void): number[] {
+  let limit = Infinity;
+  try {
+    const line = /Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (line !== null) limit = Number(line[1]);
+  } catch {
+    // Not Linux: trust the limit and let a failure say so.
+  }
+  const fitting = counts.filter((count) => count + 1000 <= limit);
+  if (fitting.length < counts.length) {
+    log(`open-file limit ${limit}: memory measured at ${fitting.join(', ') || 'no count'} only`);
+  }
+  return fitting;
+}
+
+function elapsed(): string {
+  const seconds = Math.round((Date.now() - started) / 1000);
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}

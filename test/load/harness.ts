@@ -1,0 +1,393 @@
+// The bench: for each server under test (the bare `ws` baseline, Parley on PostgreSQL, Parley on
+// PGlite) and each topology, the same load generator measures fixed offered rates and searches
+// the saturation rate (the highest with p99 under the bound); then server memory per idle
+// authenticated connection. Parley's figures are reported as ratios of the baseline's.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LoadGenerator, type StepOptions, type StepResult } from './generator';
+import { createBenchDatabase, reachable, type BenchDatabase } from './postgres';
+import type { ClientSpec } from './protocol';
+import { startServer, type ServerProcess } from './server-process';
+import type { MemorySample } from './servers/control';
+import {
+  anonymousMembers,
+  anonymousRooms,
+  createRooms,
+  registerMembers,
+  type BenchRoom,
+  type Member,
+} from './setup';
+
+export type Target = 'baseline' | 'parley-postgres' | 'parley-pglite';
+
+export interface Topology {
+  rooms: number;
+  size: number;
+}
+
+export interface BenchOptions {
+  targets: Target[];
+  topologies: Topology[];
+  /** Offered loads of the fixed-rate steps, in deliveries per second (rate × room size). */
+  fixedDeliveries: number[];
+  /** The saturation search starts here (deliveries per second) and doubles. */
+  searchStartDeliveries: number;
+  /** Never offer more than this (deliveries per second). */
+  maxDeliveries: number;
+  /** Bisection steps between the last passing and the first failing rate. */
+  bisections: number;
+  step: StepOptions;
+  /** An unrecorded step before the first measured one, so the server's code is warm. */
+  warmupMs: number;
+  /** Idle connections at which server memory is sampled (empty: no memory measurement). */
+  memoryConnections: number[];
+  /** Load-generator threads. */
+  threads: number;
+  /** PostgreSQL server to create the bench database on. */
+  databaseUrl: string;
+  /** Write a CPU profile of each Parley server here. */
+  cpuProfileDir?: string;
+  log(line: string): void;
+}
+
+export interface TopologyResult {
+  topology: Topology;
+  clients: number;
+  fixed: StepResult[];
+  search: StepResult[];
+  /** The highest passing step of the search (undefined: not even the lowest rate passed). */
+  saturation: StepResult | undefined;
+}
+
+export interface MemoryResult {
+  connections: number;
+  rssBytes: number;
+  rssPerConnection: number;
+  heapPerConnection: number;
+}
+
+export interface TargetResult {
+  target: Target;
+  skipped?: string;
+  topologies: TopologyResult[];
+  memory: { idle: MemorySample; samples: MemoryResult[] } | undefined;
+  setupMs: number;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  durationMs: number;
+  machine: { cpus: number; cpuModel: string; memoryBytes: number; node: string; platform: string };
+  options: Omit<BenchOptions, 'log' | 'databaseUrl'>;
+  message: { envelopeBytes: number; textBytes: number };
+  results: TargetResult[];
+}
+
+/** Connections per account in the memory measurement (as devices of one person would). */
+const SOCKETS_PER_MEMBER_FOR_MEMORY = 10;
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const started = Date.now();
+  const results: TargetResult[] = [];
+  for (const target of options.targets) {
+    results.push(await runTarget(target, options));
+  }
+  const os = await import('node:os');
+  return {
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryBytes: os.totalmem(),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    },
+    options: { ...options, log: undefined, databaseUrl: undefined } as BenchReport['options'],
+    message: { envelopeBytes: 578, textBytes: 200 },
+    results,
+  };
+}
+
+async function runTarget(target: Target, options: BenchOptions): Promise<TargetResult> {
+  const { log } = options;
+  const setupStarted = Date.now();
+  let database: BenchDatabase | undefined;
+  let dataDir: string | undefined;
+  let env: NodeJS.ProcessEnv = {};
+  if (target === 'parley-postgres') {
+    if (!(await reachable(options.databaseUrl))) {
+      const skipped = `no PostgreSQL answers at DATABASE_URL (${redact(options.databaseUrl)})`;
+      log(`${target}: skipped, ${skipped}`);
+      return { target, skipped, topologies: [], memory: undefined, setupMs: 0 };
+    }
+    database = await createBenchDatabase(options.databaseUrl);
+    env = { DATABASE_URL: database.url };
+  } else if (target === 'parley-pglite') {
+    dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
+    env = { DATA_DIR: dataDir, DATABASE_URL: '' };
+  }
+  if (target !== 'baseline') {
+    env = {
+      ...env,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      JWT_SECRET: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
+      ACCESS_TOKEN_TTL_SECONDS: '7200',
+      RATE_LIMIT_AUTH_PER_IP_PER_MINUTE: '1000000',
+      REDIS_URL: '',
+    };
+  }
+
+  let server: ServerProcess | undefined;
+  try {
+    // Accounts and rooms first, on a server that is then replaced by a fresh process: the
+    // measured one has not grown its heap creating accounts.
+    const memberCount = Math.max(
+      ...options.topologies.map((t) => t.rooms * t.size),
+      ...options.memoryConnections.map((n) => Math.ceil(n / SOCKETS_PER_MEMBER_FOR_MEMORY)),
+    );
+    const roomsOf = new Map<Topology, BenchRoom[]>();
+    let members: Member[];
+    if (target === 'baseline') {
+      members = await anonymousMembers(memberCount);
+      for (const t of options.topologies) roomsOf.set(t, anonymousRooms(members, t.rooms, t.size));
+    } else {
+      server = await startServer('parley', { env });
+      log(`${target}: registering ${memberCount} accounts`);
+      members = await registerMembers(server.httpUrl, memberCount);
+      for (const t of options.topologies) {
+        log(`${target}: creating ${t.rooms} room(s) of ${t.size}`);
+        roomsOf.set(t, await createRooms(server.httpUrl, members, t.rooms, t.size));
+      }
+      await server.stop();
+    }
+    const memoryRooms =
+      target === 'baseline'
+        ? anonymousRooms(members, Math.ceil(members.length / 10), 10)
+        : await maybeMemoryRooms(options, members, roomsOf);
+
+    server = await startServer(target === 'baseline' ? 'baseline' : 'parley', {
+      env,
+      ...(options.cpuProfileDir !== undefined && target !== 'baseline'
+        ? { cpuProfileDir: options.cpuProfileDir }
+        : {}),
+    });
+    const setupMs = Date.now() - setupStarted;
+    const generator = await LoadGenerator.start(server.wsUrl, options.threads);
+    try {
+      const memory =
+        options.memoryConnections.length === 0
+          ? undefined
+          : await measureMemory(target, server, generator, memoryRooms, options);
+      const topologies: TopologyResult[] = [];
+      for (const topology of options.topologies) {
+        topologies.push(
+          await runTopology(target, generator, roomsOf.get(topology)!, topology, options),
+        );
+      }
+      return { target, topologies, memory, setupMs };
+    } finally {
+      await generator.close();
+    }
+  } finally {
+    await server?.stop();
+    await database?.drop();
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Parley's memory measurement subscribes each socket to a room of 10 of the topologies'. */
+async function maybeMemoryRooms(
+  options: BenchOptions,
+  members: Member[],
+  roomsOf: Map<Topology, BenchRoom[]>,
+): Promise<BenchRoom[]> {
+  const tens = options.topologies.find((t) => t.size === 10 && t.rooms * t.size >= members.length);
+  if (tens !== undefined) return roomsOf.get(tens)!;
+  // Without a topology of rooms of ten covering everyone, sockets subscribe to the widest room.
+  const widest = [...roomsOf.values()].flat().sort((a, b) => b.members.length - a.members.length);
+  return widest.slice(0, 1);
+}
+
+async function measureMemory(
+  target: Target,
+  server: ServerProcess,
+  generator: LoadGenerator,
+  rooms: BenchRoom[],
+  options: BenchOptions,
+): Promise<{ idle: MemorySample; samples: MemoryResult[] }> {
+  const { log } = options;
+  const sockets: ClientSpec[] = [];
+  for (let copy = 0; copy < SOCKETS_PER_MEMBER_FOR_MEMORY; copy++) {
+    for (const room of rooms) {
+      for (const member of room.members) {
+        sockets.push({
+          member,
+          room,
+          roomSize: room.members.length * SOCKETS_PER_MEMBER_FOR_MEMORY,
+        });
+      }
+    }
+  }
+  // Load the code paths once (handshake, auth, subscribe), then measure from an idle server.
+  await generator.connect(sockets.slice(0, 50));
+  await generator.disconnect();
+  await sleep(500);
+  const idle = await server.memory();
+  const samples: MemoryResult[] = [];
+  let open = 0;
+  for (const connections of [...options.memoryConnections].sort((a, b) => a - b)) {
+    const batch = sockets.slice(open, connections);
+    if (batch.length < connections - open) {
+      throw new RangeError(`measureMemory: only ${sockets.length} sockets for ${connections}`);
+    }
+    const opened = await generator.connect(batch);
+    open = connections;
+    if (opened !== connections)
+      throw new Error(`measureMemory: ${opened} of ${connections} opened`);
+    await sleep(1000);
+    const sample = await server.memory();
+    const result: MemoryResult = {
+      connections,
+      rssBytes: sample.rss,
+      rssPerConnection: (sample.rss - idle.rss) / connections,
+      heapPerConnection: (sample.heapUsed - idle.heapUsed) / connections,
+    };
+    samples.push(result);
+    log(
+      `${target}: ${connections} idle connections: RSS ${mib(sample.rss)} MiB, ` +
+        `${kib(result.rssPerConnection)} KiB each (heap ${kib(result.heapPerConnection)} KiB)`,
+    );
+  }
+  await generator.disconnect();
+  return { idle, samples };
+}
+
+async function runTopology(
+  target: Target,
+  generator: LoadGenerator,
+  rooms: BenchRoom[],
+  topology: Topology,
+  options: BenchOptions,
+): Promise<TopologyResult> {
+  const { log } = options;
+  const name = `${topology.rooms}×${topology.size}`;
+  const clients: ClientSpec[] = rooms.flatMap((room) =>
+    room.members.map((member) => ({ member, room, roomSize: room.members.length })),
+  );
+  const open = await generator.connect(clients);
+  if (open !== clients.length)
+    throw new Error(`${name}: ${open} of ${clients.length} clients opened`);
+  const rateOf = (deliveries: number) => deliveries / topology.size;
+  try {
+    await generator.step(rateOf(options.searchStartDeliveries) / 2, {
+      ...options.step,
+      durationMs: options.warmupMs,
+    });
+    const fixed: StepResult[] = [];
+    for (const deliveries of options.fixedDeliveries) {
+      const result = await generator.step(rateOf(deliveries), options.step);
+      log(`${target} ${name} fixed ${describe(result)}`);
+      fixed.push(result);
+    }
+    const { search, saturation } = await findSaturation(generator, topology, options, (result) =>
+      log(`${target} ${name} search ${describe(result)}`),
+    );
+    return { topology, clients: clients.length, fixed, search, saturation };
+  } finally {
+    await generator.disconnect();
+  }
+}
+
+/**
+ * Doubles the offered rate while steps pass, then bisects between the last passing and the first
+ * failing rate. If the starting rate fails, halves until one passes.
+ */
+async function findSaturation(
+  generator: LoadGenerator,
+  topology: Topology,
+  options: BenchOptions,
+  onStep: (result: StepResult) => void,
+): Promise<{ search: StepResult[]; saturation: StepResult | undefined }> {
+  const search: StepResult[] = [];
+  const run = async (rate: number) => {
+    const result = await generator.step(rate, options.step);
+    onStep(result);
+    search.push(result);
+    return result;
+  };
+  const maxRate = options.maxDeliveries / topology.size;
+  const minRate = 1;
+  let best: StepResult | undefined;
+  let failing: number | undefined;
+  let rate = options.searchStartDeliveries / topology.size;
+  for (;;) {
+    const result = await run(rate);
+    if (result.pass) {
+      best = result;
+      if (failing !== undefined || rate >= maxRate) break;
+      rate = Math.min(maxRate, rate * 2);
+    } else {
+      failing = rate;
+      if (best !== undefined || rate <= minRate) break;
+      rate = Math.max(minRate, rate / 2);
+    }
+  }
+  if (best !== undefined && failing !== undefined) {
+    let low = best.rate;
+    let high = failing;
+    for (let i = 0; i < options.bisections; i++) {
+      const mid = Math.round((low + high) / 2);
+      if (mid <= low || mid >= high) break;
+      const result = await run(mid);
+      if (result.pass) {
+        best = result;
+        low = mid;
+      } else {
+        high = mid;
+      }
+    }
+  }
+  return { search, saturation: best };
+}
+
+export function describe(result: StepResult): string {
+  const flags = [
+    result.lost > 0 ? `lost ${result.lost}` : '',
+    Object.keys(result.errors).length > 0 ? `errors ${JSON.stringify(result.errors)}` : '',
+    Object.keys(result.closes).length > 0 ? `closes ${JSON.stringify(result.closes)}` : '',
+  ].filter((flag) => flag !== '');
+  return (
+    `${Math.round(result.rate)} msg/s → ${Math.round(result.deliveredPerSecond)} deliveries/s, ` +
+    `p50 ${ms(result.p50)} p99 ${ms(result.p99)} ms, ack p99 ${ms(result.ackP99)} ms ` +
+    `${result.pass ? 'pass' : 'FAIL'}${flags.length > 0 ? ` (${flags.join(', ')})` : ''}`
+  );
+}
+
+function ms(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : '∞';
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
+}
+
+function kib(bytes: number): string {
+  return (bytes / 1024).toFixed(1);
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'an unparsable URL';
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,148 @@
+// The bench's results as a table for people and as JSON for machines. Parley's figures are shown
+// beside the baseline's for the same topology and offered rate, as a ratio of it.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StepResult } from './generator';
+import type { BenchReport, TargetResult, Topology } from './harness';
+
+export interface TableRow {
+  topology: string;
+  target: string;
+  /** `fixed` for an offered rate given in advance, `saturation` for the search's result. */
+  kind: 'fixed' | 'saturation';
+  rate: number;
+  deliveredPerSecond: number;
+  p50: number;
+  p99: number;
+  ackP99: number;
+  /** Delivered per second as a fraction of the baseline's in the same row kind (1 for it). */
+  ratio: number | undefined;
+  pass: boolean;
+}
+
+export function tableRows(report: BenchReport): TableRow[] {
+  const baseline = report.results.find((r) => r.target === 'baseline');
+  const rows: TableRow[] = [];
+  const topologies = report.options.topologies;
+  for (const topology of topologies) {
+    for (const result of report.results) {
+      const measured = result.topologies.find((t) => sameTopology(t.topology, topology));
+      if (measured === undefined) continue;
+      const base = baseline?.topologies.find((t) => sameTopology(t.topology, topology));
+      measured.fixed.forEach((step, i) => {
+        rows.push(row(topology, result, 'fixed', step, base?.fixed[i]));
+      });
+      if (measured.saturation !== undefined) {
+        rows.push(row(topology, result, 'saturation', measured.saturation, base?.saturation));
+      }
+    }
+  }
+  return rows;
+}
+
+function row(
+  topology: Topology,
+  result: TargetResult,
+  kind: TableRow['kind'],
+  step: StepResult,
+  base: StepResult | undefined,
+): TableRow {
+  return {
+    topology: `${topology.rooms}×${topology.size}`,
+    target: result.target,
+    kind,
+    rate: step.rate,
+    deliveredPerSecond: step.deliveredPerSecond,
+    p50: step.p50,
+    p99: step.p99,
+    ackP99: step.ackP99,
+    ratio:
+      base === undefined || base.deliveredPerSecond === 0
+        ? undefined
+        : step.deliveredPerSecond / base.deliveredPerSecond,
+    pass: step.pass,
+  };
+}
+
+const HEADER = [
+  'topology',
+  'server',
+  'load',
+  'offered msg/s',
+  'delivered/s',
+  'p50 ms',
+  'p99 ms',
+  'ack p99 ms',
+  'vs baseline',
+];
+
+/** The results as an aligned text table, then memory per connection. */
+export function formatTable(report: BenchReport): string {
+  const lines = tableRows(report).map((r) => [
+    r.topology,
+    r.target,
+    r.kind === 'fixed' ? 'fixed' : 'saturation',
+    integer(r.rate),
+    integer(r.deliveredPerSecond),
+    latency(r.p50),
+    latency(r.p99) + (r.pass ? '' : ' !'),
+    r.target === 'baseline' ? '-' : latency(r.ackP99),
+    r.ratio === undefined ? '-' : `${(r.ratio * 100).toFixed(0)}%`,
+  ]);
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const render = (cells: string[]) =>
+    cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const out = [render(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(render)];
+
+  const memory = report.results.filter((r) => r.memory !== undefined);
+  if (memory.length > 0) {
+    out.push('', 'server memory per idle connection (RSS growth over the idle server, after GC)');
+    for (const result of memory) {
+      for (const sample of result.memory!.samples) {
+        out.push(
+          `  ${result.target.padEnd(16)} ${String(sample.connections).padStart(6)} connections: ` +
+            `${(sample.rssPerConnection / 1024).toFixed(1)} KiB each ` +
+            `(heap ${(sample.heapPerConnection / 1024).toFixed(1)} KiB), ` +
+            `RSS ${(sample.rssBytes / 1024 / 1024).toFixed(0)} MiB`,
+        );
+      }
+    }
+  }
+  for (const result of report.results) {
+    if (result.skipped !== undefined) out.push(`${result.target}: skipped (${result.skipped})`);
+  }
+  out.push(
+    '',
+    `p99 marked ! failed the step (loss, error, closed socket or p99 ≥ ${report.options.step.p99BoundMs} ms). ` +
+      `Saturation: the highest offered rate that passed.`,
+  );
+  return out.join('\n');
+}
+
+/** Writes the report as JSON (infinite latencies as null) and returns the file's path. */
+export async function writeReport(report: BenchReport, dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const name = `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`;
+  const json = JSON.stringify(
+    { ...report, table: tableRows(report) },
+    (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value),
+    2,
+  );
+  const path = join(dir, name);
+  await writeFile(path, `${json}\n`);
+  await writeFile(join(dir, 'latest.json'), `${json}\n`);
+  return path;
+}
+
+function sameTopology(a: Topology, b: Topology): boolean {
+  return a.rooms === b.rooms && a.size === b.size;
+}
+
+function integer(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+function latency(value: number): string {
+  if (!Number.isFinite(value)) return '∞';
+  return value.toFixed(value < 10 ? 2 : 1);
+}

@@ -1,0 +1,76 @@
+// The baseline: a bare `ws` broadcast server with Parley's frame shapes and nothing else (no
+// authentication, no validation beyond JSON.parse, no storage). Whatever Parley does on top of
+// relaying is measured as its distance from this server, driven by the same load generator.
+import { WebSocketServer, type WebSocket } from 'ws';
+import { messageIdBytes } from '../layout';
+import { reportFailure, serveControl } from './control';
+
+interface Room {
+  seq: number;
+  sockets: Set<WebSocket>;
+}
+
+const rooms = new Map<string, Room>();
+
+try {
+  const server = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    path: '/ws',
+    perMessageDeflate: false,
+    maxPayload: 128 * 1024,
+  });
+  server.on('connection', (socket) => {
+    const joined = new Set<Room>();
+    socket.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as { type: string; room?: string; envelope?: string };
+      switch (frame.type) {
+        case 'auth':
+          socket.send(
+            '{"type":"ready","user":{"id":"00000000000000000000000000000000","username":"baseline"}}',
+          );
+          return;
+        case 'subscribe': {
+          const room = roomOf(frame.room!);
+          room.sockets.add(socket);
+          joined.add(room);
+          socket.send(`{"type":"subscribed","room":"${frame.room}","head":${room.seq}}`);
+          return;
+        }
+        case 'send': {
+          const room = roomOf(frame.room!);
+          room.seq += 1;
+          const message = `{"type":"message","room":"${frame.room}","seq":${room.seq},"envelope":"${frame.envelope}","sentAt":"${new Date().toISOString()}"}`;
+          for (const member of room.sockets) member.send(message);
+          socket.send(
+            `{"type":"ack","room":"${frame.room}","messageId":"${messageIdBytes(frame.envelope!).toString('hex')}","seq":${room.seq}}`,
+          );
+          return;
+        }
+      }
+    });
+    socket.on('close', () => {
+      for (const room of joined) room.sockets.delete(socket);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  serveControl(
+    (server.address() as { port: number }).port,
+    () =>
+      new Promise<void>((resolve) => {
+        for (const client of server.clients) client.terminate();
+        server.close(() => resolve());
+      }),
+  );
+} catch (error) {
+  reportFailure(error);
+}
+
+function roomOf(id: string): Room {
+  let room = rooms.get(id);
+  if (room === undefined) rooms.set(id, (room = { seq: 0, sockets: new Set() }));
+  return room;
+}
