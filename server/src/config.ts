@@ -19,7 +19,8 @@ export interface Config {
   /** Prefix of every Redis pub/sub channel, so several deployments (or test runs) share a Redis. */
   readonly redisChannelPrefix: string;
   readonly jwtSecret: string;
-  /** Origins allowed to open WebSockets and make cross-origin requests. */
+  /** Origins allowed to open WebSockets. The web app is served from the same origin (or through
+   * the dev server's proxy), so no CORS is configured. */
   readonly allowedOrigins: readonly string[];
   readonly logLevel: LogLevel;
   /** Trust X-Forwarded-For (only behind a proxy you control), so rate limits key on the client. */
