@@ -3,6 +3,14 @@ import { defineConfig } from 'vitest/config';
 // One run over every workspace; each project keeps its own vitest.config.ts.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'server', 'test', 'test/e2e', 'web', 'web/test/browser'],
+    projects: [
+      'packages/*',
+      'server',
+      'test',
+      'test/e2e',
+      'test/reliability',
+      'web',
+      'web/test/browser',
+    ],
   },
 });
