@@ -1,6 +1,6 @@
 // Accounts end to end: what a passphrase must be, sign-up and restore, changing the passphrase,
 // logging out, and trust on first use through the real directory.
-import { isClientError, type Client } from '@parley/client';
+import { isClientError, MemoryKeyStore, type Client } from '@parley/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failures, newDevice, startServer, type LiveServer } from './harness';
 
@@ -87,5 +87,36 @@ describe('accounts', () => {
     expect(isClientError(error, 'NOT_SIGNED_IN')).toBe(true);
     await ivan.logIn({ username: 'ivan', password: 'ivan-password-1234' });
     expect((await ivan.lookUp('ivan')).userId).toBe(ivan.me!.userId);
+  });
+});
+
+describe('sessions', () => {
+  let server: LiveServer;
+  afterAll(async () => server.close());
+
+  it('refreshes an expired access token, for REST calls and for the WebSocket', async () => {
+    // One-second access tokens: every call below runs on a refreshed one.
+    server = await startServer({ accessTokenTtlSeconds: 1 });
+    const keyStore = new MemoryKeyStore();
+    const joan = await newDevice(server, { keyStore });
+    const kim = await newDevice(server);
+    await joan.signUp({ username: 'joan', password: 'joan-password-1234' });
+    await kim.signUp({ username: 'kim', password: 'kim-password-1234' });
+    const first = (await keyStore.get('session')) as { accessToken: string };
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await joan.lookUp('kim')).username).toBe('kim');
+    const second = (await keyStore.get('session')) as { accessToken: string };
+    expect(second.accessToken).not.toBe(first.accessToken);
+
+    const room = await joan.createGroup({ name: 'short tokens', members: ['kim'] });
+    joan.connect();
+    await joan.connected();
+    kim.connect();
+    await kim.connected();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Whatever the server does with a socket whose token expired, messages keep flowing.
+    const seq = await joan.acked((await joan.send(room.roomId, 'still here')).messageId);
+    expect(seq).toBeGreaterThan(0);
+    await Promise.all([joan.close(), kim.close()]);
   });
 });

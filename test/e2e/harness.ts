@@ -15,17 +15,20 @@ import {
 import { nodeTransport } from '@parley/client/node';
 import { createTestApp } from '../../server/test/helpers';
 
+type ServerConfig = NonNullable<Parameters<typeof createTestApp>[0]>['config'];
+
 export interface LiveServer {
   baseUrl: string;
   app: Awaited<ReturnType<typeof createTestApp>>;
   close(): Promise<void>;
 }
 
-export async function startServer(): Promise<LiveServer> {
+export async function startServer(config: ServerConfig = {}): Promise<LiveServer> {
   const app = await createTestApp({
     config: {
       // Scenarios sign up and log in several users from one address within a minute.
       limits: { authPerIpPerMinute: 1000, loginPerAccountPer15Minutes: 1000 },
+      ...config,
     },
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
