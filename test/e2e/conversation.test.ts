@@ -161,6 +161,7 @@ describe('a conversation between three people', () => {
       }),
     ).rejects.toMatchObject({ code: 'BACKUP_DECRYPT_FAILED' });
     expect(wrong.me).toBeUndefined();
+    expect(wrong.isLoggedIn).toBe(false);
 
     const laptop = await newDevice(server);
     clients.push(laptop);

@@ -302,15 +302,18 @@ export class Client {
    */
   async restore(input: Credentials & { passphrase: string }): Promise<Me> {
     const operation = 'restore';
+    const hadSession = this.tokens !== undefined;
     await this.logIn(input);
     const userId = this.sessionUserId!;
-    const blob = await this.fetchBackup();
     let secrets;
     try {
+      const blob = await this.fetchBackup();
       // Refuse a planted blob (wrong user, weak parameters) before spending the derivation.
       checkBackupBlob(blob, fromHex(userId));
       secrets = openBackup(blob, { userId: fromHex(userId), passphrase: input.passphrase });
     } catch (error) {
+      // A failed restore leaves the device as it was: not even a session of its own remains.
+      if (!hadSession) await this.logOut();
       throw fromCryptoError(error, operation);
     }
     await this.saveAccount({
