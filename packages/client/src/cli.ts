@@ -1,3 +1,4 @@
+#!/usr/bin/env tsx
 // `parley`: the command-line client on @parley/client, for people, bots and scripts.
 // Keys live in $PARLEY_HOME/keys.json (default ~/.parley), readable only by their owner.
 // Secrets come from a hidden prompt, or from PARLEY_PASSWORD / PARLEY_PASSPHRASE for scripts.
