@@ -8,11 +8,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { inject } from 'vitest';
 import { createTestApp } from '../../../server/test/helpers';
 import { CONTENT_SECURITY_POLICY } from '../../build-tools/csp';
 
 const WEB = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const WEB_BUILD = join(WEB, 'build');
 export const SCREENSHOTS = join(WEB, 'test-results', 'screenshots');
 
 export interface LiveServer {
@@ -34,7 +34,7 @@ export async function startServer(): Promise<LiveServer> {
   if (!app.hasRoute({ method: 'GET', url: '/' })) {
     // Until the server serves web/build itself: the same files with the same header.
     await app.register(fastifyStatic, {
-      root: WEB_BUILD,
+      root: inject('webBuild'),
       prefix: '/',
       setHeaders: (reply) => {
         reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
@@ -75,6 +75,8 @@ export async function openBrowser(
     viewport: { width: options.width ?? 1180, height: options.height ?? 780 },
     baseURL: server.baseUrl,
   });
+  // Fail a step in seconds, not the default half minute, so one broken step does not stall a run.
+  context.setDefaultTimeout(15_000);
   const problems: string[] = [];
   const page = context.pages()[0] ?? (await context.newPage());
   watch(page, problems);

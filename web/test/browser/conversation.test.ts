@@ -1,0 +1,191 @@
+// Two people in two browsers: sign up, a channel found by topic, real-time chat both ways, hostile
+// text shown as text, a reload that keeps the session, and a third browser restoring the first
+// person from the passphrase and reading the history. Screenshots of every main screen.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import {
+  openBrowser,
+  screenshot,
+  signUp,
+  startServer,
+  type Browser,
+  type LiveServer,
+} from './harness';
+
+const PASSWORD_A = 'alice has a long password';
+const PASSWORD_B = 'bob has another long one';
+const HOSTILE_NAME = '<img src=x onerror="window.__pwned=1">Garden';
+const HOSTILE_MESSAGES = [
+  '<script>window.__pwned = 1</script>',
+  '<img src=x onerror="window.__pwned = 1">',
+  '[click me](javascript:window.__pwned=1)',
+  '<a href="javascript:window.__pwned=1">link</a>',
+];
+
+describe('a conversation in two browsers', () => {
+  let server: LiveServer;
+  let alice: Browser;
+  let bob: Browser;
+  let restored: Browser | undefined;
+  let passphraseA = '';
+
+  beforeAll(async () => {
+    server = await startServer();
+    alice = await openBrowser(server);
+    bob = await openBrowser(server);
+  });
+  // The steps build on each other: after one fails, the rest would only time out.
+  let failed = false;
+  beforeEach((context) => {
+    if (failed) context.skip();
+  });
+  afterEach((context) => {
+    if (context.task.result?.state === 'fail') failed = true;
+  });
+  afterAll(async () => {
+    await alice?.close();
+    await bob?.close();
+    await restored?.close();
+    await server?.close();
+  });
+
+  it('signs both people up and sets their passphrases', async () => {
+    [passphraseA] = await Promise.all([
+      signUp(alice.page, 'alice', PASSWORD_A),
+      signUp(bob.page, 'bob', PASSWORD_B),
+    ]);
+  });
+
+  it('lets alice create a channel and bob find it by topic and join', async () => {
+    const a = alice.page;
+    await nav(a, 'Channels');
+    await a.getByRole('link', { name: 'Create', exact: true }).click();
+    await a.getByLabel('Name', { exact: true }).fill(HOSTILE_NAME);
+    await a.getByLabel('Topic', { exact: true }).fill('Tomatoes, herbs and <b>other</b> plants');
+    await a.getByLabel('Tags', { exact: true }).fill('plants, outdoors');
+    await screenshot(a, '06-create-channel');
+    await a.getByRole('button', { name: 'Create channel' }).click();
+    await a.getByRole('heading', { level: 1, name: HOSTILE_NAME }).waitFor();
+
+    const b = bob.page;
+    await nav(b, 'Channels');
+    await b.getByLabel('Search channels').fill('tomatoes');
+    const result = b.getByTestId('channel-results').getByRole('listitem').first();
+    await expect.poll(() => result.textContent()).toContain(HOSTILE_NAME);
+    await screenshot(b, '07-channel-browser');
+    await b.getByRole('button', { name: `Join ${HOSTILE_NAME}` }).click();
+    await b.getByRole('heading', { level: 1, name: HOSTILE_NAME }).waitFor({ timeout: 60_000 });
+  });
+
+  it('carries messages both ways in real time, with typing and delivery state', async () => {
+    await send(alice.page, 'Hello **bob**, welcome to the _garden_');
+    await messageVisible(bob.page, 'Hello bob, welcome to the garden');
+    expect(await bob.page.getByTestId('messages').locator('strong').last().textContent()).toBe(
+      'bob',
+    );
+
+    await bob.page.getByRole('textbox', { name: 'Message', exact: true }).fill('typing something');
+    await alice.page.getByText('bob is typing…').waitFor();
+    await bob.page.getByRole('textbox', { name: 'Message', exact: true }).fill('');
+    await send(bob.page, 'Hi alice! `code` and a link https://example.org/tomatoes');
+    await messageVisible(alice.page, 'Hi alice! code and a link https://example.org/tomatoes');
+    const link = alice.page.getByRole('link', { name: 'https://example.org/tomatoes' });
+    expect(await link.getAttribute('href')).toBe('https://example.org/tomatoes');
+
+    const ownLast = alice.page.getByTestId('message').first();
+    await expect.poll(() => ownLast.getAttribute('data-delivery')).toMatch(/sent|delivered|seen/);
+    await screenshot(alice.page, '08-chat');
+    await screenshot(bob.page, '09-chat-other-side');
+  });
+
+  it('shows HTML, script and javascript: payloads as text and runs nothing', async () => {
+    for (const payload of HOSTILE_MESSAGES) await send(bob.page, payload);
+    for (const payload of HOSTILE_MESSAGES.slice(0, 2)) await messageVisible(alice.page, payload);
+    await messageVisible(alice.page, '[click me](javascript:window.__pwned=1)');
+    for (const page of [alice.page, bob.page]) {
+      const messages = page.getByTestId('messages');
+      expect(await messages.locator('script, img, iframe, svg').count()).toBe(0);
+      const hrefs = await messages
+        .locator('a')
+        .evaluateAll((links) => links.map((link) => link.getAttribute('href')));
+      expect(hrefs.every((href) => href !== null && /^(https?|mailto):/.test(href))).toBe(true);
+      expect(await page.evaluate(() => (window as { __pwned?: unknown }).__pwned)).toBeUndefined();
+      // The channel name holding markup is text in the sidebar and the header too.
+      expect(await page.locator('img').count()).toBe(0);
+    }
+    await screenshot(alice.page, '10-hostile-text');
+  });
+
+  it('keeps the session and the history over a reload', async () => {
+    await alice.page.reload();
+    await alice.page.getByRole('heading', { level: 1, name: HOSTILE_NAME }).waitFor();
+    await messageVisible(alice.page, 'Hello bob, welcome to the garden');
+    await messageVisible(alice.page, '<script>window.__pwned = 1</script>');
+    await send(bob.page, 'after the reload');
+    await messageVisible(alice.page, 'after the reload');
+  });
+
+  it('restores alice on a third browser from the passphrase, with the history', async () => {
+    restored = await openBrowser(server, { width: 390, height: 780 });
+    const page = restored.page;
+    await page.goto('/');
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD_A);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByLabel('Backup passphrase').fill(passphraseA);
+    await page.getByRole('button', { name: 'Restore' }).click();
+    await page.getByRole('heading', { name: 'Your rooms' }).waitFor({ timeout: 60_000 });
+    await screenshot(page, '11-phone-rooms');
+    await page.getByTestId('room-list').getByRole('link').first().click();
+    await messageVisible(page, 'Hello bob, welcome to the garden');
+    await messageVisible(page, 'after the reload');
+    await screenshot(page, '12-phone-chat');
+  });
+
+  it('shows the directory, a safety number, members and settings', async () => {
+    const a = alice.page;
+    await nav(a, 'People');
+    await a.getByLabel('Search people').fill('bo');
+    await a.getByTestId('people-results').getByRole('link', { name: /bob/ }).click();
+    const digits = a.getByTestId('safety-number').getByRole('listitem');
+    await expect.poll(() => digits.count()).toBe(12);
+    await screenshot(a, '13-safety-number');
+    await a.getByRole('button', { name: 'The numbers match: mark as verified' }).click();
+    await a.getByTestId('verified-badge').waitFor();
+
+    // Bob sees the same digits for alice.
+    const b = bob.page;
+    await nav(b, 'People');
+    await b.getByLabel('Search people').fill('ali');
+    await b.getByTestId('people-results').getByRole('link', { name: /alice/ }).click();
+    const bobDigits = b.getByTestId('safety-number').getByRole('listitem');
+    await expect.poll(() => bobDigits.count()).toBe(12);
+    expect(await bobDigits.allTextContents()).toEqual(await digits.allTextContents());
+
+    await a.getByTestId('room-list').getByRole('link').first().click();
+    await a.getByRole('link', { name: 'Members' }).click();
+    await a.getByTestId('members').getByText('Admin', { exact: true }).waitFor();
+    await screenshot(a, '14-members');
+    await nav(a, 'Settings');
+    await a.getByRole('heading', { name: 'Backup passphrase' }).waitFor();
+    await screenshot(a, '15-settings');
+
+    for (const browser of [alice, bob, restored!]) expect(browser.problems).toEqual([]);
+  });
+});
+
+async function nav(page: Page, name: string): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name, exact: true })
+    .click();
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Message', exact: true }).fill(text);
+  await page.getByRole('textbox', { name: 'Message', exact: true }).press('Enter');
+}
+
+async function messageVisible(page: Page, text: string): Promise<void> {
+  await page.getByTestId('message').filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
+}
