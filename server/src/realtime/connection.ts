@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { CloseCode, type ClientFrame, type PresenceStatus } from '@parley/wire';
 import { fromBase64Url } from '../codec';
@@ -54,6 +55,8 @@ class Connection implements Peer {
   private readonly roomQueues = new Map<string, Promise<void>>();
   private presence: PresenceStatus | undefined;
   private closed = false;
+  private corked = false;
+  private corkedBytes = 0;
 
   constructor(
     private readonly socket: WebSocket,
@@ -75,15 +78,46 @@ class Connection implements Peer {
 
   // ----- Peer -----
 
-  send(frame: string): boolean {
+  send(frame: string | Buffer): boolean {
     if (this.closed || this.socket.readyState !== OPEN) return false;
-    if (this.socket.bufferedAmount > this.deps.sendBufferBytes) {
+    if (this.backlog() > this.deps.sendBufferBytes) {
       // Everything is stored: the client reconnects and resumes from its last sequence number.
       this.close(CloseCode.SLOW_CONSUMER, 'too far behind; reconnect and resume');
       return false;
     }
-    this.socket.send(frame);
+    this.cork(typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length);
+    this.socket.send(frame, { binary: false });
     return true;
+  }
+
+  backlogged(): boolean {
+    return this.backlog() > this.deps.sendBufferBytes / 2;
+  }
+
+  /** Bytes queued for the socket beyond what this tick wrote (which leaves at the tick's end). */
+  private backlog(): number {
+    return this.socket.bufferedAmount - this.corkedBytes;
+  }
+
+  /**
+   * Holds this socket's writes until the end of the tick, so that the frames of one commit batch
+   * (one per message) leave in one system call instead of one each.
+   */
+  private cork(bytes: number): void {
+    if (this.corked) {
+      this.corkedBytes += bytes;
+      return;
+    }
+    const tcp = (this.socket as unknown as { _socket?: Socket })._socket;
+    if (tcp === undefined) return;
+    this.corked = true;
+    this.corkedBytes = bytes;
+    tcp.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.corkedBytes = 0;
+      tcp.uncork();
+    });
   }
 
   drained(): Promise<void> {

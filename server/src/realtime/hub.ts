@@ -9,8 +9,13 @@ import { decodeEvent, roomChannel, userChannel, type RoomEvent, type UserEvent }
 /** The hub's view of one authenticated socket. */
 export interface Peer {
   readonly userId: string;
-  /** Queues a frame; false when the socket is gone (closed, or closed as a slow consumer). */
-  send(frame: string): boolean;
+  /**
+   * Queues a text frame (a string, or its UTF-8 bytes when one frame goes to many sockets);
+   * false when the socket is gone (closed, or closed as a slow consumer).
+   */
+  send(frame: string | Buffer): boolean;
+  /** Whether the socket's send buffer is half full: a replay should wait for `drained`. */
+  backlogged(): boolean;
   /** Resolves once the socket's send buffer has room again (or the socket is gone). */
   drained(): Promise<void>;
   /** The hub ended this socket's subscription to a room (removal, expiry). */
@@ -176,7 +181,7 @@ class LiveSubscription implements Subscription {
   lastSeq: number;
   active = true;
   /** Live messages held back while the replay runs. */
-  private pending: { seq: number; frame: string }[] | undefined = [];
+  private pending: { seq: number; frame: Buffer }[] | undefined = [];
 
   constructor(
     readonly peer: Peer,
@@ -190,7 +195,7 @@ class LiveSubscription implements Subscription {
   }
 
   /** A message in sequence order from the feed. */
-  offer(seq: number, frame: string): void {
+  offer(seq: number, frame: Buffer): void {
     if (!this.active) return;
     if (this.pending !== undefined) {
       this.pending.push({ seq, frame });
@@ -269,18 +274,17 @@ class RoomFeed {
 
   /** Sends a subscription every stored message above its lastSeq, page by page. */
   async replay(subscription: LiveSubscription): Promise<void> {
+    const { peer } = subscription;
     for (;;) {
       const rows = await messagesAfter(this.db, this.roomId, subscription.lastSeq, PAGE);
       for (const row of rows) {
+        // A long replay waits for the socket to drain instead of overflowing its buffer.
+        if (peer.backlogged()) await peer.drained();
         if (!subscription.active) return;
-        subscription.peer.send(
-          messageFrame(this.roomId, row.seq, toBase64Url(row.envelope), row.sent_at),
-        );
+        peer.send(messageFrame(this.roomId, row.seq, toBase64Url(row.envelope), row.sent_at));
         subscription.lastSeq = row.seq;
       }
       if (rows.length < PAGE || !subscription.active) return;
-      // Let the socket drain between pages, so a long replay never overflows its buffer.
-      await subscription.peer.drained();
     }
   }
 
@@ -301,7 +305,8 @@ class RoomFeed {
     switch (event.t) {
       case 'message':
         if (event.ephemeral === true) {
-          for (const subscription of this.subscriptions) subscription.offer(event.seq, frame);
+          const bytes = Buffer.from(frame);
+          for (const subscription of this.subscriptions) subscription.offer(event.seq, bytes);
         } else {
           this.ordered(event.seq, frame);
         }
@@ -342,7 +347,9 @@ class RoomFeed {
 
   private deliver(seq: number, frame: string): void {
     this.lastSeq = seq;
-    for (const subscription of this.subscriptions) subscription.offer(seq, frame);
+    // Encoded once for every socket, not once per socket.
+    const bytes = Buffer.from(frame);
+    for (const subscription of this.subscriptions) subscription.offer(seq, bytes);
   }
 
   /**
