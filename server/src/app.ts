@@ -28,6 +28,7 @@ import { dbPlugin } from './plugins/db';
 import { errorsPlugin } from './plugins/errors';
 import { openapiPlugin } from './plugins/openapi';
 import { rateLimitPlugin } from './plugins/rate-limit';
+import { resolveWebRoot, webPlugin } from './plugins/web';
 
 /** The Fastify instance with the TypeBox type provider: route handlers get typed bodies. */
 export type ParleyApp = FastifyInstance<
@@ -61,6 +62,11 @@ export interface BuildOptions {
    * NODE_ENV is production.
    */
   dangerouslyLowerPasswordHashingCostForTests?: boolean;
+  /**
+   * The built web app to serve at `/`; default: the repository's web/build when it exists.
+   * `false` serves no app (API only).
+   */
+  webRoot?: string | false;
 }
 
 /** Builds the whole app without listening: `await app.listen(...)` or `app.inject(...)` it. */
@@ -119,6 +125,7 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
     await app.register(roomRoutes, { prefix: '/api' });
     await app.register(messageRoutes, { prefix: '/api' });
     await app.register(attachmentRoutes, { prefix: '/api' });
+    await app.register(webPlugin, { root: resolveWebRoot(options.webRoot) });
   } catch (error) {
     await app.close().catch(() => {});
     await database.close();

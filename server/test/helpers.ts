@@ -26,6 +26,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<Parle
   return build({
     dangerouslyLowerPasswordHashingCostForTests: true,
     skipMigrations: true,
+    // Tests never depend on whatever web/build a developer last produced; pass webRoot to serve one.
+    webRoot: false,
     ...options,
     env: options.env ?? {},
     config: {

@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyReply } from 'fastify';
+import fp from 'fastify-plugin';
+
+/**
+ * Serves the built web app (web/build) at `/` on the API's own origin, so the page, the API and
+ * the WebSocket share one origin and need no CORS. Every response carries the app's
+ * Content-Security-Policy and two hardening headers.
+ */
+export interface WebPluginOptions {
+  /** The built app's directory; `undefined` serves no files (the headers are still sent). */
+  root: string | undefined;
+}
+
+/**
+ * No inline script anywhere; 'wasm-unsafe-eval' lets libsodium's WebAssembly compile;
+ * connect-src 'self' covers the same-origin WebSocket; style attributes are allowed because
+ * Svelte's and SvelteKit's own markup carries some (the route announcer).
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' blob: data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Where `pnpm --filter @parley/web build` writes the app, from this file's place in the repo. */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/build', import.meta.url));
+
+/**
+ * The directory to serve: the one asked for, else the repository's web/build when it has been
+ * built (a server started without the app still answers the API).
+ */
+export function resolveWebRoot(requested: string | false | undefined): string | undefined {
+  if (requested === false) return undefined;
+  if (requested !== undefined) return requested;
+  return existsSync(join(DEFAULT_WEB_ROOT, 'index.html')) ? DEFAULT_WEB_ROOT : undefined;
+}
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+// Everything outside /_app/immutable/ keeps its name across builds: revalidate it (ETag) each time,
+// so a new deployment is picked up on the next load.
+const REVALIDATE = 'no-cache';
+
+export const webPlugin = fp<WebPluginOptions>(
+  async (app, options) => {
+    app.addHook('onSend', async (_request, reply, payload) => {
+      reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'no-referrer');
+      return payload;
+    });
+
+    const root = options.root;
+    if (root === undefined) return;
+    // Its own scope, so the `sendFile` decorator stays out of the rest of the app.
+    await app.register(async (scope) => {
+      await scope.register(fastifyStatic, {
+        root,
+        prefix: '/',
+        // One route per built file (and `/` for index.html) rather than a catch-all: nothing under
+        // /api, /ws, /healthz or /readyz can be shadowed, and unknown paths keep the JSON 404.
+        wildcard: false,
+        index: ['index.html'],
+        cacheControl: false,
+        setHeaders: (reply: FastifyReply, path: string) => {
+          reply.header('cache-control', isImmutable(root, path) ? IMMUTABLE : REVALIDATE);
+        },
+      });
+    });
+  },
+  { name: 'parley-web', fastify: '5.x' },
+);
+
+function isImmutable(root: string, path: string): boolean {
+  return path.startsWith(join(root, '_app', 'immutable') + '/');
+}
