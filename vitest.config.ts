@@ -9,6 +9,7 @@ export default defineConfig({
       'test',
       'test/e2e',
       'test/reliability',
+      'test/load',
       'web',
       'web/test/browser',
     ],

@@ -58,8 +58,10 @@ function fullSettings(): Omit<
     searchStartDeliveries: 10_000,
     maxDeliveries: 2_000_000,
     bisections: 3,
+    retries: 1,
+    freshServer: true,
     step: { durationMs: 2000, drainMs: 1000, p99BoundMs: 100 },
-    warmupMs: 1000,
+    warmupMs: 2000,
     memoryConnections: [1000, 10_000],
   };
 }
@@ -70,8 +72,10 @@ function quickSettings(): ReturnType<typeof fullSettings> {
     searchStartDeliveries: 10_000,
     maxDeliveries: 2_000_000,
     bisections: 1,
+    retries: 1,
+    freshServer: true,
     step: { durationMs: 600, drainMs: 500, p99BoundMs: 100 },
-    warmupMs: 300,
+    warmupMs: 1000,
     memoryConnections: [1000],
   };
 }

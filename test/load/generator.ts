@@ -2,6 +2,7 @@
 // bench's main thread. A step sends `rate` messages per second for a while, open-loop, then waits
 // for every delivery, and reports throughput and latency percentiles.
 import { Worker } from 'node:worker_threads';
+import { cpuShares, readCpu, type CpuShares } from './cpu';
 import type { ClientSpec, StepSamples, WorkerReply, WorkerRequest } from './protocol';
 import { SEND_TIME_SLOTS } from './protocol';
 
@@ -30,6 +31,10 @@ export interface StepResult {
   closes: Record<string, number>;
   /** Everything delivered, no error, no closed socket, p99 under the bound. */
   pass: boolean;
+  /** The step failed once and was run again (see harness.ts measuredStep). */
+  retried?: boolean;
+  /** Cores used from the first send to the last delivery: server, generator, the rest (database). */
+  cpu: CpuShares | undefined;
 }
 
 export interface StepOptions {
@@ -87,8 +92,8 @@ export class LoadGenerator {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
-  /** One step at `rate` messages per second. */
-  async step(rate: number, options: StepOptions): Promise<StepResult> {
+  /** One step at `rate` messages per second; `serverPid` to account the server's CPU time. */
+  async step(rate: number, options: StepOptions, serverPid?: number): Promise<StepResult> {
     const share = rate / this.workers.length;
     const first = this.nextNumber;
     let number = first;
@@ -104,6 +109,7 @@ export class LoadGenerator {
       throw new RangeError('step: too many messages in one step');
     await Promise.all(this.workers.map((w) => w.ask({ type: 'arm', first, end: number }, 'armed')));
 
+    const cpuAtStart = serverPid === undefined ? undefined : readCpu(serverPid);
     const startedAt = now();
     const sentReplies = await Promise.all(
       this.workers.map((worker) => {
@@ -131,10 +137,11 @@ export class LoadGenerator {
       received = latest;
     }
 
+    const cpu = cpuShares(cpuAtStart, serverPid === undefined ? undefined : readCpu(serverPid));
     const collected = await Promise.all(
       this.workers.map(async (worker) => (await worker.ask({ type: 'collect' }, 'collected')).step),
     );
-    return summarise(rate, options, startedAt, sent, skipped, expected, collected);
+    return { ...summarise(rate, options, startedAt, sent, skipped, expected, collected), cpu };
   }
 
   private async received(): Promise<number> {
@@ -153,7 +160,7 @@ function summarise(
   skipped: number,
   expected: number,
   steps: StepSamples[],
-): StepResult {
+): Omit<StepResult, 'cpu'> {
   const latencies = concat(steps.map((s) => s.latencies));
   const acks = concat(steps.map((s) => s.acks));
   const received = latencies.length;

@@ -2,7 +2,7 @@
 // PGlite) and each topology, the same load generator measures fixed offered rates and searches
 // the saturation rate (the highest with p99 under the bound); then server memory per idle
 // authenticated connection. Parley's figures are reported as ratios of the baseline's.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoadGenerator, type StepOptions, type StepResult } from './generator';
@@ -37,6 +37,13 @@ export interface BenchOptions {
   maxDeliveries: number;
   /** Bisection steps between the last passing and the first failing rate. */
   bisections: number;
+  /**
+   * Measure on a fresh server process rather than the one that created the accounts and rooms,
+   * so its heap has not grown doing that (memory figures are then those of a restarted server).
+   */
+  freshServer: boolean;
+  /** Runs of a failing step before it counts as failed (0 or 1 more). */
+  retries: 0 | 1;
   step: StepOptions;
   /** An unrecorded step before the first measured one, so the server's code is warm. */
   warmupMs: number;
@@ -161,19 +168,17 @@ async function runTarget(target: Target, options: BenchOptions): Promise<TargetR
         log(`${target}: creating ${t.rooms} room(s) of ${t.size}`);
         roomsOf.set(t, await createRooms(server.httpUrl, members, t.rooms, t.size));
       }
-      await server.stop();
+      if (options.freshServer) {
+        await server.stop();
+        server = undefined;
+      }
     }
     const memoryRooms =
       target === 'baseline'
         ? anonymousRooms(members, Math.ceil(members.length / 10), 10)
         : await maybeMemoryRooms(options, members, roomsOf);
 
-    server = await startServer(target === 'baseline' ? 'baseline' : 'parley', {
-      env,
-      ...(options.cpuProfileDir !== undefined && target !== 'baseline'
-        ? { cpuProfileDir: options.cpuProfileDir }
-        : {}),
-    });
+    server ??= await startServer(target === 'baseline' ? 'baseline' : 'parley', { env });
     const setupMs = Date.now() - setupStarted;
     const generator = await LoadGenerator.start(server.wsUrl, options.threads);
     try {
@@ -184,7 +189,7 @@ async function runTarget(target: Target, options: BenchOptions): Promise<TargetR
       const topologies: TopologyResult[] = [];
       for (const topology of options.topologies) {
         topologies.push(
-          await runTopology(target, generator, roomsOf.get(topology)!, topology, options),
+          await runTopology(target, generator, server, roomsOf.get(topology)!, topology, options),
         );
       }
       return { target, topologies, memory, setupMs };
@@ -268,6 +273,7 @@ async function measureMemory(
 async function runTopology(
   target: Target,
   generator: LoadGenerator,
+  server: ServerProcess,
   rooms: BenchRoom[],
   topology: Topology,
   options: BenchOptions,
@@ -282,23 +288,54 @@ async function runTopology(
     throw new Error(`${name}: ${open} of ${clients.length} clients opened`);
   const rateOf = (deliveries: number) => deliveries / topology.size;
   try {
-    await generator.step(rateOf(options.searchStartDeliveries) / 2, {
+    // Warm-up (not recorded): the server's and the generator's hot paths get compiled.
+    await generator.step(rateOf(options.searchStartDeliveries), {
       ...options.step,
       durationMs: options.warmupMs,
     });
+    if (options.cpuProfileDir !== undefined) server.profileStart();
     const fixed: StepResult[] = [];
     for (const deliveries of options.fixedDeliveries) {
-      const result = await generator.step(rateOf(deliveries), options.step);
+      const result = await measuredStep(generator, rateOf(deliveries), options, server.pid);
       log(`${target} ${name} fixed ${describe(result)}`);
       fixed.push(result);
     }
-    const { search, saturation } = await findSaturation(generator, topology, options, (result) =>
-      log(`${target} ${name} search ${describe(result)}`),
+    const { search, saturation } = await findSaturation(
+      generator,
+      server.pid,
+      topology,
+      options,
+      (result) => log(`${target} ${name} search ${describe(result)}`),
     );
+    if (options.cpuProfileDir !== undefined) {
+      await mkdir(options.cpuProfileDir, { recursive: true });
+      const path = join(options.cpuProfileDir, `${target}-${name.replace('×', 'x')}.cpuprofile`);
+      await server.profileStop(path);
+      log(`${target} ${name}: CPU profile in ${path}`);
+    }
     return { topology, clients: clients.length, fixed, search, saturation };
   } finally {
     await generator.disconnect();
   }
+}
+
+/**
+ * A step, run once more if it fails: on a small shared machine one scheduling hiccup of another
+ * process can push a p99 over the bound, and a rate should fail because of the server under
+ * test. Both servers get the same second chance; the better of the two runs is kept.
+ */
+async function measuredStep(
+  generator: LoadGenerator,
+  rate: number,
+  options: BenchOptions,
+  serverPid: number,
+): Promise<StepResult> {
+  const first = await generator.step(rate, options.step, serverPid);
+  if (first.pass || options.retries === 0) return first;
+  const second = await generator.step(rate, options.step, serverPid);
+  return second.pass || second.p99 < first.p99
+    ? { ...second, retried: true }
+    : { ...first, retried: true };
 }
 
 /**
@@ -307,13 +344,14 @@ async function runTopology(
  */
 async function findSaturation(
   generator: LoadGenerator,
+  serverPid: number,
   topology: Topology,
   options: BenchOptions,
   onStep: (result: StepResult) => void,
 ): Promise<{ search: StepResult[]; saturation: StepResult | undefined }> {
   const search: StepResult[] = [];
   const run = async (rate: number) => {
-    const result = await generator.step(rate, options.step);
+    const result = await measuredStep(generator, rate, options, serverPid);
     onStep(result);
     search.push(result);
     return result;
@@ -359,9 +397,15 @@ export function describe(result: StepResult): string {
     Object.keys(result.errors).length > 0 ? `errors ${JSON.stringify(result.errors)}` : '',
     Object.keys(result.closes).length > 0 ? `closes ${JSON.stringify(result.closes)}` : '',
   ].filter((flag) => flag !== '');
+  const cpu =
+    result.cpu === undefined
+      ? ''
+      : `, cores: server ${result.cpu.server.toFixed(2)} generator ` +
+        `${result.cpu.generator.toFixed(2)} postgres ${result.cpu.database.toFixed(2)} ` +
+        `other ${result.cpu.other.toFixed(2)}`;
   return (
     `${Math.round(result.rate)} msg/s → ${Math.round(result.deliveredPerSecond)} deliveries/s, ` +
-    `p50 ${ms(result.p50)} p99 ${ms(result.p99)} ms, ack p99 ${ms(result.ackP99)} ms ` +
+    `p50 ${ms(result.p50)} p99 ${ms(result.p99)} ms, ack p99 ${ms(result.ackP99)} ms${cpu} ` +
     `${result.pass ? 'pass' : 'FAIL'}${flags.length > 0 ? ` (${flags.join(', ')})` : ''}`
   );
 }

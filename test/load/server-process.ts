@@ -14,14 +14,16 @@ export interface ServerProcess {
   readonly httpUrl: string;
   /** The child's memory after a full garbage collection. */
   memory(): Promise<MemorySample>;
+  /** Starts recording a CPU profile of the server. */
+  profileStart(): void;
+  /** Writes the profile recorded since profileStart to `path` (a .cpuprofile file). */
+  profileStop(path: string): Promise<void>;
   /** Closes the server gracefully (sockets, database) and waits for the process to exit. */
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
-  /** Write a V8 CPU profile of the server into this folder when it stops. */
-  cpuProfileDir?: string;
 }
 
 const ENTRIES: Record<ServerKind, string> = {
@@ -37,9 +39,6 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<ServerProcess> {
   const execArgv = ['--expose-gc', '--import', TSX_LOADER];
-  if (options.cpuProfileDir !== undefined) {
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
-  }
   const child = fork(ENTRIES[kind], [], {
     execArgv,
     env: { ...process.env, ...options.env },
@@ -61,7 +60,9 @@ export async function startServer(
     port,
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     httpUrl: `http://127.0.0.1:${port}`,
-    memory: () => requestMemory(child),
+    memory: () => ask(child, { type: 'memory' }, 'memory').then((report) => report.memory),
+    profileStart: () => request(child, { type: 'profile-start' }),
+    profileStop: (path) => ask(child, { type: 'profile-stop', path }, 'profiled').then(() => {}),
     async stop() {
       if (child.exitCode !== null) return;
       request(child, { type: 'stop' });
@@ -76,14 +77,18 @@ function request(child: ChildProcess, message: ControlRequest): void {
   child.send(message);
 }
 
-function requestMemory(child: ChildProcess): Promise<MemorySample> {
+function ask<T extends ControlReport['type']>(
+  child: ChildProcess,
+  message: ControlRequest,
+  type: T,
+): Promise<Extract<ControlReport, { type: T }>> {
   return new Promise((resolve) => {
     const onMessage = (report: ControlReport) => {
-      if (report.type !== 'memory') return;
+      if (report.type !== type) return;
       child.off('message', onMessage);
-      resolve(report.memory);
+      resolve(report as Extract<ControlReport, { type: T }>);
     };
     child.on('message', onMessage);
-    request(child, { type: 'memory' });
+    request(child, message);
   });
 }
