@@ -25,7 +25,7 @@ export type CommitOutcome =
  * after every smaller one of the room is committed, and a retry of a message committed by another
  * process is seen as a duplicate. Membership is read under the same lock that a removal takes, so
  * nothing is stored for someone after their removal committed. Ephemeral rooms take sequence
- * numbers but store nothing. Five statements whatever the batch size.
+ * numbers but store nothing. Three statements whatever the batch size.
  */
 export async function commitBatch(
   db: Db,
@@ -39,24 +39,44 @@ export async function commitBatch(
       where id in (${sql.join(roomIds)}) order by id for update`.execute(trx);
     const roomById = new Map(rooms.rows.map((row) => [row.id, row]));
 
+    // Who of the senders are members, and which of these ids are stored already: one statement.
     const pairs = sql.join(batch.map((m) => sql`(${m.roomId}, ${m.senderId})`));
-    const members = await sql<{ room_id: string; user_id: string }>`
-      select room_id, user_id from room_members where (room_id, user_id) in (${pairs})`.execute(
-      trx,
-    );
-    const isMember = new Set(members.rows.map((row) => `${row.room_id}:${row.user_id}`));
-
     const ids = sql.join(batch.map((m) => sql`(${m.roomId}, ${m.messageId})`));
-    const existing = await sql<{
+    const known = await sql<{
+      kind: 'member' | 'message';
+      room_id: string;
+      key: string;
+      seq: number | null;
+      sender_id: string | null;
+      sent_at: Date | null;
+    }>`
+      select 'member' as kind, room_id, user_id as key,
+        null::bigint as seq, null::text as sender_id, null::timestamptz as sent_at
+      from room_members where (room_id, user_id) in (${pairs})
+      union all
+      select 'message', room_id, message_id, seq, sender_id, sent_at
+      from messages where (room_id, message_id) in (${ids})`.execute(trx);
+    const isMember = new Set<string>();
+    const existing: {
       room_id: string;
       message_id: string;
       seq: number;
       sender_id: string;
       sent_at: Date;
-    }>`
-      select room_id, message_id, seq, sender_id, sent_at from messages
-      where (room_id, message_id) in (${ids})`.execute(trx);
-    const stored = new Map(existing.rows.map((row) => [`${row.room_id}:${row.message_id}`, row]));
+    }[] = [];
+    for (const row of known.rows) {
+      if (row.kind === 'member') isMember.add(`${row.room_id}:${row.key}`);
+      else {
+        existing.push({
+          room_id: row.room_id,
+          message_id: row.key,
+          seq: row.seq!,
+          sender_id: row.sender_id!,
+          sent_at: row.sent_at!,
+        });
+      }
+    }
+    const stored = new Map(existing.map((row) => [`${row.room_id}:${row.message_id}`, row]));
 
     const outcomes: CommitOutcome[] = [];
     const heads = new Map<string, number>();
@@ -111,24 +131,22 @@ export async function commitBatch(
       if (!room.ephemeral) inserts.push({ roomId: message.roomId, seq, message });
     }
 
-    if (inserts.length > 0) {
-      await trx
-        .insertInto('messages')
-        .values(
-          inserts.map(({ roomId, seq, message }) => ({
-            room_id: roomId,
-            seq,
-            message_id: message.messageId,
-            sender_id: message.senderId,
-            envelope: message.envelope,
-            sent_at: roomById.get(roomId)!.now,
-          })),
-        )
-        .execute();
-    }
+    // The new rows and the rooms' new heads in one statement.
     if (heads.size > 0) {
       const values = sql.join([...heads].map(([id, head]) => sql`(${id}::text, ${head}::bigint)`));
-      await sql`
+      const rows = sql.join(
+        inserts.map(
+          ({ roomId, seq, message }) =>
+            sql`(${roomId}, ${seq}::bigint, ${message.messageId}, ${message.senderId}, ${message.envelope}::bytea, ${roomById.get(roomId)!.now}::timestamptz)`,
+        ),
+      );
+      const insert =
+        inserts.length === 0
+          ? sql``
+          : sql`with inserted as (
+              insert into messages (room_id, seq, message_id, sender_id, envelope, sent_at)
+              values ${rows} returning 1)`;
+      await sql`${insert}
         update rooms set head_seq = v.head, last_activity_at = now()
         from (values ${values}) as v(id, head) where rooms.id = v.id`.execute(trx);
     }
