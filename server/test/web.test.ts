@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../src/app';
 import { DEFAULT_WEB_ROOT, resolveWebRoot } from '../src/plugins/web';
+import { registerUser } from './accounts';
 import { createTestApp } from './helpers';
 
 // The policy the web app was verified against in Chromium (WEB-NEEDS item 2), spelled out here so
@@ -96,6 +97,25 @@ describe('web app serving', () => {
       const escape = await app.inject({ method: 'GET', url });
       expect(escape.statusCode, url).toBe(404);
     }
+  });
+
+  it("keeps a route's own stricter policy (avatars)", async () => {
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    const user = await registerUser(app);
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/api/me/avatar',
+      headers: { ...user.auth, 'content-type': 'image/png' },
+      payload: png,
+    });
+    expect(put.statusCode).toBe(204);
+    const avatar = await app.inject({ method: 'GET', url: `/api/users/by-id/${user.id}/avatar` });
+    expect(avatar.statusCode).toBe(200);
+    expect(avatar.headers['content-security-policy']).toBe("default-src 'none'");
+    expect(avatar.headers['referrer-policy']).toBe('no-referrer');
   });
 
   it('answers /ws as the WebSocket route, not a file', async () => {

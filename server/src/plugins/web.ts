@@ -46,6 +46,12 @@ export function resolveWebRoot(requested: string | false | undefined): string | 
   return existsSync(join(DEFAULT_WEB_ROOT, 'index.html')) ? DEFAULT_WEB_ROOT : undefined;
 }
 
+const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
+  ['content-security-policy', CONTENT_SECURITY_POLICY],
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'no-referrer'],
+];
+
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 // Everything outside /_app/immutable/ keeps its name across builds: revalidate it (ETag) each time,
 // so a new deployment is picked up on the next load.
@@ -54,9 +60,10 @@ const REVALIDATE = 'no-cache';
 export const webPlugin = fp<WebPluginOptions>(
   async (app, options) => {
     app.addHook('onSend', async (_request, reply, payload) => {
-      reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
-      reply.header('x-content-type-options', 'nosniff');
-      reply.header('referrer-policy', 'no-referrer');
+      // A route that set a stricter policy of its own (avatars: default-src 'none') keeps it.
+      for (const [name, value] of SECURITY_HEADERS) {
+        if (!reply.hasHeader(name)) reply.header(name, value);
+      }
       return payload;
     });
 
