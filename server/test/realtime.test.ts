@@ -5,7 +5,8 @@ import type { ParleyApp } from '../src/app';
 import { commitBatch } from '../src/messages/message.repository';
 import { messageFrame } from '../src/messages/message.service';
 import { publishToRoom } from '../src/realtime/events';
-import { createTestApp } from './helpers';
+import { createTestApp, TEST_JWT_SECRET } from './helpers';
+import { makeJwt, readClaims } from './tokens';
 import { expectUnchanged, expiredToken } from './room-state';
 import {
   appendEntry,
@@ -100,6 +101,35 @@ describe('authentication and origin', () => {
     garbage.send('not json');
     expect((await garbage.closed).code).toBe(4001);
     expect(silent.frames.concat(forged.frames, expired.frames, eager.frames)).toEqual([]);
+  });
+
+  it('closes with 4001 when the token expires, unless a fresh auth frame extends the socket', async () => {
+    const alice = await createPerson(app);
+    const shortLived = () => {
+      const claims = readClaims(alice.accessToken);
+      return makeJwt(
+        { ...claims, exp: Math.floor(Date.now() / 1000) + 2 },
+        { secret: TEST_JWT_SECRET },
+      );
+    };
+    const expiring = await open();
+    expiring.send({ type: 'auth', token: shortLived() });
+    await expiring.next((f) => f.type === 'ready');
+    const extended = await open();
+    extended.send({ type: 'auth', token: shortLived() });
+    await extended.next((f) => f.type === 'ready');
+    extended.send({ type: 'auth', token: alice.accessToken });
+    await extended.count((f) => f.type === 'ready', 2);
+    expect(await expiring.closed).toEqual({
+      code: CloseCode.UNAUTHENTICATED,
+      reason: 'TOKEN_EXPIRED',
+    });
+    extended.send({ type: 'ping' });
+    await extended.next((f) => f.type === 'pong');
+
+    const other = await createPerson(app);
+    extended.send({ type: 'auth', token: other.accessToken });
+    expect(await extended.closed).toEqual({ code: 4001, reason: 'a socket belongs to one user' });
   });
 
   it('checks Origin: a listed origin, the same origin or none pass; another closes with 4003', async () => {
