@@ -13,6 +13,16 @@ import {
 } from '@parley/client';
 import { decodeMessageEnvelope, fromBase64Url, toHex } from '@parley/crypto';
 import fc from 'fast-check';
+import {
+  ackFrames,
+  checkDelivery,
+  checkHistory,
+  checkSocketOrder,
+  resendCount,
+  type Acknowledgement,
+  type SentMessage,
+  type StoredMessage,
+} from './checks';
 import { createRunStorage, DEFAULT_REDIS_URL, type RunStorage } from './databases';
 import { ClientNetwork, Deployment } from './network';
 import { ServerProcess } from './server-process';
@@ -145,12 +155,6 @@ interface Member {
   acked: Map<string, number>;
 }
 
-interface SentMessage {
-  sender: number;
-  number: number;
-  text: string;
-}
-
 class Run {
   private deployment!: Deployment;
   private members: Member[] = [];
@@ -189,7 +193,7 @@ class Run {
       stored: history.length,
       kills: this.servers.reduce((sum, server) => sum + server.kills, 0),
       cuts: this.members.reduce((sum, member) => sum + member.network.cuts, 0),
-      resends: this.members.reduce((sum, member) => sum + resendsOf(member), 0),
+      resends: this.members.reduce((sum, member) => sum + resendCount(member.network.frames), 0),
       startMs: this.servers.flatMap((server) => server.starts),
       durationMs: Date.now() - began,
       problems,
@@ -354,7 +358,12 @@ class Run {
     // The stored history, as each member reads it, against what was sent and acknowledged.
     const histories = await Promise.all(this.members.map((member) => this.history(member)));
     const reference = histories[0]!;
-    problems.push(...this.checkHistory(reference));
+    const acknowledgements: Acknowledgement[] = this.members.flatMap((member) => [
+      ...[...member.acked].map(([messageId, seq]) => ({ member: member.index, messageId, seq })),
+      // Every acknowledgement on the wire, a retry's included, must name the same seq.
+      ...ackFrames(member.index, member.network.frames, this.roomId),
+    ]);
+    problems.push(...checkHistory(reference, this.sent, acknowledgements));
     histories.forEach((history, index) => {
       if (JSON.stringify(history) !== JSON.stringify(reference)) {
         problems.push(`member ${index} reads another history than member 0`);
@@ -362,99 +371,14 @@ class Run {
     });
 
     for (const member of this.members) {
-      problems.push(...this.checkMember(member, reference));
-    }
-    return problems;
-  }
-
-  private checkHistory(history: StoredMessage[]): string[] {
-    const problems: string[] = [];
-    history.forEach((message, index) => {
-      if (message.seq !== index + 1) {
-        problems.push(`history: position ${index + 1} holds seq ${message.seq}`);
-      }
-    });
-    const seqById = new Map<string, number>();
-    for (const message of history) {
-      const earlier = seqById.get(message.messageId);
-      if (earlier !== undefined) {
-        problems.push(`history: ${message.messageId} stored at ${earlier} and ${message.seq}`);
-      }
-      seqById.set(message.messageId, message.seq);
-      if (!this.sent.has(message.messageId)) {
-        problems.push(`history: seq ${message.seq} is no message a member sent`);
-      }
-    }
-    for (const [messageId, message] of this.sent) {
-      if (!seqById.has(messageId)) problems.push(`history: ${message.text} is missing`);
-    }
-    for (const member of this.members) {
-      for (const [messageId, seq] of member.acked) {
-        const stored = seqById.get(messageId);
-        if (stored !== seq) {
-          problems.push(
-            `member ${member.index}: ${this.sent.get(messageId)?.text} acknowledged as ${seq}, stored at ${stored}`,
-          );
-        }
-      }
-      // Every acknowledgement on the wire (a retry's included) names the same seq.
-      for (const { frame } of member.network.frames) {
-        if (frame.type !== 'ack' || frame.room !== this.roomId) continue;
-        const stored = seqById.get(String(frame.messageId));
-        if (stored !== frame.seq) {
-          problems.push(
-            `member ${member.index}: an ack says ${String(frame.seq)} for a message stored at ${stored}`,
-          );
-        }
-      }
-    }
-    // Each sender's messages in the order they were sent.
-    const lastCounter = new Map<string, number>();
-    for (const message of history) {
-      const previous = lastCounter.get(message.senderId) ?? 0;
-      if (message.counter <= previous) {
-        problems.push(
-          `history: seq ${message.seq} has counter ${message.counter} after ${previous}`,
-        );
-      }
-      lastCounter.set(message.senderId, message.counter);
-    }
-    return problems;
-  }
-
-  private checkMember(member: Member, history: StoredMessage[]): string[] {
-    const problems: string[] = [];
-    const who = `member ${member.index}`;
-    const got = member.received.map((message) => `${message.seq}:${message.messageId}`);
-    const want = history.map((message) => `${message.seq}:${message.messageId}`);
-    if (got.join(',') !== want.join(',')) {
-      const duplicates = got.length - new Set(got).size;
+      const who = `member ${member.index}`;
       problems.push(
-        `${who}: received ${got.length} messages (${duplicates} twice), history has ${want.length}; ` +
-          `first difference at ${firstDifference(got, want)}`,
+        ...checkDelivery(member.index, member.received, reference, this.sent, this.options.rounds),
+        ...checkSocketOrder(member.index, member.network.frames, this.roomId),
+        ...member.failures.map((f) => `${who}: verification failed: ${f.code} ${f.detail}`),
+        ...member.sendFailures.map((failure) => `${who}: send failed: ${failure}`),
       );
     }
-    // Texts by sender: 1, 2, 3... with nothing missing, doubled or swapped.
-    const numbers = new Map<number, number[]>();
-    for (const message of member.received) {
-      const sent = this.sent.get(message.messageId);
-      if (sent === undefined || sent.text !== message.text) {
-        problems.push(`${who}: received "${message.text}" which nobody sent as such`);
-        continue;
-      }
-      numbers.set(sent.sender, [...(numbers.get(sent.sender) ?? []), sent.number]);
-    }
-    for (const [sender, list] of numbers) {
-      const expected = Array.from({ length: this.options.rounds }, (_, i) => i + 1);
-      if (list.join(',') !== expected.join(',')) {
-        problems.push(`${who}: from member ${sender} received #${list.join(',#')}`);
-      }
-    }
-    for (const failure of member.failures) {
-      problems.push(`${who}: verification failed: ${failure.code} ${failure.detail}`);
-    }
-    for (const failure of member.sendFailures) problems.push(`${who}: send failed: ${failure}`);
-    problems.push(...checkSocketOrder(member, this.roomId));
     return problems;
   }
 
@@ -492,57 +416,6 @@ class Run {
       after = page.messages.at(-1)!.seq;
     }
   }
-}
-
-interface StoredMessage {
-  seq: number;
-  messageId: string;
-  senderId: string;
-  counter: number;
-}
-
-/**
- * On each socket, the room's message frames after a `subscribed` come in sequence order with no
- * gap and no repeat (the server's replay-then-live seam), whatever happened before.
- */
-function checkSocketOrder(member: Member, roomId: string): string[] {
-  const problems: string[] = [];
-  const lastBySocket = new Map<number, number | undefined>();
-  for (const { socket, direction, frame } of member.network.frames) {
-    if (direction !== 'in' || frame.room !== roomId) continue;
-    if (frame.type === 'subscribed') {
-      lastBySocket.set(socket, undefined);
-      continue;
-    }
-    if (frame.type !== 'message') continue;
-    const seq = Number(frame.seq);
-    const last = lastBySocket.get(socket);
-    if (last !== undefined && seq !== last + 1) {
-      problems.push(`member ${member.index}: socket ${socket} got seq ${seq} right after ${last}`);
-    }
-    lastBySocket.set(socket, seq);
-  }
-  return problems;
-}
-
-/** Send frames beyond the first for each message id: the client's retries. */
-function resendsOf(member: Member): number {
-  const seen = new Set<string>();
-  let resends = 0;
-  for (const { direction, frame } of member.network.frames) {
-    if (direction !== 'out' || frame.type !== 'send') continue;
-    const envelope = String(frame.envelope);
-    if (seen.has(envelope)) resends += 1;
-    else seen.add(envelope);
-  }
-  return resends;
-}
-
-function firstDifference(a: string[], b: string[]): string {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return `#${i}: got ${a[i] ?? 'nothing'}, history ${b[i] ?? 'nothing'}`;
-  }
-  return 'none';
 }
 
 async function eventually(
