@@ -18,7 +18,9 @@ import {
   createRoom,
   distributeKey,
   groupWith,
+  listen,
   TestRoom,
+  TestSocket,
   type Person,
 } from './rooms-fixtures';
 
@@ -564,6 +566,9 @@ describe('room expiry', () => {
         alice.id,
         room.message(alice, 'soon gone').envelope,
       );
+      const socket = await TestSocket.authenticated(await listen(sweeping), bob);
+      socket.send({ type: 'subscribe', room: room.id, after: 0 });
+      await socket.next((f) => f.type === 'message');
 
       // Not yet expired: the sweeper leaves it.
       await new Promise((resolve) => setTimeout(resolve, 150));
@@ -611,6 +616,13 @@ describe('room expiry', () => {
         (await sweeping.db.selectFrom('rooms').select('id').where('id', '=', keep.id).execute())
           .length,
       ).toBe(1);
+      // Its subscribers are told, and hear nothing more of it.
+      expect(await socket.next((f) => f.type === 'removed')).toEqual({
+        type: 'removed',
+        room: room.id,
+        reason: 'expired',
+      });
+      socket.close();
     } finally {
       await sweeping.close();
     }
