@@ -88,3 +88,21 @@ export const flipArbitrary = (length: number) =>
     index: fc.integer({ min: 0, max: length - 1 }),
     mask: fc.integer({ min: 1, max: 255 }),
   });
+
+/**
+ * Flips random single bytes of `encoded` (a non-zero mask each time) and asserts that `open`
+ * refuses every result with the code `codeFor` predicts for that byte.
+ */
+export function expectEveryFlipRefused(
+  encoded: Uint8Array,
+  open: (tampered: Uint8Array) => unknown,
+  codeFor: (index: number, mask: number) => string,
+  numRuns: number,
+): void {
+  fc.assert(
+    fc.property(flipArbitrary(encoded.length), ({ index, mask }) => {
+      expect(outcome(() => open(flipByte(encoded, index, mask)))).toBe(codeFor(index, mask));
+    }),
+    { numRuns },
+  );
+}
