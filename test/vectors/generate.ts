@@ -837,19 +837,18 @@ function messageVectors(): VectorFile {
   const m7 = send('m7', 7, m6.messageHash, p7);
   const seen = (...ms: ReturnType<typeof send>[]) =>
     ms.map((m) => ({ counter: m.header.counter, hash: toHex(m.messageHash) }));
+  /** A valid case: `m` opens to `payload` and is classified as `status` after `before`. */
+  const classified = (
+    comment: string,
+    m: ReturnType<typeof send>,
+    payload: Required<MessagePayloadInput>,
+    before: ReturnType<typeof seen>,
+    status: string,
+  ) =>
+    file.valid(comment, { ...receiver(m.envelope), ...expected(m, payload), seen: before, status });
 
-  file.valid('first message (counter 1): text with markdown; new', {
-    ...receiver(m1.envelope),
-    ...expected(m1, p1),
-    seen: [],
-    status: 'new',
-  });
-  file.valid('second message: a reply with an attachment descriptor; new', {
-    ...receiver(m2.envelope),
-    ...expected(m2, p2),
-    seen: seen(m1),
-    status: 'new',
-  });
+  classified('first message (counter 1): text with markdown; new', m1, p1, [], 'new');
+  classified('second message: a reply with an attachment descriptor; new', m2, p2, seen(m1), 'new');
   file.valid('an edit', { ...receiver(m3.envelope), ...expected(m3, p3) });
   file.valid('a reaction', { ...receiver(m4.envelope), ...expected(m4, p4) });
   file.valid('call signalling in extra', { ...receiver(m5.envelope), ...expected(m5, p5) });
@@ -858,52 +857,35 @@ function messageVectors(): VectorFile {
     ...receiver(m7.envelope),
     ...expected(m7, p7),
   });
-  file.valid('counter replay: the same message again is a duplicate', {
-    ...receiver(m2.envelope),
-    ...expected(m2, p2),
-    seen: seen(m1, m2),
-    status: 'duplicate',
-  });
+  classified(
+    'counter replay: the same message again is a duplicate',
+    m2,
+    p2,
+    seen(m1, m2),
+    'duplicate',
+  );
   const p2b = full({ kind: 'text', text: 'A different second message' });
   const m2b = send('m2-fork', 2, m1.messageHash, p2b);
-  file.valid('fork: a different message with a counter already seen', {
-    ...receiver(m2b.envelope),
-    ...expected(m2b, p2b),
-    seen: seen(m1, m2),
-    status: 'fork',
-  });
+  classified(
+    'fork: a different message with a counter already seen',
+    m2b,
+    p2b,
+    seen(m1, m2),
+    'fork',
+  );
   const p2c = full({ kind: 'text', text: 'Linked to something else' });
   const m2c = send('m2-bad-link', 2, bytesFor('message/not-m1', 32), p2c);
-  file.valid("fork: prevHash is not the hash of the sender's message at counter - 1", {
-    ...receiver(m2c.envelope),
-    ...expected(m2c, p2c),
-    seen: seen(m1),
-    status: 'fork',
-  });
-  file.valid('gap: counter 4 after counter 1', {
-    ...receiver(m4.envelope),
-    ...expected(m4, p4),
-    seen: seen(m1),
-    status: 'gap',
-  });
-  file.valid('gap: counter 3 when nothing was seen', {
-    ...receiver(m3.envelope),
-    ...expected(m3, p3),
-    seen: [],
-    status: 'gap',
-  });
-  file.valid('out of order: counter 2 after 1 and 3', {
-    ...receiver(m2.envelope),
-    ...expected(m2, p2),
-    seen: seen(m1, m3),
-    status: 'out-of-order',
-  });
-  file.valid('out of order: counter 1 after 2', {
-    ...receiver(m1.envelope),
-    ...expected(m1, p1),
-    seen: seen(m2),
-    status: 'out-of-order',
-  });
+  classified(
+    "fork: prevHash is not the hash of the sender's message at counter - 1",
+    m2c,
+    p2c,
+    seen(m1),
+    'fork',
+  );
+  classified('gap: counter 4 after counter 1', m4, p4, seen(m1), 'gap');
+  classified('gap: counter 3 when nothing was seen', m3, p3, [], 'gap');
+  classified('out of order: counter 2 after 1 and 3', m2, p2, seen(m1, m3), 'out-of-order');
+  classified('out of order: counter 1 after 2', m1, p1, seen(m2), 'out-of-order');
 
   const parts = splitEnvelope(m2.envelope);
   const signAs = (
