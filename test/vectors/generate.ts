@@ -1209,9 +1209,9 @@ function backupVectors(): VectorFile {
     blob,
   });
   const fields = splitBackup(blob);
-  const rebuilt = (over: Partial<typeof fields>) => {
+  const rebuilt = (over: Partial<typeof fields>, label = 'parley/v1/backup-blob') => {
     const f = { ...fields, ...over };
-    return canon('parley/v1/backup-blob', [
+    return canon(label, [
       f.version,
       f.userId,
       f.salt,
@@ -1221,11 +1221,14 @@ function backupVectors(): VectorFile {
       f.ciphertext,
     ]);
   };
-  file.invalid('ciphertext tampered (right passphrase)', 'BACKUP_DECRYPT_FAILED', {
-    userId,
-    passphrase,
-    blob: rebuilt({ ciphertext: flip(fields.ciphertext, 3) }),
-  });
+  // The invalid cases below open a changed blob with alice's id and the right passphrase.
+  const refused = (comment: string, error: string, changed: Uint8Array) =>
+    file.invalid(comment, error, { userId, passphrase, blob: changed });
+  refused(
+    'ciphertext tampered (right passphrase)',
+    'BACKUP_DECRYPT_FAILED',
+    rebuilt({ ciphertext: flip(fields.ciphertext, 3) }),
+  );
   const badSecrets = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
     canon('parley/v1/backup-secrets', [
       alice.identitySeed.subarray(0, 31),
@@ -1239,69 +1242,45 @@ function backupVectors(): VectorFile {
     key,
   );
   sodium.memzero(key);
-  file.invalid('decrypts, but the identity seed inside is 31 bytes', 'BACKUP_MALFORMED', {
-    userId,
-    passphrase,
-    blob: rebuilt({ ciphertext: badSecrets }),
-  });
+  refused(
+    'decrypts, but the identity seed inside is 31 bytes',
+    'BACKUP_MALFORMED',
+    rebuilt({ ciphertext: badSecrets }),
+  );
   file.invalid("alice's backup opened as bob", 'BACKUP_WRONG_USER', {
     userId: bob.id,
     passphrase,
     blob,
   });
-  file.invalid('opslimit 2, below the floor', 'BACKUP_PARAMS_TOO_WEAK', {
-    userId,
-    passphrase,
-    blob: rebuilt({ opslimit: u64(2) }),
-  });
-  file.invalid('memlimit 64 MiB, below the floor', 'BACKUP_PARAMS_TOO_WEAK', {
-    userId,
-    passphrase,
-    blob: rebuilt({ memlimit: u64(67108864) }),
-  });
-  file.invalid('opslimit 1 and memlimit 8 KiB (a planted weak blob)', 'BACKUP_PARAMS_TOO_WEAK', {
-    userId,
-    passphrase,
-    blob: rebuilt({ opslimit: u64(1), memlimit: u64(8192) }),
-  });
-  file.invalid('opslimit 17, above the ceiling', 'BACKUP_PARAMS_TOO_HIGH', {
-    userId,
-    passphrase,
-    blob: rebuilt({ opslimit: u64(17) }),
-  });
-  file.invalid('memlimit 2 GiB, above the ceiling', 'BACKUP_PARAMS_TOO_HIGH', {
-    userId,
-    passphrase,
-    blob: rebuilt({ memlimit: u64(2147483648) }),
-  });
-  file.invalid('version 2', 'BACKUP_UNSUPPORTED_VERSION', {
-    userId,
-    passphrase,
-    blob: rebuilt({ version: u64(2) }),
-  });
-  file.invalid('blob truncated', 'BACKUP_MALFORMED', {
-    userId,
-    passphrase,
-    blob: blob.subarray(0, -1),
-  });
-  file.invalid('salt of 15 bytes', 'BACKUP_MALFORMED', {
-    userId,
-    passphrase,
-    blob: rebuilt({ salt: salt.subarray(1) }),
-  });
-  file.invalid('blob under another label (parley/v1/backup)', 'BACKUP_MALFORMED', {
-    userId,
-    passphrase,
-    blob: canon('parley/v1/backup', [
-      fields.version,
-      fields.userId,
-      fields.salt,
-      fields.opslimit,
-      fields.memlimit,
-      fields.nonce,
-      fields.ciphertext,
-    ]),
-  });
+  refused('opslimit 2, below the floor', 'BACKUP_PARAMS_TOO_WEAK', rebuilt({ opslimit: u64(2) }));
+  refused(
+    'memlimit 64 MiB, below the floor',
+    'BACKUP_PARAMS_TOO_WEAK',
+    rebuilt({ memlimit: u64(67108864) }),
+  );
+  refused(
+    'opslimit 1 and memlimit 8 KiB (a planted weak blob)',
+    'BACKUP_PARAMS_TOO_WEAK',
+    rebuilt({ opslimit: u64(1), memlimit: u64(8192) }),
+  );
+  refused(
+    'opslimit 17, above the ceiling',
+    'BACKUP_PARAMS_TOO_HIGH',
+    rebuilt({ opslimit: u64(17) }),
+  );
+  refused(
+    'memlimit 2 GiB, above the ceiling',
+    'BACKUP_PARAMS_TOO_HIGH',
+    rebuilt({ memlimit: u64(2147483648) }),
+  );
+  refused('version 2', 'BACKUP_UNSUPPORTED_VERSION', rebuilt({ version: u64(2) }));
+  refused('blob truncated', 'BACKUP_MALFORMED', blob.subarray(0, -1));
+  refused('salt of 15 bytes', 'BACKUP_MALFORMED', rebuilt({ salt: salt.subarray(1) }));
+  refused(
+    'blob under another label (parley/v1/backup)',
+    'BACKUP_MALFORMED',
+    rebuilt({}, 'parley/v1/backup'),
+  );
   return file.build();
 }
 
