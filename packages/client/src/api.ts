@@ -19,6 +19,8 @@ export interface TokenSource {
 
 export interface RequestOptions {
   body?: unknown;
+  /** Raw bytes to send instead of a JSON body (avatars, encrypted attachments). */
+  bytes?: { data: Uint8Array; contentType: string };
   /** Sends the access token; on TOKEN_EXPIRED refreshes once and retries. Default true. */
   auth?: boolean;
   query?: Record<string, string | number | undefined>;
@@ -43,13 +45,28 @@ export class ServerApi {
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    return this.withRefresh(options, () => this.once<T>(method, path, options, 'json'));
+  }
+
+  /** A request whose answer is raw bytes (an avatar, an attachment). */
+  async requestBytes(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<{ data: Uint8Array; contentType: string }> {
+    return this.withRefresh(options, () =>
+      this.once<{ data: Uint8Array; contentType: string }>(method, path, options, 'bytes'),
+    );
+  }
+
+  private async withRefresh<T>(options: RequestOptions, attempt: () => Promise<T>): Promise<T> {
     const auth = options.auth ?? true;
     try {
-      return await this.once<T>(method, path, options, auth);
+      return await attempt();
     } catch (error) {
       if (!auth || !(error instanceof ClientError) || error.code !== 'TOKEN_EXPIRED') throw error;
       await this.tokens.refresh();
-      return this.once<T>(method, path, options, auth);
+      return attempt();
     }
   }
 
@@ -57,11 +74,15 @@ export class ServerApi {
     method: string,
     path: string,
     options: RequestOptions,
-    auth: boolean,
+    answer: 'json' | 'bytes',
   ): Promise<T> {
+    const auth = options.auth ?? true;
     const operation = `${method} ${path.replace(/[0-9a-f]{32}/g, ':id')}`;
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = {
+      accept: answer === 'json' ? 'application/json' : '*/*',
+    };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.bytes !== undefined) headers['content-type'] = options.bytes.contentType;
     if (auth) {
       const tokens = this.tokens.current();
       if (tokens === undefined) {
@@ -76,15 +97,20 @@ export class ServerApi {
     const abort = new AbortController();
     const timer = this.clock.setTimeout(() => abort.abort(), this.timeoutMs);
     let response: Response;
-    let text: string;
+    let raw: Uint8Array;
     try {
       response = await this.transport.fetch(url.toString(), {
         method,
         headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        body:
+          options.bytes !== undefined
+            ? (options.bytes.data as Uint8Array<ArrayBuffer>)
+            : options.body === undefined
+              ? undefined
+              : JSON.stringify(options.body),
         signal: abort.signal,
       });
-      text = await response.text();
+      raw = new Uint8Array(await response.arrayBuffer());
     } catch (error) {
       if (abort.signal.aborted) {
         throw new ClientError('TIMEOUT', operation, `no answer in ${this.timeoutMs} ms`);
@@ -95,7 +121,10 @@ export class ServerApi {
     } finally {
       this.clock.clearTimeout(timer);
     }
-    const json = parseJson(text);
+    if (response.ok && answer === 'bytes') {
+      return { data: raw, contentType: response.headers.get('content-type') ?? '' } as T;
+    }
+    const json = parseJson(new TextDecoder().decode(raw));
     if (!response.ok) {
       const answer = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
       const code = isErrorCode(answer?.code) ? answer.code : 'BAD_RESPONSE';

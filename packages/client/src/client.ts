@@ -36,10 +36,14 @@ import {
   type SafetyNumber,
 } from '@parley/crypto';
 import type {
+  AccountRules,
   AuthResponse,
   ChainPage,
   HistoryPage,
+  Me as MeProfile,
+  MemberReceipts,
   PublicProfile,
+  ReceiptList,
   Room,
   RoomKeyList,
   RoomList,
@@ -100,7 +104,27 @@ export interface RoomView {
   /** Whether this device holds the key of the current epoch. */
   canSend: boolean;
   lastSeq: number;
+  /**
+   * Messages after this account's read marker, as GET /api/rooms last said and live traffic has
+   * moved since (undefined until the server was asked: `refreshRooms()`, `syncRooms()`).
+   */
+  unread: number | undefined;
+  /** ISO time of the room's newest message or membership change (same source as `unread`). */
+  lastActivity: string | undefined;
 }
+
+/** What the server says about a room besides its verified contents (advisory). */
+interface RoomSummary {
+  unread: number;
+  readSeq: number;
+  lastActivity: string;
+}
+
+/** The public profile of a person (display name, status, whether an avatar is set). */
+export type Profile = PublicProfile;
+/** This account's own profile. */
+export type OwnProfile = MeProfile;
+export type { AccountRules, MemberReceipts };
 
 export interface ChannelListing {
   roomId: string;
@@ -143,6 +167,9 @@ export class Client {
   private readonly rooms = new Map<string, RoomState>();
   private readonly queues = new Map<string, Promise<void>>();
   private readonly ackWaiters = new Map<string, ((seq: number) => void)[]>();
+  private readonly summaries = new Map<string, RoomSummary>();
+  /** Per room, the highest seq a `delivered` receipt was sent for. */
+  private readonly deliveredSent = new Map<string, number>();
   private secrets: Secrets | undefined;
   private tokens: Tokens | undefined;
   private refreshing: Promise<Tokens> | undefined;
@@ -376,6 +403,83 @@ export class Client {
     }
   }
 
+  /**
+   * Ends every session of this account (all devices and browsers: their refresh tokens are
+   * revoked and their sockets closed), then this one's as `logOut` does.
+   */
+  async logOutEverywhere(options: { forget?: boolean } = {}): Promise<number> {
+    const { sessionsEnded } = await this.api.request<{ sessionsEnded: number }>(
+      'POST',
+      '/api/auth/logout-all',
+    );
+    await this.logOut(options);
+    return sessionsEnded;
+  }
+
+  /** The server's username and password rules (for a sign-up form; needs no session). */
+  async accountRules(): Promise<AccountRules> {
+    return this.api.request<AccountRules>('GET', '/api/auth/rules', { auth: false });
+  }
+
+  // ===== profiles =====
+
+  /** A person's public profile (display name, status message, whether an avatar is set). */
+  async getProfile(userId: string): Promise<Profile> {
+    return this.api.request<Profile>('GET', `/api/users/by-id/${userId}`);
+  }
+
+  /** This account's own profile. */
+  async myProfile(): Promise<OwnProfile> {
+    return this.api.request<OwnProfile>('GET', '/api/me');
+  }
+
+  /** Changes the given fields (null clears one; absent ones stay). */
+  async updateProfile(changes: {
+    displayName?: string | null;
+    statusMessage?: string | null;
+  }): Promise<OwnProfile> {
+    return this.api.request<OwnProfile>('PATCH', '/api/me/profile', { body: changes });
+  }
+
+  /**
+   * Sets the avatar: PNG, JPEG, WebP or GIF bytes (the server checks the bytes against
+   * `mediaType` and refuses an image over its limit with AVATAR_TOO_LARGE).
+   */
+  async setAvatar(bytes: Uint8Array, mediaType: string): Promise<void> {
+    await this.api.request('PUT', '/api/me/avatar', {
+      bytes: { data: bytes, contentType: mediaType },
+    });
+  }
+
+  async removeAvatar(): Promise<void> {
+    await this.api.request('DELETE', '/api/me/avatar');
+  }
+
+  /**
+   * Where a person's avatar is (needs no session, so an `<img src>` can show it; 404 when the
+   * profile has none: check `hasAvatar` first).
+   */
+  avatarUrl(userId: string): string {
+    return `${this.api.baseUrl}/api/users/by-id/${userId}/avatar`;
+  }
+
+  /** A person's avatar bytes and type, or undefined when none is set. */
+  async avatar(userId: string): Promise<{ data: Uint8Array; mediaType: string } | undefined> {
+    try {
+      const { data, contentType } = await this.api.requestBytes(
+        'GET',
+        `/api/users/by-id/${userId}/avatar`,
+        { auth: false },
+      );
+      return { data, mediaType: contentType.split(';')[0]!.trim() };
+    } catch (error) {
+      if (isClientError(error, 'AVATAR_NOT_FOUND') || isClientError(error, 'USER_NOT_FOUND')) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
   // ===== directory and trust =====
 
   /** Looks a user up by name and pins their keys (first use) or checks them against the pin. */
@@ -460,6 +564,19 @@ export class Client {
   /** Rooms this device knows, each with its verified members. */
   listRooms(): RoomView[] {
     return [...this.rooms.values()].map((room) => this.view(room));
+  }
+
+  /**
+   * Asks the server for every room's unread count and last activity (GET /api/rooms) and returns
+   * the rooms, most recently active first. Rooms this device does not know yet are left to
+   * `syncRooms()`; the counts are the server's word, shown, never trusted for anything else.
+   */
+  async refreshRooms(): Promise<RoomView[]> {
+    const answer = await this.api.request<RoomList>('GET', '/api/rooms');
+    for (const summary of answer.rooms) this.noteSummary(summary);
+    return this.listRooms().sort((a, b) =>
+      (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''),
+    );
   }
 
   room(roomId: string): RoomView {
@@ -675,10 +792,39 @@ export class Client {
     return this.serial(roomId, () => this.catchUpNow(room));
   }
 
+  /** Moves this account's read marker (others see `receipt` events; `unread` counts from it). */
   async markRead(roomId: string, seq: number): Promise<void> {
+    const summary = this.summaries.get(roomId);
+    if (summary !== undefined && seq > summary.readSeq) {
+      summary.readSeq = seq;
+      summary.unread = Math.max(0, this.rooms.get(roomId)!.lastSeq - seq);
+    }
     if (!this.connection.send({ type: 'receipt', room: roomId, kind: 'read', seq })) {
       await this.api.request('POST', `/api/rooms/${roomId}/receipts`, { body: { read: seq } });
     }
+  }
+
+  /**
+   * Tells the room's members this device has received everything up to `seq`. The client does it
+   * by itself for every message it receives live or catches up on, so a UI rarely needs to.
+   */
+  async markDelivered(roomId: string, seq: number): Promise<void> {
+    if (seq <= (this.deliveredSent.get(roomId) ?? 0)) return;
+    this.deliveredSent.set(roomId, seq);
+    if (!this.connection.send({ type: 'receipt', room: roomId, kind: 'delivered', seq })) {
+      await this.api.request('POST', `/api/rooms/${roomId}/receipts`, {
+        body: { delivered: seq },
+      });
+    }
+  }
+
+  /**
+   * Every member's delivered and read markers (a sender's UI shows "delivered" and "seen" from
+   * them after a reload; live changes arrive as `receipt` events).
+   */
+  async receipts(roomId: string): Promise<MemberReceipts[]> {
+    const answer = await this.api.request<ReceiptList>('GET', `/api/rooms/${roomId}/receipts`);
+    return answer.receipts;
   }
 
   setTyping(roomId: string, active: boolean): void {
@@ -729,6 +875,7 @@ export class Client {
       const room = this.rooms.get(summary.id) ?? new RoomState(summary.id);
       this.rooms.set(summary.id, room);
       room.info = infoOf(summary);
+      this.noteSummary(summary);
       await this.serial(room.roomId, async () => {
         await this.syncChain(room);
         await this.ensureEpochKey(room);
@@ -949,7 +1096,26 @@ export class Client {
       canSend:
         room.currentKey() !== undefined && this.secrets !== undefined && room.isMember(this.myId),
       lastSeq: room.lastSeq,
+      unread: this.summaries.get(room.roomId)?.unread,
+      lastActivity: this.summaries.get(room.roomId)?.lastActivity,
     };
+  }
+
+  private noteSummary(summary: RoomAnswer): void {
+    const membership = summary.membership;
+    this.summaries.set(summary.id, {
+      unread: membership?.unread ?? 0,
+      readSeq: membership?.readSeq ?? 0,
+      lastActivity: summary.lastActivityAt,
+    });
+  }
+
+  /** A live message moved the room: newer activity, and one more unread unless it is ours. */
+  private noteActivity(roomId: string, seq: number, own: boolean, sentAt: string | undefined) {
+    const summary = this.summaries.get(roomId);
+    if (summary === undefined) return;
+    if (sentAt !== undefined && sentAt > summary.lastActivity) summary.lastActivity = sentAt;
+    if (!own && seq > summary.readSeq) summary.unread += 1;
   }
 
   private requireRoom(roomId: string, operation: string): RoomState {
@@ -1272,8 +1438,19 @@ export class Client {
         if (message !== undefined) out.push(message);
       }
       await this.saveRoom(room);
-      if (!answer.more || items.length === 0) return out;
+      if (!answer.more || items.length === 0) {
+        this.acknowledgeDelivery(room);
+        return out;
+      }
     }
+  }
+
+  /** A `delivered` receipt up to what this device has processed (the server coalesces them). */
+  private acknowledgeDelivery(room: RoomState): void {
+    if (room.lastSeq === 0 || !room.isMember(this.myId)) return;
+    this.markDelivered(room.roomId, room.lastSeq).catch((error: unknown) =>
+      this.logger.debug('delivered receipt failed', { error: String(error) }),
+    );
   }
 
   /**
@@ -1334,9 +1511,18 @@ export class Client {
     let { status } = result;
     const messageId = toHex(message.header.messageId);
     const sender = toHex(message.header.senderId);
-    // History read again: the same message at the same place is no replay.
-    const rereading = status === 'duplicate' && mode === 'history' && result.seenAtSeq === item.seq;
+    // History read again (every time a room is opened, after a reload too): the same counter with
+    // the same hash is the same authentic message, shown again. It is a replay only when it
+    // arrives live, or when the device knows it came before at another sequence number.
+    const firstSeq = result.seenAtSeq ?? 0;
+    const rereading =
+      status === 'duplicate' && mode === 'history' && (firstSeq === 0 || firstSeq === item.seq);
     if (rereading) status = 'new';
+    // history() read it before the live stream (or a catch-up) reached it: no replay, and nothing
+    // new to show either.
+    if (status === 'duplicate' && mode === 'live' && firstSeq !== 0 && firstSeq === item.seq) {
+      return undefined;
+    }
     if (status === 'duplicate' || status === 'fork') {
       this.fail({
         code: status === 'duplicate' ? 'MESSAGE_DUPLICATE' : 'MESSAGE_FORK',
@@ -1380,7 +1566,10 @@ export class Client {
       text: message.payload.text,
       own: sender === this.myId,
     };
-    if (mode === 'live') this.events.emit('message', received);
+    if (mode === 'live') {
+      this.noteActivity(room.roomId, item.seq, received.own, item.sentAt);
+      this.events.emit('message', received);
+    }
     return received;
   }
 
@@ -1507,6 +1696,7 @@ export class Client {
         run(async (r) => {
           await this.receive(r, frame as unknown as MessageItem, 'live');
           await this.saveRoom(r);
+          this.acknowledgeDelivery(r);
         });
         break;
       case 'ack':

@@ -36,4 +36,14 @@ export type { HeldMessage, OpenResult, RoomInfo } from './room-state';
 export { Outbox } from './outbox';
 export type { OutboxEntry, RetryPolicy } from './outbox';
 export { Client, createClient, MIN_PASSPHRASE_SCORE } from './client';
-export type { ChannelListing, Credentials, Me, PersonListing, RoomView } from './client';
+export type {
+  AccountRules,
+  ChannelListing,
+  Credentials,
+  Me,
+  MemberReceipts,
+  OwnProfile,
+  PersonListing,
+  Profile,
+  RoomView,
+} from './client';
