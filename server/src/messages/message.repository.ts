@@ -36,12 +36,15 @@ export async function commitBatch(
     const roomIds = [...new Set(batch.map((m) => m.roomId))].sort();
     const rooms = await sql<{ id: string; head_seq: number; ephemeral: boolean; now: Date }>`
       select id, head_seq, ephemeral, now() as now from rooms
-      where id in (${sql.join(roomIds)}) order by id for update`.execute(trx);
+      where id = any(${roomIds}::text[]) order by id for update`.execute(trx);
     const roomById = new Map(rooms.rows.map((row) => [row.id, row]));
 
     // Who of the senders are members, and which of these ids are stored already: one statement.
-    const pairs = sql.join(batch.map((m) => sql`(${m.roomId}, ${m.senderId})`));
-    const ids = sql.join(batch.map((m) => sql`(${m.roomId}, ${m.messageId})`));
+    // Arrays rather than one parameter per value: the statement text stays the same whatever the
+    // batch size, and the engines parse a handful of parameters instead of hundreds.
+    const batchRooms = batch.map((m) => m.roomId);
+    const senders = batch.map((m) => m.senderId);
+    const messageIds = batch.map((m) => m.messageId);
     const known = await sql<{
       kind: 'member' | 'message';
       room_id: string;
@@ -52,10 +55,12 @@ export async function commitBatch(
     }>`
       select 'member' as kind, room_id, user_id as key,
         null::bigint as seq, null::text as sender_id, null::timestamptz as sent_at
-      from room_members where (room_id, user_id) in (${pairs})
+      from room_members where (room_id, user_id) in
+        (select * from unnest(${batchRooms}::text[], ${senders}::text[]))
       union all
       select 'message', room_id, message_id, seq, sender_id, sent_at
-      from messages where (room_id, message_id) in (${ids})`.execute(trx);
+      from messages where (room_id, message_id) in
+        (select * from unnest(${batchRooms}::text[], ${messageIds}::text[]))`.execute(trx);
     const isMember = new Set<string>();
     const existing: {
       room_id: string;
@@ -133,22 +138,23 @@ export async function commitBatch(
 
     // The new rows and the rooms' new heads in one statement.
     if (heads.size > 0) {
-      const values = sql.join([...heads].map(([id, head]) => sql`(${id}::text, ${head}::bigint)`));
-      const rows = sql.join(
-        inserts.map(
-          ({ roomId, seq, message }) =>
-            sql`(${roomId}, ${seq}::bigint, ${message.messageId}, ${message.senderId}, ${message.envelope}::bytea, ${roomById.get(roomId)!.now}::timestamptz)`,
-        ),
-      );
       const insert =
         inserts.length === 0
           ? sql``
           : sql`with inserted as (
               insert into messages (room_id, seq, message_id, sender_id, envelope, sent_at)
-              values ${rows} returning 1)`;
+              select * from unnest(
+                ${inserts.map((row) => row.roomId)}::text[],
+                ${inserts.map((row) => row.seq)}::bigint[],
+                ${inserts.map((row) => row.message.messageId)}::text[],
+                ${inserts.map((row) => row.message.senderId)}::text[],
+                ${inserts.map((row) => row.message.envelope)}::bytea[],
+                ${inserts.map((row) => roomById.get(row.roomId)!.now)}::timestamptz[])
+              returning 1)`;
       await sql`${insert}
         update rooms set head_seq = v.head, last_activity_at = now()
-        from (values ${values}) as v(id, head) where rooms.id = v.id`.execute(trx);
+        from unnest(${[...heads.keys()]}::text[], ${[...heads.values()]}::bigint[]) as v(id, head)
+        where rooms.id = v.id`.execute(trx);
     }
     return outcomes;
   });
