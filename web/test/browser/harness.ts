@@ -100,6 +100,7 @@ function watch(page: Page, problems: string[]): void {
   });
   page.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) problems.push(`csp: ${message.text()}`);
+    else if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
   });
 }
 

@@ -1,0 +1,156 @@
+// Groups and direct conversations in the browser: an admin creates a group with a member, adds,
+// promotes and removes people, a member leaves; a direct conversation started from the directory
+// shows up with an unread count on the other side.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import {
+  openBrowser,
+  screenshot,
+  signUp,
+  startServer,
+  type Browser,
+  type LiveServer,
+} from './harness';
+
+describe('groups and direct conversations', () => {
+  let server: LiveServer;
+  let alice: Browser;
+  let bob: Browser;
+  let dave: Browser;
+
+  beforeAll(async () => {
+    server = await startServer();
+    [alice, bob, dave] = await Promise.all([
+      openBrowser(server),
+      openBrowser(server),
+      openBrowser(server),
+    ]);
+  });
+  let failed = false;
+  beforeEach((context) => {
+    if (failed) context.skip();
+  });
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail') return;
+    failed = true;
+    console.error([...alice.problems, ...bob.problems, ...dave.problems].join('\n'));
+    await screenshot(alice.page, 'failed-groups-alice');
+    await screenshot(bob.page, 'failed-groups-bob');
+    await screenshot(dave.page, 'failed-groups-dave');
+  });
+  afterAll(async () => {
+    await Promise.all([alice?.close(), bob?.close(), dave?.close()]);
+    await server?.close();
+  });
+
+  it('signs three people up', async () => {
+    await Promise.all([
+      signUp(alice.page, 'alice', 'alice password here'),
+      signUp(bob.page, 'bob', 'bob password is long'),
+      signUp(dave.page, 'dave', 'dave uses a passphrase'),
+    ]);
+  });
+
+  it('creates a group with a member, who sees it and reads it', async () => {
+    const a = alice.page;
+    await nav(a, 'Home');
+    await a.getByRole('link', { name: /New group/ }).click();
+    await a.getByLabel(/Group/).check();
+    await a.getByLabel('Name', { exact: true }).fill('Book club');
+    await a.getByLabel('Members', { exact: true }).fill('bob');
+    await a.getByRole('button', { name: 'Create group' }).click();
+    await a.getByRole('heading', { level: 1, name: 'Book club' }).waitFor();
+    await send(a, 'First book: _Middlemarch_');
+
+    const b = bob.page;
+    await b
+      .getByTestId('room-list')
+      .getByRole('link', { name: /Book club/ })
+      .click();
+    await messageVisible(b, 'First book: Middlemarch');
+  });
+
+  it('lets the admin add, promote and remove, and a member leave', async () => {
+    const a = alice.page;
+    await a.getByRole('link', { name: 'Members', exact: true }).click();
+    const members = a.getByTestId('members');
+    await a.getByLabel('Add a member by username').fill('dave');
+    await a.getByRole('button', { name: 'Add', exact: true }).click();
+    await members.getByText('dave', { exact: true }).waitFor();
+    await dave.page
+      .getByTestId('room-list')
+      .getByRole('link', { name: /Book club/ })
+      .waitFor();
+
+    const bobRow = members.getByRole('listitem').filter({ hasText: 'bob' });
+    await bobRow.getByRole('button', { name: 'Make admin' }).click();
+    await bobRow.getByText('Admin', { exact: true }).waitFor();
+    await screenshot(a, '16-group-members');
+
+    await a.getByRole('button', { name: 'Remove dave' }).click();
+    await expect.poll(() => members.getByText('dave', { exact: true }).count()).toBe(0);
+    await expect
+      .poll(
+        () =>
+          dave.page
+            .getByTestId('room-list')
+            .getByRole('link', { name: /Book club/ })
+            .count(),
+        {
+          timeout: 15_000,
+        },
+      )
+      .toBe(0);
+
+    // Bob (now an admin) sees himself as one and leaves.
+    const b = bob.page;
+    await b.getByRole('link', { name: 'Members', exact: true }).click();
+    await b
+      .getByTestId('members')
+      .getByRole('listitem')
+      .filter({ hasText: 'bob (you)' })
+      .getByText('Admin', { exact: true })
+      .waitFor();
+    await b.getByRole('button', { name: 'Leave group' }).click();
+    await b.getByRole('alertdialog').getByRole('button', { name: 'Leave', exact: true }).click();
+    await b.getByRole('heading', { name: 'Hello, bob' }).waitFor();
+    await expect.poll(() => members.getByRole('listitem').count(), { timeout: 15_000 }).toBe(1);
+  });
+
+  it('starts a direct conversation from the directory, with an unread count on the other side', async () => {
+    const b = bob.page;
+    await nav(b, 'People');
+    await b.getByLabel('Search people').fill('ali');
+    await b.getByRole('button', { name: 'Message alice' }).click();
+    await b.getByRole('heading', { level: 1, name: 'alice' }).waitFor();
+    await send(b, 'a word in private');
+
+    const a = alice.page;
+    await nav(a, 'Home');
+    const row = a.getByTestId('room-list').getByRole('link', { name: /bob/ });
+    await row.getByLabel('1 unread').waitFor({ timeout: 15_000 });
+    await screenshot(a, '17-direct-unread');
+    await row.click();
+    await messageVisible(a, 'a word in private');
+    await expect.poll(() => row.getByLabel(/unread/).count()).toBe(0);
+
+    for (const browser of [alice, bob, dave]) expect(browser.problems).toEqual([]);
+  });
+});
+
+async function nav(page: Page, name: string): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name, exact: true })
+    .click();
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  const composer = page.getByRole('textbox', { name: 'Message', exact: true });
+  await composer.fill(text);
+  await composer.press('Enter');
+}
+
+async function messageVisible(page: Page, text: string): Promise<void> {
+  await page.getByTestId('message').filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
+}
