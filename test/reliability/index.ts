@@ -46,19 +46,19 @@ export async function runReliabilitySuite(
   const reports: ReliabilityReport[] = [];
   for (const configuration of options.configurations ?? ['postgres', 'pglite', 'two-processes']) {
     const log = options.log;
-    reports.push(
-      await runReliability({
-        ...sizes,
-        engine: configuration === 'pglite' ? 'pglite' : 'postgres',
-        processes: configuration === 'two-processes' ? 2 : 1,
-        ...(options.databaseUrl === undefined ? {} : { databaseUrl: options.databaseUrl }),
-        ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
-        ...(options.settleTimeoutMs === undefined
-          ? {}
-          : { settleTimeoutMs: options.settleTimeoutMs }),
-        ...(log === undefined ? {} : { log: (line: string) => log(`[${configuration}] ${line}`) }),
-      }),
-    );
+    const report = await runReliability({
+      ...sizes,
+      engine: configuration === 'pglite' ? 'pglite' : 'postgres',
+      processes: configuration === 'two-processes' ? 2 : 1,
+      ...(options.databaseUrl === undefined ? {} : { databaseUrl: options.databaseUrl }),
+      ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
+      ...(options.settleTimeoutMs === undefined
+        ? {}
+        : { settleTimeoutMs: options.settleTimeoutMs }),
+      ...(log === undefined ? {} : { log: (line: string) => log(`[${configuration}] ${line}`) }),
+    });
+    log?.(describeReport(report));
+    reports.push(report);
   }
   return reports;
 }
@@ -86,8 +86,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   };
   const reports = await runReliabilitySuite(sizes, { log: (line) => console.log(line) });
   for (const report of reports) {
-    console.log(describeReport(report));
-    for (const problem of report.problems) console.log(`  ${problem}`);
+    for (const problem of report.problems) console.log(`${describeReport(report)}: ${problem}`);
   }
   process.exitCode = reports.every((report) => report.problems.length === 0) ? 0 : 1;
 }

@@ -72,14 +72,16 @@ export class ServerProcess {
       child.once('exit', (code, signal) =>
         reject(
           new Error(
-            `ServerProcess.start: the server exited (${signal ?? code}) before it was ready:\n` +
-              this.output.join('\n'),
+            `ServerProcess.start: the server exited (${signal ?? code}) ${Date.now() - began} ms ` +
+              `into start ${this.starts.length + 1}, before it was ready:\n${this.output.join('\n')}`,
           ),
         ),
       ),
     );
     exited.catch(() => {});
-    await Promise.race([this.untilReady(this.options.startTimeoutMs ?? 45_000), exited]);
+    // Generous: on a busy two-core machine a PGlite start (initdb on first start, recovery after a
+    // SIGKILL) takes tens of seconds.
+    await Promise.race([this.untilReady(this.options.startTimeoutMs ?? 120_000), exited]);
     child.once('exit', () => {
       if (this.child === child) this.child = undefined;
     });
@@ -151,12 +153,16 @@ export class ServerProcess {
         // Not listening yet.
       }
       if (Date.now() > deadline) {
-        const child = this.child;
-        this.child = undefined;
-        if (child !== undefined) await stopChild(child, 'SIGKILL');
-        throw new Error(
+        const error = new Error(
           `ServerProcess.start: not ready within ${timeoutMs} ms:\n${this.output.join('\n')}`,
         );
+        const child = this.child;
+        this.child = undefined;
+        if (child !== undefined) {
+          child.removeAllListeners('exit');
+          await stopChild(child, 'SIGKILL');
+        }
+        throw error;
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

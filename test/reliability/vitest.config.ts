@@ -1,12 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
 // Server processes killed and restarted under live clients: each test starts real processes on
-// its own database, so the files run one after the other and each test may take up to a minute.
+// its own database, so the files run one after the other. A test takes about half a minute on a
+// quiet machine; the timeout leaves room for a busy one, where a PGlite start alone takes 20 s+.
 export default defineConfig({
   test: {
     name: 'reliability',
     include: ['**/*.test.ts'],
-    testTimeout: 90_000,
+    testTimeout: 240_000,
     hookTimeout: 60_000,
     fileParallelism: false,
   },
