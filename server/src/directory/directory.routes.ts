@@ -1,23 +1,19 @@
-import { Type } from '@sinclair/typebox';
 import { ready as cryptoReady } from '@parley/crypto';
 import {
   ErrorResponse,
-  Id,
   KeyHistory,
   PublishKeysRequest,
   SearchPeopleQuery,
   SearchPeopleResponse,
   UserKeys,
-  Username,
 } from '@parley/wire';
 import type { ParleyApp } from '../app';
 import { createProfileService } from '../profiles/profile.service';
+import { ByIdParams, ByUsernameParams } from '../profiles/user-params';
 import { createDirectoryService } from './directory.service';
 
 const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
 const bearer = [{ bearer: [] }];
-const ByIdParams = Type.Object({ userId: Id }, { additionalProperties: false });
-const ByUsernameParams = Type.Object({ username: Username }, { additionalProperties: false });
 
 /** Publishing keys (PUT /api/me/keys), looking them up, and searching people. */
 export async function directoryRoutes(app: ParleyApp): Promise<void> {

@@ -1,23 +1,20 @@
 import { Type } from '@sinclair/typebox';
 import {
   ErrorResponse,
-  Id,
   Me,
   PROFILE_LIMITS,
   PublicProfile,
   UpdateProfileRequest,
-  Username,
 } from '@parley/wire';
 import type { FastifyError } from 'fastify';
 import type { ParleyApp } from '../app';
 import { parleyError } from '../errors';
 import { sendError } from '../plugins/errors';
 import { createProfileService } from './profile.service';
+import { ByIdParams, ByUsernameParams } from './user-params';
 
 const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
 const bearer = [{ bearer: [] }];
-const ByIdParams = Type.Object({ userId: Id }, { additionalProperties: false });
-const ByUsernameParams = Type.Object({ username: Username }, { additionalProperties: false });
 
 /** The caller's profile under /api/me and everyone's public profile under /api/users. */
 export async function profileRoutes(app: ParleyApp): Promise<void> {
