@@ -194,7 +194,7 @@ export function decodeAttachmentDescriptor(bytes: Uint8Array): AttachmentDescrip
     6,
     code,
     operation,
-  ) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  );
   const blobIdText = readAscii(blobId);
   if (blobIdText === undefined || !PRINTABLE_ASCII.test(blobIdText)) {
     throw new CryptoError(code, operation, 'blobId: not printable ASCII');

@@ -288,7 +288,7 @@ export function decodeBackupBlob(blob: Uint8Array): BackupBlob {
     7,
     code,
     operation,
-  ) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  );
   return {
     version: readU64(version, code, operation, 'version'),
     userId: expectLength(userId, ID_BYTES, code, operation, 'userId'),
@@ -339,7 +339,7 @@ function decodeSecrets(plaintext: Uint8Array, operation: string): BackupSecrets 
     4,
     code,
     operation,
-  ) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  );
   return {
     identitySeed: expectLength(identitySeed, SEED_BYTES, code, operation, 'identitySeed'),
     encryptionSeed: expectLength(encryptionSeed, SEED_BYTES, code, operation, 'encryptionSeed'),

@@ -42,13 +42,13 @@ export function canon(label: string, fields: readonly Uint8Array[]): Uint8Array 
  * different count, a prefix running past the end, bytes left over) throws `code`. The fields are
  * copies, so callers may keep them without holding on to the input.
  */
-export function decodeCanon(
+export function decodeCanon<N extends number>(
   bytes: Uint8Array,
   label: string,
-  fieldCount: number,
+  fieldCount: N,
   code: CryptoErrorCode,
   operation: string,
-): Uint8Array[] {
+): CanonFields<N> {
   const parts = splitPrefixed(bytes, code, operation);
   const [first, ...fields] = parts;
   if (first === undefined || !bytesEqual(first, labelOf(label))) {
@@ -61,8 +61,18 @@ export function decodeCanon(
       `${label} has ${fieldCount} fields, found ${fields.length}`,
     );
   }
-  return fields;
+  return fields as CanonFields<N>;
 }
+
+/**
+ * The fields decodeCanon returns: a tuple of `N` when the count is a literal, so callers
+ * destructure them without restating the count as a cast.
+ */
+export type CanonFields<N extends number, Fields extends Uint8Array[] = []> = number extends N
+  ? Uint8Array[]
+  : Fields['length'] extends N
+    ? Fields
+    : CanonFields<N, [...Fields, Uint8Array]>;
 
 /** A list field (§2.2): lp(item1) || lp(item2) || ...; the empty list is the empty string. */
 export function encodeList(items: readonly Uint8Array[]): Uint8Array {

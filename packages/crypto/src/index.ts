@@ -21,6 +21,7 @@ export {
   ascii,
   utf8,
 } from './encoding';
+export type { CanonFields } from './encoding';
 export {
   generateIdentity,
   identityKeyPair,

@@ -14,6 +14,7 @@ import {
   readU64,
   toHex,
   u64,
+  type CanonFields,
 } from './encoding';
 import { CryptoError } from './errors';
 import { assertIdentityKeyPair, type IdentityKeyPair } from './identity';
@@ -158,17 +159,14 @@ export function decodeMembershipEntry(bytes: Uint8Array): MembershipEntry {
   const operation = 'decodeMembershipEntry';
   assertBytes(bytes, operation, 'entry');
   const code = 'CHAIN_MALFORMED';
-  const [body, signature] = decodeCanon(bytes, LABEL_MEMBERSHIP_ENTRY, 2, code, operation) as [
-    Uint8Array,
-    Uint8Array,
-  ];
+  const [body, signature] = decodeCanon(bytes, LABEL_MEMBERSHIP_ENTRY, 2, code, operation);
   const [roomId, position, prevHash, actorId, op, subjectId, data] = decodeCanon(
     body,
     LABEL_MEMBERSHIP,
     7,
     code,
     operation,
-  ) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  );
   const entry = {
     roomId: expectLength(roomId, ID_BYTES, code, operation, 'roomId'),
     position: readU64(position, code, operation, 'position'),
@@ -358,13 +356,13 @@ function genesisKind(entry: MembershipEntry): RoomKind | undefined {
 function genesisPolicy(entry: MembershipEntry): RoomPolicy | undefined {
   if (entry.op !== 'genesis' || entry.position !== 0) return undefined;
   if (entry.prevHash.length !== 0 || entry.subjectId.length !== 0) return undefined;
-  let fields: Uint8Array[];
+  let fields: CanonFields<2>;
   try {
     fields = decodeCanon(entry.data, LABEL_ROOM_POLICY, 2, 'CHAIN_BAD_GENESIS', 'genesisPolicy');
   } catch {
     return undefined;
   }
-  const [kindBytes, peerId] = fields as [Uint8Array, Uint8Array];
+  const [kindBytes, peerId] = fields;
   const kind = readAscii(kindBytes);
   if (kind === undefined || !(ROOM_KINDS as readonly string[]).includes(kind)) return undefined;
   if (kind === 'direct') {

@@ -177,16 +177,7 @@ export function decodeHeader(bytes: Uint8Array): MessageHeader {
     8,
     code,
     operation,
-  ) as [
-    Uint8Array,
-    Uint8Array,
-    Uint8Array,
-    Uint8Array,
-    Uint8Array,
-    Uint8Array,
-    Uint8Array,
-    Uint8Array,
-  ];
+  );
   const header: MessageHeader = {
     version: readU64(version, code, operation, 'version'),
     roomId: expectLength(roomId, ID_BYTES, code, operation, 'roomId'),
@@ -266,7 +257,7 @@ export function decodePayload(padded: Uint8Array): MessagePayload {
       6,
       code,
       operation,
-    ) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+    );
     const kindName = readAscii(kind);
     if (kindName === undefined || !(PAYLOAD_KINDS as readonly string[]).includes(kindName)) {
       throw new CryptoError(code, operation, 'unknown payload kind');
@@ -339,7 +330,7 @@ export function decodeMessageEnvelope(bytes: Uint8Array): MessageEnvelope {
     4,
     code,
     operation,
-  ) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  );
   let header: MessageHeader;
   try {
     header = decodeHeader(headerBytes);

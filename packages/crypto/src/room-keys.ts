@@ -129,7 +129,7 @@ export function decodeRoomKeyEnvelope(bytes: Uint8Array): RoomKeyEnvelope {
     6,
     code,
     operation,
-  ) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  );
   return {
     roomId: expectLength(roomId, ID_BYTES, code, operation, 'roomId'),
     epoch: readU64(epoch, code, operation, 'epoch'),
