@@ -10,7 +10,8 @@ export interface CpuCounters {
   at: number;
   server: number;
   generator: number;
-  database: number;
+  /** CPU seconds of each PostgreSQL process, by pid. */
+  database: Map<number, number>;
   machine: number;
 }
 
@@ -48,7 +49,11 @@ export function cpuShares(
   const seconds = (to.at - from.at) / 1000;
   const server = (to.server - from.server) / seconds;
   const generator = (to.generator - from.generator) / seconds;
-  const database = (to.database - from.database) / seconds;
+  // Per process: a backend that exited in between takes its whole time with it, and one that
+  // started in between counts from zero.
+  let databaseSeconds = 0;
+  for (const [pid, total] of to.database) databaseSeconds += total - (from.database.get(pid) ?? 0);
+  const database = databaseSeconds / seconds;
   const machine = (to.machine - from.machine) / seconds;
   return {
     server,
@@ -62,14 +67,14 @@ function processSeconds(pid: number): number {
   return processStat(pid).seconds;
 }
 
-/** CPU time of every process named `postgres` (the server and its backends). */
-function postgresSeconds(): number {
-  let seconds = 0;
+/** CPU time of every process named `postgres` (the server and its backends), by pid. */
+function postgresSeconds(): Map<number, number> {
+  const seconds = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = processStat(Number(entry));
-      if (stat.command === 'postgres') seconds += stat.seconds;
+      if (stat.command === 'postgres') seconds.set(Number(entry), stat.seconds);
     } catch {
       // The process ended between the listing and the read.
     }

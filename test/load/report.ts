@@ -15,6 +15,9 @@ export interface TableRow {
   p50: number;
   p99: number;
   ackP99: number;
+  /** Cores used by the server (with PostgreSQL's processes) and by the rest of the machine. */
+  serverCores: number | undefined;
+  otherCores: number | undefined;
   /** Delivered per second as a fraction of the baseline's in the same row kind (1 for it). */
   ratio: number | undefined;
   pass: boolean;
@@ -56,6 +59,8 @@ function row(
     p50: step.p50,
     p99: step.p99,
     ackP99: step.ackP99,
+    serverCores: step.cpu === undefined ? undefined : step.cpu.server + step.cpu.database,
+    otherCores: step.cpu?.other,
     ratio:
       base === undefined || base.deliveredPerSecond === 0
         ? undefined
@@ -73,6 +78,8 @@ const HEADER = [
   'p50 ms',
   'p99 ms',
   'ack p99 ms',
+  'server cores',
+  'other cores',
   'vs baseline',
 ];
 
@@ -87,6 +94,8 @@ export function formatTable(report: BenchReport): string {
     latency(r.p50),
     latency(r.p99) + (r.pass ? '' : ' !'),
     r.target === 'baseline' ? '-' : latency(r.ackP99),
+    r.serverCores === undefined ? '-' : r.serverCores.toFixed(2),
+    r.otherCores === undefined ? '-' : r.otherCores.toFixed(2),
     r.ratio === undefined ? '-' : `${(r.ratio * 100).toFixed(0)}%`,
   ]);
   const widths = HEADER.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
@@ -114,7 +123,8 @@ export function formatTable(report: BenchReport): string {
   out.push(
     '',
     `p99 marked ! failed the step (loss, error, closed socket or p99 ≥ ${report.options.step.p99BoundMs} ms). ` +
-      `Saturation: the highest offered rate that passed.`,
+      `Saturation: the highest offered rate that passed. Server cores include PostgreSQL's ` +
+      `processes; other cores are whatever else ran on the machine meanwhile.`,
   );
   return out.join('\n');
 }
