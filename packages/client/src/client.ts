@@ -7,8 +7,10 @@ import {
   checkBackupBlob,
   createGenesis,
   decodeMembershipEntry,
+  decryptAttachment,
   decodeMessageEnvelope,
   decodeRoomKeyEnvelope,
+  encryptAttachment,
   encryptMessage,
   encryptionKeyPair,
   estimatePassphraseStrength,
@@ -27,6 +29,7 @@ import {
   toBase64Url,
   toHex,
   utf8,
+  type AttachmentDescriptor,
   type EncryptionKeyPair,
   type IdentityKeyPair,
   type MessagePayloadInput,
@@ -111,6 +114,25 @@ export interface RoomView {
   unread: number | undefined;
   /** ISO time of the room's newest message or membership change (same source as `unread`). */
   lastActivity: string | undefined;
+  /** Whether the server keeps none of the room's messages (undefined: not known yet). */
+  ephemeral: boolean | undefined;
+  /** ISO time at which the server deletes the room, null for never (undefined: not known yet). */
+  expiresAt: string | null | undefined;
+}
+
+/** Options of a new channel or group (PROTOCOL's server-side retention, not encryption). */
+export interface RoomLifetime {
+  /** The server deletes the room, its messages and attachments this many days after creation. */
+  expiresInDays?: 7;
+  /** The server relays messages to connected members and stores none (no history, no replay). */
+  ephemeral?: boolean;
+}
+
+/** A file to send: encrypted on this device, uploaded as an opaque blob. */
+export interface OutgoingFile {
+  data: Uint8Array;
+  name: string;
+  mediaType: string;
 }
 
 /** What the server says about a room besides its verified contents (advisory). */
@@ -118,13 +140,15 @@ interface RoomSummary {
   unread: number;
   readSeq: number;
   lastActivity: string;
+  ephemeral: boolean;
+  expiresAt: string | null;
 }
 
 /** The public profile of a person (display name, status, whether an avatar is set). */
 export type Profile = PublicProfile;
 /** This account's own profile. */
 export type OwnProfile = MeProfile;
-export type { AccountRules, MemberReceipts };
+export type { AccountRules, AttachmentDescriptor, MemberReceipts };
 
 export interface ChannelListing {
   roomId: string;
@@ -583,14 +607,20 @@ export class Client {
     return this.view(this.requireRoom(roomId, 'room'));
   }
 
-  async createChannel(input: { name: string; topic: string; tags?: string[] }): Promise<RoomView> {
-    return this.createRoom('channel', input);
+  async createChannel(
+    input: { name: string; topic: string; tags?: string[] } & RoomLifetime,
+  ): Promise<RoomView> {
+    const { expiresInDays, ephemeral, ...info } = input;
+    return this.createRoom('channel', info, undefined, { expiresInDays, ephemeral });
   }
 
   /** A private group; `members` (usernames) are added one after the other by this admin. */
-  async createGroup(input: { name: string; members?: string[] }): Promise<RoomView> {
+  async createGroup(input: { name: string; members?: string[] } & RoomLifetime): Promise<RoomView> {
     const members = await Promise.all((input.members ?? []).map((name) => this.lookUp(name)));
-    const view = await this.createRoom('group', { name: input.name });
+    const view = await this.createRoom('group', { name: input.name }, undefined, {
+      expiresInDays: input.expiresInDays,
+      ephemeral: input.ephemeral,
+    });
     for (const member of members) await this.addMember(view.roomId, member.userId);
     return this.room(view.roomId);
   }
@@ -741,6 +771,60 @@ export class Client {
       this.flushOutbox();
       return { messageId };
     });
+  }
+
+  /**
+   * Sends files (§8): each is encrypted on this device under a fresh key, uploaded as an opaque
+   * blob, and described (blob id, key, hash, size, type, name) inside the encrypted message, so the
+   * server never learns its name, type or contents. Receivers call `downloadAttachment`.
+   */
+  async sendFiles(
+    roomId: string,
+    files: OutgoingFile[],
+    text = '',
+  ): Promise<{ messageId: string; attachments: AttachmentDescriptor[] }> {
+    const operation = 'sendFiles';
+    this.requireRoom(roomId, operation);
+    const attachments: AttachmentDescriptor[] = [];
+    for (const file of files) {
+      let sealed;
+      try {
+        sealed = encryptAttachment(file.data);
+      } catch (error) {
+        throw fromCryptoError(error, operation);
+      }
+      const { blobId } = await this.api.request<{ blobId: string; size: number }>(
+        'POST',
+        `/api/rooms/${roomId}/attachments`,
+        { bytes: { data: sealed.blob, contentType: 'application/octet-stream' } },
+      );
+      attachments.push({
+        blobId,
+        fileKey: sealed.fileKey,
+        hash: sealed.hash,
+        size: sealed.size,
+        mediaType: file.mediaType,
+        name: file.name,
+      });
+    }
+    const { messageId } = await this.send(roomId, { kind: 'text', text, attachments });
+    return { messageId, attachments };
+  }
+
+  /**
+   * Downloads an attachment of a received message and decrypts it, after checking the blob is the
+   * one the sender described (ATTACHMENT_HASH_MISMATCH otherwise: the server swapped or altered it).
+   */
+  async downloadAttachment(descriptor: AttachmentDescriptor): Promise<Uint8Array> {
+    const { data } = await this.api.requestBytes(
+      'GET',
+      `/api/attachments/${encodeURIComponent(descriptor.blobId)}`,
+    );
+    try {
+      return decryptAttachment(data, descriptor.fileKey, descriptor.hash, descriptor.size);
+    } catch (error) {
+      throw fromCryptoError(error, 'downloadAttachment');
+    }
   }
 
   /** Resolves with the server's sequence number once the message is acknowledged. */
@@ -1098,6 +1182,8 @@ export class Client {
       lastSeq: room.lastSeq,
       unread: this.summaries.get(room.roomId)?.unread,
       lastActivity: this.summaries.get(room.roomId)?.lastActivity,
+      ephemeral: this.summaries.get(room.roomId)?.ephemeral,
+      expiresAt: this.summaries.get(room.roomId)?.expiresAt,
     };
   }
 
@@ -1107,6 +1193,8 @@ export class Client {
       unread: membership?.unread ?? 0,
       readSeq: membership?.readSeq ?? 0,
       lastActivity: summary.lastActivityAt,
+      ephemeral: summary.ephemeral,
+      expiresAt: summary.expiresAt,
     });
   }
 
@@ -1134,6 +1222,7 @@ export class Client {
     kind: RoomKind,
     info: { name?: string; topic?: string; tags?: string[] },
     peerId?: string,
+    lifetime: RoomLifetime = {},
   ): Promise<RoomView> {
     const operation = 'createRoom';
     const secrets = this.requireSecrets(operation);
@@ -1147,9 +1236,17 @@ export class Client {
     });
     const roomId = toHex(roomIdBytes);
     try {
-      await this.api.request<Room>('POST', '/api/rooms', {
-        body: { genesis: toBase64Url(genesis), ...info },
+      const created = await this.api.request<Room>('POST', '/api/rooms', {
+        body: {
+          genesis: toBase64Url(genesis),
+          ...info,
+          ...(lifetime.expiresInDays === undefined
+            ? {}
+            : { expiresInDays: lifetime.expiresInDays }),
+          ...(lifetime.ephemeral === undefined ? {} : { ephemeral: lifetime.ephemeral }),
+        },
       });
+      this.noteSummary(created);
     } catch (error) {
       // A direct conversation with this peer exists already: use that one.
       if (kind !== 'direct' || !isClientError(error, 'ROOM_EXISTS')) throw error;

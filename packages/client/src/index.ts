@@ -38,12 +38,15 @@ export type { OutboxEntry, RetryPolicy } from './outbox';
 export { Client, createClient, MIN_PASSPHRASE_SCORE } from './client';
 export type {
   AccountRules,
+  AttachmentDescriptor,
   ChannelListing,
   Credentials,
   Me,
   MemberReceipts,
   OwnProfile,
   PersonListing,
+  OutgoingFile,
   Profile,
+  RoomLifetime,
   RoomView,
 } from './client';
