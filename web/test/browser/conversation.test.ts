@@ -126,7 +126,7 @@ describe('a conversation in two browsers', () => {
   });
 
   it('restores alice on a third browser from the passphrase, with the history', async () => {
-    restored = await openBrowser(server, { width: 390, height: 780 });
+    restored = await openBrowser(server, { width: 390, height: 780, colorScheme: 'dark' });
     const page = restored.page;
     await page.goto('/');
     await page.getByLabel('Username').fill('alice');
@@ -139,7 +139,24 @@ describe('a conversation in two browsers', () => {
     await page.getByTestId('room-list').getByRole('link').first().click();
     await messageVisible(page, 'Hello bob, welcome to the garden');
     await messageVisible(page, 'after the reload');
-    await screenshot(page, '12-phone-chat');
+    await screenshot(page, '12-phone-chat-dark');
+  });
+
+  it('loads older history when scrolled to the top', async () => {
+    // More than one page (40) of messages, then a fresh load shows the newest and pages back.
+    for (let i = 1; i <= 45; i++) await send(bob.page, `counting ${i}`);
+    await messageVisible(alice.page, 'counting 45');
+    await alice.page.reload();
+    await messageVisible(alice.page, 'counting 45');
+    const messages = alice.page.getByTestId('message');
+    const firstPage = await messages.count();
+    expect(firstPage).toBeLessThan(45 + 8);
+    await alice.page.getByTestId('messages').evaluate((element) => (element.scrollTop = 0));
+    await alice.page.getByText('This is the beginning of the conversation.').waitFor();
+    await messageVisible(alice.page, 'Hello bob, welcome to the garden');
+    expect(await messages.count()).toBeGreaterThan(firstPage);
+    // Still at the messages that were on screen, not thrown to the bottom.
+    await messageVisible(alice.page, 'counting 1');
   });
 
   it('shows the directory, a safety number, members and settings', async () => {

@@ -65,7 +65,7 @@ const FLAGS = [
 /** A Chromium with a profile of its own (a person's browser). */
 export async function openBrowser(
   server: LiveServer,
-  options: { width?: number; height?: number } = {},
+  options: { width?: number; height?: number; colorScheme?: 'light' | 'dark' } = {},
 ): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -73,6 +73,7 @@ export async function openBrowser(
     headless: true,
     args: FLAGS,
     viewport: { width: options.width ?? 1180, height: options.height ?? 780 },
+    colorScheme: options.colorScheme ?? 'light',
     baseURL: server.baseUrl,
   });
   // Fail a step in seconds, not the default half minute, so one broken step does not stall a run.

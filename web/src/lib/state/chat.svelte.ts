@@ -73,7 +73,7 @@ export class ChatState {
     const client = this.session.requireClient();
     try {
       const page = await client.history(this.roomId, { limit: PAGE });
-      if (page.length === 0) this.reachedStart = true;
+      this.noteStart(page);
       this.add(page);
       // Messages of this browser still in the outbox (sent while offline, or before a reload).
       for (const pending of client.pendingMessages(this.roomId)) {
@@ -99,7 +99,7 @@ export class ChatState {
       const page = await this.session
         .requireClient()
         .history(this.roomId, { before: first, limit: PAGE });
-      if (page.length === 0) this.reachedStart = true;
+      this.noteStart(page);
       const before = this.messages.length;
       this.add(page);
       return this.messages.length - before;
@@ -126,6 +126,11 @@ export class ChatState {
 
   dispose(): void {
     for (const off of this.unsubscribe) off();
+  }
+
+  /** The room's first message has sequence number 1; an empty page also means nothing is older. */
+  private noteStart(page: ReceivedMessage[]): void {
+    if (page.length === 0 || page.some((message) => message.seq <= 1)) this.reachedStart = true;
   }
 
   private add(received: ReceivedMessage[]): void {
