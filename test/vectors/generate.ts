@@ -13,7 +13,6 @@ import {
   createMembershipEntry,
   deriveBackupKey,
   deriveMessageKey,
-  encodeAttachmentDescriptor,
   encodeHeader,
   encodeList,
   encodePayload,
@@ -42,6 +41,7 @@ import {
   type RoomKind,
 } from '@parley/crypto';
 import sodium from 'libsodium-wrappers-sumo';
+import { headerJson, payloadJson } from './message-json';
 import { VECTOR_OPERATIONS, type VectorCase, type VectorFile, type VectorOperation } from './types';
 
 const VECTOR_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -778,14 +778,7 @@ function messageVectors(): VectorFile {
   });
   const expected = (m: ReturnType<typeof send>, payload: Required<MessagePayloadInput>) => ({
     header: headerJson(m.header),
-    payload: {
-      kind: payload.kind,
-      text: payload.text,
-      replyTo: toHex(payload.replyTo),
-      target: toHex(payload.target),
-      attachments: payload.attachments.map((a) => toHex(encodeAttachmentDescriptor(a))),
-      extra: toHex(payload.extra),
-    },
+    payload: payloadJson(payload),
     messageHash: m.messageHash,
     senderIdentitySeed: m.sender.identitySeed,
     nonce: m.nonce,
@@ -1515,19 +1508,6 @@ function jsonFields(fields: Record<string, FieldValue>): Record<string, unknown>
       .filter(([, value]) => value !== undefined)
       .map(([key, value]) => [key, toJson(value)]),
   );
-}
-
-function headerJson(header: MessageHeader) {
-  return {
-    version: header.version,
-    roomId: toHex(header.roomId),
-    epoch: header.epoch,
-    senderId: toHex(header.senderId),
-    counter: header.counter,
-    messageId: toHex(header.messageId),
-    clientTime: header.clientTime,
-    prevHash: toHex(header.prevHash),
-  };
 }
 
 /** A header encoded without the library's argument checks, for headers it refuses to write. */

@@ -9,7 +9,6 @@ import {
   decodeMessageEnvelope,
   decryptAttachment,
   deriveBackupKey,
-  encodeAttachmentDescriptor,
   encryptMessage,
   encryptionKeyPair,
   fingerprint,
@@ -25,11 +24,10 @@ import {
   toHex,
   verifyEncryptionKeyBinding,
   verifyMembershipChain,
-  type MessageHeader,
-  type MessagePayload,
   type SenderState,
 } from '@parley/crypto';
 import sodium from 'libsodium-wrappers-sumo';
+import { headerJson, payloadJson } from './message-json';
 import type { CaseResult, VectorCase, VectorFile } from './types';
 
 export async function checkVectors(operation: string, file: VectorFile): Promise<CaseResult[]> {
@@ -332,30 +330,6 @@ const HEADER_KEYS = [
   'prevHash',
 ];
 const PAYLOAD_KEYS = ['kind', 'text', 'replyTo', 'target', 'attachments', 'extra'];
-
-function headerJson(header: MessageHeader) {
-  return {
-    version: header.version,
-    roomId: toHex(header.roomId),
-    epoch: header.epoch,
-    senderId: toHex(header.senderId),
-    counter: header.counter,
-    messageId: toHex(header.messageId),
-    clientTime: header.clientTime,
-    prevHash: toHex(header.prevHash),
-  };
-}
-
-function payloadJson(payload: MessagePayload) {
-  return {
-    kind: payload.kind,
-    text: payload.text,
-    replyTo: toHex(payload.replyTo),
-    target: toHex(payload.target),
-    attachments: payload.attachments.map((a) => toHex(encodeAttachmentDescriptor(a))),
-    extra: toHex(payload.extra),
-  };
-}
 
 function sortedObject(record: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
