@@ -131,20 +131,15 @@ describe('POST /api/auth/register', () => {
 
   it('refuses malformed JSON, a non-JSON body and an oversize body', async () => {
     const before = await countRows('users');
-    const broken = await app.inject({
-      method: 'POST',
-      url: '/api/auth/register',
-      headers: { 'content-type': 'application/json' },
-      payload: '{"username": "x",',
-    });
-    expectError(broken, 400, 'MALFORMED_JSON');
-    const text = await app.inject({
-      method: 'POST',
-      url: '/api/auth/register',
-      headers: { 'content-type': 'text/plain' },
-      payload: 'username=x',
-    });
-    expectError(text, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    const registerRaw = (contentType: string, payload: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/auth/register',
+        headers: { 'content-type': contentType },
+        payload,
+      });
+    expectError(await registerRaw('application/json', '{"username": "x",'), 400, 'MALFORMED_JSON');
+    expectError(await registerRaw('text/plain', 'username=x'), 415, 'UNSUPPORTED_MEDIA_TYPE');
     const huge = await post('/api/auth/register', {
       username: 'huge-one',
       password: 'x'.repeat(100_000),
