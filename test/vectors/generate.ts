@@ -1066,76 +1066,55 @@ function messageVectors(): VectorFile {
     return sodium.pad(bytes, bucketOf(bytes.length + 1));
   };
   const empty = new Uint8Array();
-  file.invalid(
-    'payload kind "poll" is unknown',
-    'MESSAGE_MALFORMED_PAYLOAD',
-    receiver(
-      crafted(header(), payloadWith([ascii('poll'), utf8('?'), empty, empty, empty, empty])),
-    ),
-  );
-  file.invalid(
-    'payload text is not UTF-8',
-    'MESSAGE_MALFORMED_PAYLOAD',
-    receiver(
-      crafted(
-        header(),
-        payloadWith([
-          ascii('text'),
-          new Uint8Array([0x68, 0xc3, 0x28]),
-          empty,
-          empty,
-          empty,
-          empty,
-        ]),
-      ),
-    ),
-  );
-  file.invalid(
-    'payload replyTo of 15 bytes',
-    'MESSAGE_MALFORMED_PAYLOAD',
-    receiver(
-      crafted(
-        header(),
-        payloadWith([
-          ascii('text'),
-          utf8('x'),
-          bytesFor('message/id/m1', 16).subarray(1),
-          empty,
-          empty,
-          empty,
-        ]),
-      ),
-    ),
-  );
-  file.invalid('attachment descriptor with a 31-byte file key', 'MESSAGE_MALFORMED_PAYLOAD', {
-    ...receiver(
-      crafted(
-        header(),
-        payloadWith([
-          ascii('text'),
-          utf8('x'),
-          empty,
-          empty,
-          encodeList([
-            canon('parley/v1/attachment', [
-              ascii('att'),
-              bytesFor('message/short-key', 32).subarray(1),
-              bytesFor('message/h', 32),
-              u64(1),
-              utf8('a/b'),
-              utf8('n'),
-            ]),
-          ]),
-          empty,
-        ]),
-      ),
-    ),
-  });
-  file.invalid(
-    'payload with five fields',
-    'MESSAGE_MALFORMED_PAYLOAD',
-    receiver(crafted(header(), payloadWith([ascii('text'), utf8('x'), empty, empty, empty]))),
-  );
+  // Validly signed and padded, but the payload's fields are wrong.
+  const malformedPayload = (comment: string, fields: Uint8Array[]) =>
+    file.invalid(
+      comment,
+      'MESSAGE_MALFORMED_PAYLOAD',
+      receiver(crafted(header(), payloadWith(fields))),
+    );
+  malformedPayload('payload kind "poll" is unknown', [
+    ascii('poll'),
+    utf8('?'),
+    empty,
+    empty,
+    empty,
+    empty,
+  ]);
+  malformedPayload('payload text is not UTF-8', [
+    ascii('text'),
+    new Uint8Array([0x68, 0xc3, 0x28]),
+    empty,
+    empty,
+    empty,
+    empty,
+  ]);
+  malformedPayload('payload replyTo of 15 bytes', [
+    ascii('text'),
+    utf8('x'),
+    bytesFor('message/id/m1', 16).subarray(1),
+    empty,
+    empty,
+    empty,
+  ]);
+  malformedPayload('attachment descriptor with a 31-byte file key', [
+    ascii('text'),
+    utf8('x'),
+    empty,
+    empty,
+    encodeList([
+      canon('parley/v1/attachment', [
+        ascii('att'),
+        bytesFor('message/short-key', 32).subarray(1),
+        bytesFor('message/h', 32),
+        u64(1),
+        utf8('a/b'),
+        utf8('n'),
+      ]),
+    ]),
+    empty,
+  ]);
+  malformedPayload('payload with five fields', [ascii('text'), utf8('x'), empty, empty, empty]);
   return file.build();
 }
 
