@@ -1,11 +1,21 @@
 // `pnpm bench [--quick] [--targets a,b] [--topologies 1x100,100x10] [--memory 1000,10000|none]
-//             [--threads n] [--profile] [--out dir]`
-// Runs the load bench (harness.ts), prints the table and writes the JSON report under
-// test/load/results/. The full run takes about ten minutes on two cores; --quick about one.
+//             [--reliability postgres,pglite,two-processes|none] [--threads n] [--profile]
+//             [--out dir]`
+// Runs the load bench (harness.ts), then the reliability scenario at its large size
+// (test/reliability: servers SIGKILLed and sockets cut while clients send; nothing acknowledged
+// may be lost), prints the table and writes the JSON report under test/load/results/. The load
+// part takes about ten minutes on two cores, --quick one to two; --quick skips reliability.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runBench, type BenchOptions, type Target, type Topology } from './harness';
+import { describeReport, LARGE_SIZES, runReliabilitySuite } from '../reliability/index';
+import {
+  runBench,
+  runPendingCleanups,
+  type BenchOptions,
+  type Target,
+  type Topology,
+} from './harness';
 import { formatTable, writeReport } from './report';
 
 const TARGETS: Target[] = ['baseline', 'parley-postgres', 'parley-pglite'];
@@ -24,6 +34,7 @@ const { values } = parseArgs({
     memory: { type: 'string' },
     threads: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    reliability: { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -44,10 +55,46 @@ if (values.memory !== undefined) {
 }
 options.memoryConnections = withinFileLimit(options.memoryConnections, options.log);
 
+const RELIABILITY = ['postgres', 'pglite', 'two-processes'] as const;
+const reliabilityConfigurations =
+  values.reliability === undefined
+    ? quick
+      ? []
+      : [...RELIABILITY]
+    : values.reliability === 'none'
+      ? []
+      : (values.reliability.split(',') as (typeof RELIABILITY)[number][]);
+
+// Interrupted: drop the bench database and remove the data directory before leaving (the server
+// processes stop by themselves when the bench goes away).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log(`\n${signal}: cleaning up`);
+    void runPendingCleanups().finally(() => process.exit(130));
+  });
+}
+
 const report = await runBench(options);
+const reliability =
+  reliabilityConfigurations.length === 0
+    ? []
+    : await runReliabilitySuite(LARGE_SIZES, {
+        databaseUrl: options.databaseUrl,
+        configurations: reliabilityConfigurations,
+        log: (line) => options.log(`reliability ${line}`),
+      });
 console.log(`\n${formatTable(report)}\n`);
-console.log(`JSON: ${await writeReport(report, resultsDir)}`);
+if (reliability.length > 0) {
+  console.log('reliability (servers killed and sockets cut while sending)');
+  for (const run of reliability) {
+    console.log(`  ${describeReport(run)}`);
+    for (const problem of run.problems) console.log(`    ${problem}`);
+  }
+  console.log('');
+}
+console.log(`JSON: ${await writeReport({ ...report, reliability }, resultsDir)}`);
 console.log(`took ${elapsed()}`);
+process.exitCode = reliability.every((run) => run.problems.length === 0) ? 0 : 1;
 
 function fullSettings(): Omit<
   BenchOptions,

@@ -91,6 +91,16 @@ export interface BenchReport {
   results: TargetResult[];
 }
 
+/**
+ * What a run must undo if it is interrupted (a database to drop, a data directory to remove): a
+ * signal skips the `finally` blocks, so `bench.ts` runs these on SIGINT and SIGTERM.
+ */
+const pendingCleanups = new Set<() => Promise<void>>();
+
+export async function runPendingCleanups(): Promise<void> {
+  await Promise.allSettled([...pendingCleanups].map((cleanup) => cleanup()));
+}
+
 /** Connections per account in the memory measurement (as devices of one person would). */
 const SOCKETS_PER_MEMBER_FOR_MEMORY = 10;
 
@@ -130,10 +140,13 @@ async function runTarget(target: Target, options: BenchOptions): Promise<TargetR
       return { target, skipped, topologies: [], memory: undefined, setupMs: 0 };
     }
     database = await createBenchDatabase(options.databaseUrl);
+    pendingCleanups.add(database.drop);
     env = { DATABASE_URL: database.url };
   } else if (target === 'parley-pglite') {
-    dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
-    env = { DATA_DIR: dataDir, DATABASE_URL: '' };
+    const dir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
+    dataDir = dir;
+    pendingCleanups.add(removeDataDir);
+    env = { DATA_DIR: dir, DATABASE_URL: '' };
   }
   if (target !== 'baseline') {
     env = {
@@ -145,6 +158,10 @@ async function runTarget(target: Target, options: BenchOptions): Promise<TargetR
       RATE_LIMIT_AUTH_PER_IP_PER_MINUTE: '1000000',
       REDIS_URL: '',
     };
+  }
+
+  async function removeDataDir(): Promise<void> {
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
   }
 
   let server: ServerProcess | undefined;
@@ -198,8 +215,12 @@ async function runTarget(target: Target, options: BenchOptions): Promise<TargetR
     }
   } finally {
     await server?.stop();
-    await database?.drop();
-    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+    if (database !== undefined) {
+      await database.drop();
+      pendingCleanups.delete(database.drop);
+    }
+    await removeDataDir();
+    pendingCleanups.delete(removeDataDir);
   }
 }
 

@@ -130,7 +130,10 @@ export function formatTable(report: BenchReport): string {
 }
 
 /** Writes the report as JSON (infinite latencies as null) and returns the file's path. */
-export async function writeReport(report: BenchReport, dir: string): Promise<string> {
+export async function writeReport(
+  report: BenchReport & { reliability?: unknown },
+  dir: string,
+): Promise<string> {
   await mkdir(dir, { recursive: true });
   const name = `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`;
   const json = JSON.stringify(
