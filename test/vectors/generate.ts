@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   ascii,
+  bucket,
   canon,
   createGenesis,
   createMembershipEntry,
@@ -1063,7 +1064,7 @@ function messageVectors(): VectorFile {
   );
   const payloadWith = (fields: Uint8Array[]) => {
     const bytes = canon('parley/v1/payload', fields);
-    return sodium.pad(bytes, bucketOf(bytes.length + 1));
+    return sodium.pad(bytes, bucket(bytes.length + 1));
   };
   const empty = new Uint8Array();
   // Validly signed and padded, but the payload's fields are wrong.
@@ -1571,12 +1572,6 @@ function replaceField(
   const fields = fieldsOf(encoded);
   fields[index] = value;
   return canon(label, fields);
-}
-
-function bucketOf(n: number): number {
-  if (n <= 256) return 256;
-  if (n <= 65536) return 2 ** Math.ceil(Math.log2(n));
-  return Math.ceil(n / 65536) * 65536;
 }
 
 function flip(bytes: Uint8Array, index: number): Uint8Array {
