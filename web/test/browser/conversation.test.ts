@@ -185,7 +185,17 @@ describe('a conversation in two browsers', () => {
     await screenshot(a, '14-members');
     await nav(a, 'Settings');
     await a.getByRole('heading', { name: 'Backup passphrase' }).waitFor();
+    await a.getByLabel('Display name').fill('Alice <b>A.</b>');
+    await a.getByLabel('Status message').fill('Watering the <script>tomatoes</script>');
+    await a.getByRole('button', { name: 'Save profile' }).click();
+    await a.getByText('Saved.').waitFor();
     await screenshot(a, '15-settings');
+
+    // Bob finds alice under her new display name, shown as text.
+    await nav(b, 'People');
+    await b.getByLabel('Search people').fill('ali');
+    await b.getByTestId('people-results').getByText('Alice <b>A.</b>').waitFor();
+    expect(await b.getByTestId('people-results').locator('b').count()).toBe(0);
 
     for (const browser of [alice, bob, restored!]) expect(browser.problems).toEqual([]);
   });

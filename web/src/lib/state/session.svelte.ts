@@ -188,11 +188,12 @@ export class Session {
   }
 
   /** Ends the session; with `forget`, also erases this browser's keys (a backup restores them). */
-  async logOut(options: { forget?: boolean } = {}): Promise<void> {
+  async logOut(options: { forget?: boolean; everywhere?: boolean } = {}): Promise<void> {
     const client = this.client;
     this.stop();
     if (client !== undefined) {
-      await client.logOut(options);
+      if (options.everywhere === true) await client.logOutEverywhere({ forget: options.forget });
+      else await client.logOut({ forget: options.forget });
       await client.close();
     }
     forget();
@@ -201,6 +202,11 @@ export class Session {
     this.preferences = undefined;
     this.notices = [];
     this.phase = 'signed-out';
+  }
+
+  /** Ends every session of the account, on every device, this one included. */
+  async logOutEverywhere(): Promise<void> {
+    await this.logOut({ everywhere: true });
   }
 
   setPresence(status: Exclude<PresenceStatus, 'offline'>): void {
@@ -254,6 +260,11 @@ export class Session {
     this.listen(client);
     client.connect();
     client.setPresence(this.myPresence);
+    // The server's view of each room (last activity) for a browser that has not seen it live.
+    void client.refreshRooms().then(
+      () => this.revision++,
+      () => undefined,
+    );
     this.phase = 'ready';
     this.revision++;
   }
@@ -359,7 +370,7 @@ export class Session {
           topic: room.info.topic,
           tags: room.info.tags ?? [],
           unread: room.roomId === this.activeRoomId ? 0 : Math.max(0, room.lastSeq - lastRead),
-          lastActivity: preferences?.lastActivity[room.roomId],
+          lastActivity: latest(preferences?.lastActivity[room.roomId], room.lastActivity),
           muted: preferences?.isMuted(room.roomId) ?? false,
           canSend: room.canSend,
           members: room.members,
@@ -368,6 +379,12 @@ export class Session {
       });
     return summaries.sort((a, b) => (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''));
   }
+}
+
+function latest(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a > b ? a : b;
 }
 
 function rememberedAccount(): string | undefined {
