@@ -22,6 +22,11 @@ afterAll(async () => {
 const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
   app.inject({ method: 'POST', url, payload: payload as object, headers });
 
+const putBackup = (user: TestUser, blob: string) =>
+  app.inject({ method: 'PUT', url: '/api/me/backup', headers: user.auth, payload: { blob } });
+const getBackup = (user: TestUser) =>
+  app.inject({ method: 'GET', url: '/api/me/backup', headers: user.auth });
+
 async function countRows(table: 'users' | 'sessions' | 'refresh_tokens' | 'key_backups') {
   const row = await app.db
     .selectFrom(table)
@@ -386,12 +391,7 @@ describe('DELETE /api/me', () => {
 
   it('deletes the account with its sessions, tokens and backup', async () => {
     const user = await registerUser(app);
-    await app.inject({
-      method: 'PUT',
-      url: '/api/me/backup',
-      headers: user.auth,
-      payload: { blob: 'AAECAw' },
-    });
+    await putBackup(user, 'AAECAw');
     const response = await app.inject({
       method: 'DELETE',
       url: '/api/me',
@@ -424,31 +424,12 @@ describe('DELETE /api/me', () => {
 describe('key backup', () => {
   it('stores, replaces and returns the blob', async () => {
     const user = await registerUser(app);
-    expectError(
-      await app.inject({ method: 'GET', url: '/api/me/backup', headers: user.auth }),
-      404,
-      'BACKUP_NOT_FOUND',
-    );
+    expectError(await getBackup(user), 404, 'BACKUP_NOT_FOUND');
     const blob = Buffer.from('first backup').toString('base64url');
-    const put = await app.inject({
-      method: 'PUT',
-      url: '/api/me/backup',
-      headers: user.auth,
-      payload: { blob },
-    });
-    expect(put.statusCode).toBe(200);
+    expect((await putBackup(user, blob)).statusCode).toBe(200);
     const replacement = Buffer.alloc(64 * 1024, 1).toString('base64url');
-    expect(
-      (
-        await app.inject({
-          method: 'PUT',
-          url: '/api/me/backup',
-          headers: user.auth,
-          payload: { blob: replacement },
-        })
-      ).statusCode,
-    ).toBe(200);
-    const get = await app.inject({ method: 'GET', url: '/api/me/backup', headers: user.auth });
+    expect((await putBackup(user, replacement)).statusCode).toBe(200);
+    const get = await getBackup(user);
     expect(get.statusCode).toBe(200);
     expect(get.json()).toEqual({ blob: replacement, updatedAt: expect.any(String) });
   });
@@ -468,27 +449,14 @@ describe('key backup', () => {
     );
     expectError(await put({ blob: 'AAEC', version: 2 }), 400, 'VALIDATION_FAILED');
     expectError(await put({ blob: 'AAEC' }, {} as never), 401, 'UNAUTHENTICATED');
-    expectError(
-      await app.inject({ method: 'GET', url: '/api/me/backup', headers: user.auth }),
-      404,
-      'BACKUP_NOT_FOUND',
-    );
+    expectError(await getBackup(user), 404, 'BACKUP_NOT_FOUND');
   });
 
   it('is the caller’s own: another user cannot read it', async () => {
     const owner = await registerUser(app);
     const other = await registerUser(app);
-    await app.inject({
-      method: 'PUT',
-      url: '/api/me/backup',
-      headers: owner.auth,
-      payload: { blob: 'c2VjcmV0' },
-    });
-    expectError(
-      await app.inject({ method: 'GET', url: '/api/me/backup', headers: other.auth }),
-      404,
-      'BACKUP_NOT_FOUND',
-    );
+    await putBackup(owner, 'c2VjcmV0');
+    expectError(await getBackup(other), 404, 'BACKUP_NOT_FOUND');
   });
 });
 
