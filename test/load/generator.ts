@@ -45,6 +45,8 @@ export interface StepOptions {
   p99BoundMs: number;
 }
 
+const MIN_MESSAGES = 20;
+
 const clockBase = Number(process.hrtime.bigint()) / 1e6 - performance.now();
 const now = () => clockBase + performance.now();
 
@@ -92,8 +94,16 @@ export class LoadGenerator {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
-  /** One step at `rate` messages per second; `serverPid` to account the server's CPU time. */
-  async step(rate: number, options: StepOptions, serverPid?: number): Promise<StepResult> {
+  /**
+   * One step at `rate` messages per second; `serverPid` to account the server's CPU time. A step
+   * lasts long enough for at least MIN_MESSAGES messages, so a low rate still gives a percentile
+   * over more than a handful of messages.
+   */
+  async step(rate: number, stepOptions: StepOptions, serverPid?: number): Promise<StepResult> {
+    const options = {
+      ...stepOptions,
+      durationMs: Math.max(stepOptions.durationMs, (MIN_MESSAGES * 1000) / rate),
+    };
     const share = rate / this.workers.length;
     const first = this.nextNumber;
     let number = first;
@@ -178,7 +188,11 @@ function summarise(
     received,
     lost,
     late: sum(steps.map((s) => s.late)),
-    deliveredPerSecond: received === 0 ? 0 : received / ((lastDeliveryAt - startedAt) / 1000),
+    // Over the step's window, or longer when the deliveries ran past it (the server fell behind).
+    deliveredPerSecond:
+      received === 0
+        ? 0
+        : received / (Math.max(options.durationMs, lastDeliveryAt - startedAt) / 1000),
     p50: percentile(latencies, expected, 0.5),
     p99,
     max: lost > 0 ? Infinity : latencies.length === 0 ? 0 : latencies[latencies.length - 1]!,
