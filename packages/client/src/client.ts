@@ -675,7 +675,9 @@ export class Client {
       }
       await Promise.race([keyArrived, this.sleep(500)]);
     }
-    room.info = infoOf(await this.api.request<Room>('GET', `/api/rooms/${roomId}`));
+    const described = await this.api.request<Room>('GET', `/api/rooms/${roomId}`);
+    room.info = infoOf(described);
+    this.noteSummary(described);
     await this.saveRoom(room);
     this.subscribe(room);
     return this.view(room);
@@ -1506,12 +1508,27 @@ export class Client {
     const room = new RoomState(roomId);
     this.rooms.set(roomId, room);
     await this.serial(roomId, async () => {
+      // Subscribed (and described) before the chain and the key are read, so the room shows as
+      // writable only once it is also heard: an ephemeral room replays nothing. Frames that
+      // arrive meanwhile wait in this room's queue until the key is in. The server refuses the
+      // subscription of a non-member, and the chain below decides.
+      this.subscribe(room);
+      const described = await this.api
+        .request<Room>('GET', `/api/rooms/${roomId}`)
+        .catch((error: unknown) => {
+          if (isClientError(error, 'NOT_A_MEMBER') || isClientError(error, 'ROOM_NOT_FOUND')) {
+            return undefined;
+          }
+          throw error;
+        });
+      if (described !== undefined) {
+        room.info = infoOf(described);
+        this.noteSummary(described);
+      }
       await this.syncChain(room);
       if (!room.isMember(this.myId)) return;
-      room.info = infoOf(await this.api.request<Room>('GET', `/api/rooms/${roomId}`));
       await this.fetchKeys(room);
       await this.saveRoom(room);
-      this.subscribe(room);
     });
   }
 
@@ -1766,6 +1783,7 @@ export class Client {
     for (const summary of summaries) {
       if (!this.rooms.has(summary.id)) this.rooms.set(summary.id, new RoomState(summary.id));
       this.rooms.get(summary.id)!.info = infoOf(summary);
+      this.noteSummary(summary);
     }
     for (const room of this.rooms.values()) {
       void this.serial(room.roomId, async () => {
