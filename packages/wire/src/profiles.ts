@@ -55,8 +55,8 @@ export type UpdateProfileRequest = Static<typeof UpdateProfileRequest>;
 
 export const SearchPeopleQuery = Type.Object(
   {
-    /** A prefix of the username or of the display name, case ignored. */
-    q: Type.String({ minLength: 1, maxLength: 64 }),
+    /** A prefix of the username or of the display name, case ignored; no control characters. */
+    q: PrintableText(64, 1),
     cursor: Type.Optional(Cursor),
     limit: Type.Optional(PageLimit),
   },

@@ -117,7 +117,8 @@ export type RoomParams = Static<typeof RoomParams>;
 /** Browse or search channels: `q` matches the name or topic, `tag` one tag exactly. */
 export const ChannelQuery = Type.Object(
   {
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    // No control characters: PostgreSQL text cannot hold U+0000, and no name or topic has one.
+    q: Type.Optional(Text(100)),
     tag: Type.Optional(RoomTag),
     cursor: Type.Optional(Cursor),
     limit: Type.Optional(PageLimit),

@@ -1,4 +1,10 @@
-import type { Me, PublicProfile, SearchPeopleResponse, UpdateProfileRequest } from '@parley/wire';
+import {
+  USERNAME_RULES,
+  type Me,
+  type PublicProfile,
+  type SearchPeopleResponse,
+  type UpdateProfileRequest,
+} from '@parley/wire';
 import type { Db } from '../db/database';
 import { parleyError } from '../errors';
 import { sniffImageType, type AvatarType } from './avatar';
@@ -49,8 +55,7 @@ export function createProfileService(db: Db) {
       limit?: number;
     }): Promise<SearchPeopleResponse> {
       const limit = query.limit ?? 20;
-      const after =
-        query.cursor === undefined ? undefined : Buffer.from(query.cursor, 'base64url').toString();
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
       // One row more than asked tells whether another page exists.
       const rows = await repo.searchProfiles(db, query.q.toLowerCase(), after, limit + 1);
       const page = rows.slice(0, limit);
@@ -85,4 +90,18 @@ export function toPublicProfile(row: repo.ProfileRow): PublicProfile {
     statusMessage: row.status_message,
     hasAvatar: row.has_avatar,
   };
+}
+
+/**
+ * A people-search cursor is the base64url of the last username of a page; anything else (a NUL
+ * among it would even fail in PostgreSQL) is refused as a cursor this server never issued.
+ */
+const USERNAME_PATTERN = new RegExp(USERNAME_RULES.pattern);
+
+function decodeCursor(cursor: string): string {
+  const username = Buffer.from(cursor, 'base64url').toString();
+  if (!USERNAME_PATTERN.test(username)) {
+    throw parleyError('VALIDATION_FAILED', 'cursor: not a cursor this server issued');
+  }
+  return username;
 }

@@ -509,14 +509,22 @@ function encodeCursor(name: string, id: string): string {
   return Buffer.from(JSON.stringify([name, id])).toString('base64url');
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it finds
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+const ROOM_ID = /^[0-9a-f]{32}$/;
+
 function decodeCursor(cursor: string): { name: string; id: string } {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    // Only what encodeCursor can make: a name without control characters (PostgreSQL text
+    // cannot hold U+0000, so anything else would fail in the query) and a room id.
     if (
       Array.isArray(value) &&
       value.length === 2 &&
       typeof value[0] === 'string' &&
-      typeof value[1] === 'string'
+      typeof value[1] === 'string' &&
+      !CONTROL_CHARACTER.test(value[0]) &&
+      ROOM_ID.test(value[1])
     ) {
       return { name: value[0], id: value[1] };
     }
