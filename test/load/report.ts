@@ -120,6 +120,18 @@ export function formatTable(report: BenchReport): string {
   for (const result of report.results) {
     if (result.skipped !== undefined) out.push(`${result.target}: skipped (${result.skipped})`);
   }
+  const others = report.results
+    .flatMap((r) => r.topologies.flatMap((t) => [...t.fixed, ...t.search]))
+    .flatMap((step) => (step.cpu === undefined ? [] : [step.cpu.other]));
+  if (others.length > 0) {
+    const mean = others.reduce((a, b) => a + b, 0) / others.length;
+    out.push(
+      '',
+      `Other processes on this machine used ${mean.toFixed(2)} of its ${report.machine.cpus} cores ` +
+        `on average during the steps` +
+        (mean > 0.5 ? ': the servers competed for CPU, so repeat on a quiet machine.' : '.'),
+    );
+  }
   out.push(
     '',
     `p99 marked ! failed the step (loss, error, closed socket or p99 ≥ ${report.options.step.p99BoundMs} ms). ` +
