@@ -20,7 +20,14 @@ describe('accounts in Chromium', () => {
       await second.close();
     });
     const { page } = first;
-    await page.goto('/');
+    const response = await page.goto('/');
+    // The app runs under the strict policy: no inline script, WebAssembly allowed, same-origin only.
+    const policy = response?.headers()['content-security-policy'] ?? '';
+    expect(policy).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    expect(policy).toContain("connect-src 'self'");
+    expect(policy.split(';').find((d) => d.trim().startsWith('script-src'))).not.toContain(
+      'unsafe-inline',
+    );
     await page.getByRole('heading', { name: 'Welcome back' }).waitFor();
     await screenshot(page, '01-log-in');
 

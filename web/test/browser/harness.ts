@@ -2,15 +2,13 @@
 // database) serving the built app on an ephemeral port with the production CSP, and Chromium
 // contexts, each with a fresh profile, that record every CSP violation, page error and dialog.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import fastifyStatic from '@fastify/static';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { inject } from 'vitest';
 import { createTestApp } from '../../../server/test/helpers';
-import { CONTENT_SECURITY_POLICY } from '../../build-tools/csp';
 
 const WEB = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SCREENSHOTS = join(WEB, 'test-results', 'screenshots');
@@ -21,28 +19,18 @@ export interface LiveServer {
 }
 
 export async function startServer(): Promise<LiveServer> {
-  // The WebSocket checks Origin against ALLOWED_ORIGINS, so the port is chosen before building.
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
   const app = await createTestApp({
+    // The server serves this run's build itself, with its own Content-Security-Policy.
+    webRoot: inject('webBuild'),
     config: {
-      allowedOrigins: [baseUrl],
       limits: { authPerIpPerMinute: 1000, loginPerAccountPer15Minutes: 1000 },
       logLevel: (process.env.PARLEY_TEST_LOG ?? 'silent') as 'silent',
     },
   });
-  if (!app.hasRoute({ method: 'GET', url: '/' })) {
-    // Until the server serves web/build itself: the same files with the same header.
-    await app.register(fastifyStatic, {
-      root: inject('webBuild'),
-      prefix: '/',
-      setHeaders: (reply) => {
-        reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
-      },
-    });
-  }
-  await app.listen({ port, host: '127.0.0.1' });
-  return { baseUrl, close: () => app.close() };
+  // The WebSocket accepts an Origin whose host is the request's Host: the page served here.
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  return { baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
 
 export interface Browser {
@@ -125,15 +113,4 @@ export async function signUp(page: Page, username: string, password: string): Pr
   await page.getByRole('button', { name: 'Save encrypted backup' }).click();
   await page.getByRole('heading', { name: `Hello, ${username}` }).waitFor({ timeout: 60_000 });
   return passphrase;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
