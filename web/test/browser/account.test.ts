@@ -39,7 +39,9 @@ describe('accounts in Chromium', () => {
     expect(await page.locator('#username-rules li.ok').count()).toBe(1);
     await screenshot(page, '02-sign-up-rules');
 
-    const passphrase = await signUp(page, 'carol', 'correct horse battery');
+    const passphrase = await signUp(page, 'carol', 'correct horse battery', {
+      screenshotAs: '03-passphrase-set-up',
+    });
     expect(passphrase.split(' ')).toHaveLength(6);
     await screenshot(page, '04-home');
 

@@ -99,7 +99,12 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** Signs up through the form and sets the backup passphrase; returns the passphrase. */
-export async function signUp(page: Page, username: string, password: string): Promise<string> {
+export async function signUp(
+  page: Page,
+  username: string,
+  password: string,
+  options: { screenshotAs?: string } = {},
+): Promise<string> {
   await page.goto('/');
   await page.getByRole('tab', { name: 'Create account' }).click();
   await page.getByLabel('Username').fill(username);
@@ -110,6 +115,7 @@ export async function signUp(page: Page, username: string, password: string): Pr
     .getByRole('textbox', { name: 'Backup passphrase', exact: true })
     .inputValue();
   await page.getByLabel('I have written down my backup passphrase.').check();
+  if (options.screenshotAs !== undefined) await screenshot(page, options.screenshotAs);
   await page.getByRole('button', { name: 'Save encrypted backup' }).click();
   await page.getByRole('heading', { name: `Hello, ${username}` }).waitFor({ timeout: 60_000 });
   return passphrase;
