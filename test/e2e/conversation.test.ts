@@ -137,7 +137,8 @@ describe('a conversation between three people', () => {
       10_000,
       'bob reads',
     );
-    await bob.send(groupId, 'nor this');
+    // Each waits for its ack, so the history's order below is the order of sending.
+    await bob.acked((await bob.send(groupId, 'nor this')).messageId);
     await alice.acked((await alice.send(groupId, 'or this')).messageId);
     // Whatever carol's device still fetches, nothing of the new epoch opens.
     await carol.syncRooms().catch(() => undefined);
