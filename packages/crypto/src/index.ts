@@ -47,6 +47,7 @@ export {
   sealRoomKey,
   decodeRoomKeyEnvelope,
   openRoomKeyEnvelope,
+  verifyRoomKeyEnvelopeSignature,
 } from './room-keys';
 export type {
   RoomKeyEnvelope,
@@ -63,6 +64,8 @@ export {
   decodeMembershipEntry,
   membershipEntryHash,
   verifyMembershipChain,
+  verifyMembershipEntrySignature,
+  applyMembershipRule,
   mayDistribute,
   isMemberAtEpoch,
 } from './membership';

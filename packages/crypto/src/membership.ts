@@ -253,12 +253,12 @@ export function verifyMembershipChain(
     if (actorKey === undefined)
       fail('CHAIN_UNKNOWN_ACTOR', `no identity key for ${toHex(entry.actorId)}`);
     assertBytes(actorKey, operation, 'identity key', SIGN_PUBLIC_BYTES);
-    if (!verify(entry.signature, entry.body, actorKey!))
+    if (!verifyMembershipEntrySignature(entry, actorKey!))
       fail('CHAIN_BAD_SIGNATURE', 'signature does not verify');
 
     // 4. the rules of §5.2
     const members = new Map(previous?.members ?? []);
-    const effect = applyRule(entry, kind, members, previous === undefined);
+    const effect = applyMembershipRule(entry, kind, members, previous === undefined);
     if (effect === 'not-allowed')
       fail('CHAIN_ACTOR_NOT_ALLOWED', `${entry.op} is not allowed here`);
     const entryHash = membershipEntryHash(bytes);
@@ -289,6 +289,17 @@ export function verifyMembershipChain(
     );
   }
   return states;
+}
+
+/** §5.1: does the entry's signature verify under the actor's identity key? */
+export function verifyMembershipEntrySignature(
+  entry: MembershipEntry,
+  actorIdentityKey: Uint8Array,
+): boolean {
+  return (
+    actorIdentityKey.length === SIGN_PUBLIC_BYTES &&
+    verify(entry.signature, entry.body, actorIdentityKey)
+  );
 }
 
 /**
@@ -373,12 +384,16 @@ function genesisPolicy(entry: MembershipEntry): RoomPolicy | undefined {
   return { kind: kind as RoomKind, peerId };
 }
 
-/** Applies the table of §5.2 to `members` in place. */
-function applyRule(
+/**
+ * Applies the table of §5.2 to `members` (user id hex → role) in place: 'new-epoch' for a removal
+ * or leave, 'not-allowed' (members untouched) when the actor may not make this entry. Exported so
+ * that the server's first-line check applies the very rules clients verify the chain with.
+ */
+export function applyMembershipRule(
   entry: MembershipEntry,
   kind: RoomKind,
   members: Map<string, Role>,
-  isFirst: boolean,
+  isFirst = false,
 ): 'ok' | 'new-epoch' | 'not-allowed' {
   const actor = toHex(entry.actorId);
   const subject = toHex(entry.subjectId);

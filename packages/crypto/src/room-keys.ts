@@ -190,14 +190,7 @@ export function openRoomKeyEnvelope(bytes: Uint8Array, context: OpenRoomKeyConte
     throw new CryptoError('ENVELOPE_BAD_SIGNATURE', operation, 'no pinned key for the distributor');
   }
   assertBytes(distributorKey, operation, 'distributorIdentityKey', SIGN_PUBLIC_BYTES);
-  const input = signatureInput(
-    envelope.roomId,
-    u64(envelope.epoch),
-    envelope.recipientId,
-    envelope.distributorId,
-    envelope.sealed,
-  );
-  if (!verify(envelope.signature, input, distributorKey)) {
+  if (!verifyRoomKeyEnvelopeSignature(envelope, distributorKey)) {
     throw new CryptoError(
       'ENVELOPE_BAD_SIGNATURE',
       operation,
@@ -231,6 +224,27 @@ export function openRoomKeyEnvelope(bytes: Uint8Array, context: OpenRoomKeyConte
     );
   }
   return roomKey;
+}
+
+/** §4: does the envelope's signature verify under the distributor's identity key? */
+export function verifyRoomKeyEnvelopeSignature(
+  envelope: RoomKeyEnvelope,
+  distributorIdentityKey: Uint8Array,
+): boolean {
+  return (
+    distributorIdentityKey.length === SIGN_PUBLIC_BYTES &&
+    verify(
+      envelope.signature,
+      signatureInput(
+        envelope.roomId,
+        u64(envelope.epoch),
+        envelope.recipientId,
+        envelope.distributorId,
+        envelope.sealed,
+      ),
+      distributorIdentityKey,
+    )
+  );
 }
 
 function signatureInput(

@@ -13,7 +13,9 @@ import {
   membershipEntryHash,
   toHex,
   u64,
+  applyMembershipRule,
   verifyMembershipChain,
+  verifyMembershipEntrySignature,
   type IdentityKeyPair,
   type MembershipOp,
   type MembershipState,
@@ -139,6 +141,18 @@ describe('membership chain', () => {
     expect(membershipEntryHash(group[0]!)).toEqual(
       sodium.crypto_generichash(32, canon('parley/v1/membership-hash', [group[0]!]), null),
     );
+  });
+
+  it('checks one entry on its own, as the server does before storing it', () => {
+    const add = decodeMembershipEntry(group[1]!);
+    expect(verifyMembershipEntrySignature(add, users.alice.keys.publicKey)).toBe(true);
+    expect(verifyMembershipEntrySignature(add, users.bob.keys.publicKey)).toBe(false);
+    const admins = new Map([[toHex(users.alice.id), 'admin' as const]]);
+    expect(applyMembershipRule(add, 'group', admins)).toBe('ok');
+    expect(admins.get(toHex(users.bob.id))).toBe('member');
+    const members = new Map([[toHex(users.alice.id), 'member' as const]]);
+    expect(applyMembershipRule(add, 'group', members)).toBe('not-allowed');
+    expect(members.size).toBe(1);
   });
 
   it('decodes entries', () => {

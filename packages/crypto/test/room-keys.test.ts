@@ -9,6 +9,7 @@ import {
   openRoomKeyEnvelope,
   sealRoomKey,
   u64,
+  verifyRoomKeyEnvelopeSignature,
   type OpenRoomKeyContext,
 } from '../src/index';
 import { bytes, expectCode, expectEveryFlipRefused, fieldOf, flippedU64, locate } from './helpers';
@@ -53,6 +54,15 @@ describe('room keys', () => {
     const key = generateRoomKey();
     expect(key.length).toBe(32);
     expect(key).not.toEqual(generateRoomKey());
+  });
+
+  it('lets a holder of no private key (the server) check the distributor signature alone', () => {
+    const envelope = decodeRoomKeyEnvelope(seal());
+    expect(verifyRoomKeyEnvelopeSignature(envelope, distributor.publicKey)).toBe(true);
+    expect(verifyRoomKeyEnvelopeSignature(envelope, recipient.publicKey)).toBe(false);
+    const redirected = { ...envelope, recipientId: distributorId };
+    expect(verifyRoomKeyEnvelopeSignature(redirected, distributor.publicKey)).toBe(false);
+    expect(verifyRoomKeyEnvelopeSignature(envelope, bytes(16, 1))).toBe(false);
   });
 
   it('seals to a recipient who opens it', () => {

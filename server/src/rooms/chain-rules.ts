@@ -1,9 +1,15 @@
 // The membership rules of PROTOCOL.md §5.2, applied by the server to one new entry against its
 // record of the current members. The server's reading decides who may read a room's ciphertext;
 // what a member list *is* is decided by every client verifying the whole chain itself.
-import { toHex, type MembershipEntry, type RoomKind } from '@parley/crypto';
+import {
+  applyMembershipRule,
+  toHex,
+  type MembershipEntry,
+  type Role,
+  type RoomKind,
+} from '@parley/crypto';
 
-export type Role = 'admin' | 'member';
+export type { Role };
 
 /** What an allowed entry changes in the server's record. */
 export type ChainEffect =
@@ -13,44 +19,19 @@ export type ChainEffect =
 
 /**
  * The effect of `entry` on a room of `kind` whose current members and roles are `members`,
- * or undefined when §5.2 does not allow it. `entry` is not a genesis entry.
+ * or undefined when §5.2 does not allow it. `entry` is not a genesis entry. The rule itself is
+ * @parley/crypto's, the one every client replays the chain with.
  */
 export function effectOf(
   entry: MembershipEntry,
   kind: RoomKind,
   members: ReadonlyMap<string, Role>,
 ): ChainEffect | undefined {
-  const actor = toHex(entry.actorId);
   const subject = toHex(entry.subjectId);
-  const actorRole = members.get(actor);
-  const subjectRole = members.get(subject);
-  const managed = kind === 'channel' || kind === 'group';
-  switch (entry.op) {
-    case 'add':
-      return managed && actorRole === 'admin' && subjectRole === undefined
-        ? { kind: 'join', userId: subject }
-        : undefined;
-    case 'admit':
-      return kind === 'channel' && actorRole !== undefined && subjectRole === undefined
-        ? { kind: 'join', userId: subject }
-        : undefined;
-    case 'remove':
-      return managed && actorRole === 'admin' && subjectRole !== undefined && subject !== actor
-        ? { kind: 'depart', userId: subject }
-        : undefined;
-    case 'promote':
-      return managed && actorRole === 'admin' && subjectRole !== undefined
-        ? { kind: 'role', userId: subject, role: 'admin' }
-        : undefined;
-    case 'demote':
-      return managed && actorRole === 'admin' && subjectRole === 'admin' && subject !== actor
-        ? { kind: 'role', userId: subject, role: 'member' }
-        : undefined;
-    case 'leave':
-      return actorRole !== undefined && subject === actor
-        ? { kind: 'depart', userId: subject }
-        : undefined;
-    case 'genesis':
-      return undefined;
-  }
+  const after = new Map(members);
+  if (applyMembershipRule(entry, kind, after) === 'not-allowed') return undefined;
+  const role = after.get(subject);
+  if (role === undefined) return { kind: 'depart', userId: subject };
+  if (!members.has(subject)) return { kind: 'join', userId: subject };
+  return { kind: 'role', userId: subject, role };
 }

@@ -22,7 +22,6 @@ import {
 import type { ParleyApp } from '../app';
 import { startRoomSweeper } from './room-sweeper';
 import { createRoomService } from './room.service';
-import { signaturesReady } from './signatures';
 
 const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
 const security = [{ bearer: [] }];
@@ -33,7 +32,7 @@ const KEYS_BODY_BYTES = 1024 * 1024;
 
 /** Rooms, channel browsing, membership chains, join requests and room-key envelopes. */
 export async function roomRoutes(app: ParleyApp): Promise<void> {
-  await Promise.all([cryptoReady(), signaturesReady()]);
+  await cryptoReady();
   const rooms = createRoomService(app.db, app.bus);
   const sweeper = startRoomSweeper({
     db: app.db,

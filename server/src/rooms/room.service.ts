@@ -5,6 +5,8 @@ import {
   membershipEntryHash,
   toHex,
   verifyMembershipChain,
+  verifyMembershipEntrySignature,
+  verifyRoomKeyEnvelopeSignature,
   type MembershipEntry,
   type RoomKeyEnvelope,
 } from '@parley/crypto';
@@ -40,7 +42,6 @@ import {
   userExists,
   type RoomWithMembership,
 } from './room.repository';
-import { entrySignatureValid, envelopeSignatureValid } from './signatures';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -185,7 +186,7 @@ export function createRoomService(db: Db, bus: Bus) {
       const actorKey = await identityKeyOf(db, callerId);
       if (actorKey === undefined) throw parleyError('KEYS_NOT_PUBLISHED');
       // Outside the transaction: the room's lock is held for database work only.
-      if (!entrySignatureValid(entry, actorKey)) {
+      if (!verifyMembershipEntrySignature(entry, actorKey)) {
         throw parleyError('CHAIN_INVALID', 'The signature does not verify');
       }
       const subjectId = toHex(entry.subjectId);
@@ -356,7 +357,7 @@ export function createRoomService(db: Db, bus: Bus) {
         if (toHex(envelope.distributorId) !== callerId) {
           throw parleyError('NOT_THE_ACTOR', `envelopes[${index}]: names another distributor`);
         }
-        if (!envelopeSignatureValid(envelope, actorKey)) {
+        if (!verifyRoomKeyEnvelopeSignature(envelope, actorKey)) {
           throw parleyError(
             'ENVELOPE_INVALID',
             `envelopes[${index}]: the signature does not verify`,
