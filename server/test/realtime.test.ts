@@ -459,6 +459,31 @@ describe('typing, presence and receipts', () => {
     await b.next((f) => f.type === 'presence' && f.status === 'offline', 5000, from);
   });
 
+  it('tells a newcomer the presence of members already there, but not of invisible ones', async () => {
+    const [alice, bob, carol] = [
+      await createPerson(app),
+      await createPerson(app),
+      await createPerson(app),
+    ];
+    const room = await groupWith(app, alice, [bob, carol]);
+    const [a, c] = [await connect(alice), await connect(carol)];
+    a.send({ type: 'presence', status: 'dnd' });
+    c.send({ type: 'presence', status: 'invisible' });
+    await subscribe(a, room.id);
+    await subscribe(c, room.id);
+    const b = await connect(bob);
+    await subscribe(b, room.id);
+    expect(await b.next((f) => f.type === 'presence')).toEqual({
+      type: 'presence',
+      user: alice.id,
+      status: 'dnd',
+    });
+    // A ping's answer comes after anything the query brought: carol stayed hidden.
+    b.send({ type: 'ping' });
+    await b.next((f) => f.type === 'pong');
+    expect(b.frames.filter((f) => f.type === 'presence' && f.user === carol.id)).toEqual([]);
+  });
+
   it('stores delivered and read markers, relays them, and refuses strangers', async () => {
     const [alice, bob, mallory] = [
       await createPerson(app),

@@ -8,7 +8,7 @@ import type { MessageService } from '../messages/message.service';
 import type { ReceiptService } from '../messages/receipt.service';
 import type { AuthenticatedUser } from '../plugins/auth';
 import type { Bus } from '../plugins/bus';
-import { publishToRoom } from './events';
+import { publishToRoom, publishToUser } from './events';
 import { errorFrame, isFrameProblem, parseClientFrame } from './frames';
 import type { Hub, Peer, Subscription } from './hub';
 
@@ -280,6 +280,8 @@ class Connection implements Peer {
         return;
       }
       this.subscriptions.set(roomId, subscription);
+      // Presence is announced on change only, so a newcomer asks who is already here.
+      publishToRoom(this.deps.bus, roomId, { t: 'presence-query', from: this.userId });
     } catch (error) {
       if (!isParleyError(error)) throw error;
       this.send(errorFrame(error.code, error.message, roomId));
@@ -310,6 +312,15 @@ class Connection implements Peer {
       if (!isParleyError(error)) throw error;
       this.send(errorFrame(error.code, error.message, this.deps.messages.messageIdOf(envelope)));
     }
+  }
+
+  tellPresenceTo(userId: string): void {
+    if (this.presence === undefined || this.presence === 'invisible') return;
+    publishToUser(
+      this.deps.bus,
+      userId,
+      JSON.stringify({ type: 'presence', user: this.userId, status: this.presence }),
+    );
   }
 
   private announcePresence(status: 'online' | 'away' | 'dnd' | 'offline'): void {

@@ -11,7 +11,9 @@ export type RoomEvent =
   /** A frame for every subscriber except the sockets of user `except` (typing, receipts...). */
   | { t: 'relay'; except?: string }
   /** The room was deleted (it expired): every subscriber stops receiving it. */
-  | { t: 'deleted' };
+  | { t: 'deleted' }
+  /** User `from` just subscribed: every other subscriber tells them its presence, if it shows one. */
+  | { t: 'presence-query'; from: string };
 
 export type UserEvent = { t: 'relay' };
 

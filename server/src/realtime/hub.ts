@@ -20,6 +20,8 @@ export interface Peer {
   drained(): Promise<void>;
   /** The hub ended this socket's subscription to a room (removal, expiry). */
   ended(roomId: string, reason: 'removed' | 'expired'): void;
+  /** Sends this socket's presence, if it shows one, to the sockets of `userId`. */
+  tellPresenceTo(userId: string): void;
 }
 
 /** One socket's subscription to one room. */
@@ -325,6 +327,16 @@ class RoomFeed {
       case 'deleted':
         for (const subscription of [...this.subscriptions]) this.end(subscription, 'expired');
         return;
+      case 'presence-query': {
+        // One answer per user from this process, however many sockets it has in the room.
+        const answered = new Set([event.from]);
+        for (const subscription of this.subscriptions) {
+          if (answered.has(subscription.peer.userId)) continue;
+          answered.add(subscription.peer.userId);
+          subscription.peer.tellPresenceTo(event.from);
+        }
+        return;
+      }
     }
   }
 
