@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { toBase64Url } from '../codec';
 import type { Db } from '../db/database';
 import { parleyError } from '../errors';
 import { messageFrame } from '../messages/message.service';
@@ -406,8 +407,4 @@ class RoomFeed {
       this.filling = false;
     }
   }
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
 }
