@@ -4,10 +4,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client, ClientEvents, ReceivedMessage } from '@parley/client';
+import type { Client, ClientEvents } from '@parley/client';
 import { FileKeyStore } from '@parley/client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, failures, newDevice, startServer, type LiveServer } from './harness';
+import {
+  connectedUsers,
+  eventually,
+  failures,
+  inbox,
+  newDevice,
+  startServer,
+  type LiveServer,
+} from './harness';
 
 type ReceiptEvent = ClientEvents['receipt'];
 
@@ -29,15 +37,11 @@ describe('app support', () => {
   beforeAll(async () => {
     server = await startServer();
     home = await mkdtemp(join(tmpdir(), 'parley-e2e-app-'));
-    for (const name of ['alice', 'bob']) {
-      const client = await newDevice(server, {
+    clients.push(
+      ...(await connectedUsers(server, ['alice', 'bob'], async (name) => ({
         keyStore: await FileKeyStore.open(join(home, name, 'keys.json')),
-      });
-      await client.signUp({ username: name, password: `${name}-password-1234` });
-      client.connect();
-      await client.connected();
-      clients.push(client);
-    }
+      }))),
+    );
     [alice, bob] = clients as [Client, Client];
   });
 
@@ -47,11 +51,6 @@ describe('app support', () => {
     await rm(home, { recursive: true, force: true });
   });
 
-  const inbox = (client: Client, roomId: string): ReceivedMessage[] => {
-    const messages: ReceivedMessage[] = [];
-    client.on('message', (m) => m.roomId === roomId && messages.push(m));
-    return messages;
-  };
   const receiptsAt = (client: Client, roomId: string): ReceiptEvent[] => {
     const seen: ReceiptEvent[] = [];
     client.on('receipt', (r) => r.roomId === roomId && seen.push(r));

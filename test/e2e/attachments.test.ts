@@ -1,9 +1,9 @@
 // Files sent end to end (encrypted on the device, uploaded as an opaque blob, described inside the
 // encrypted message, downloaded and checked by the receiver), and rooms the server deletes after 7
 // days or never stores.
-import type { Client, ReceivedMessage } from '@parley/client';
+import type { Client } from '@parley/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, newDevice, startServer, type LiveServer } from './harness';
+import { connectedUsers, eventually, inbox, startServer, type LiveServer } from './harness';
 
 describe('attachments and room lifetimes', () => {
   let server: LiveServer;
@@ -14,13 +14,7 @@ describe('attachments and room lifetimes', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    for (const name of ['alice', 'bob', 'carol']) {
-      const client = await newDevice(server);
-      await client.signUp({ username: name, password: `${name}-password-1234` });
-      client.connect();
-      await client.connected();
-      clients.push(client);
-    }
+    clients.push(...(await connectedUsers(server, ['alice', 'bob', 'carol'])));
     [alice, bob, carol] = clients as [Client, Client, Client];
   });
 
@@ -28,12 +22,6 @@ describe('attachments and room lifetimes', () => {
     await Promise.all(clients.map((client) => client.close()));
     await server.close();
   });
-
-  const inbox = (client: Client, roomId: string): ReceivedMessage[] => {
-    const messages: ReceivedMessage[] = [];
-    client.on('message', (m) => m.roomId === roomId && messages.push(m));
-    return messages;
-  };
 
   it('sends a file that only members can fetch and only the described blob decrypts', async () => {
     const group = await alice.createGroup({ name: 'files', members: ['bob'] });

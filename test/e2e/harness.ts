@@ -7,6 +7,7 @@ import {
   MemoryKeyStore,
   type Client,
   type ClientOptions,
+  type ReceivedMessage,
   type Transport,
   type VerificationFailure,
   type WebSocketConstructor,
@@ -47,6 +48,33 @@ export async function newDevice(
     tuning: { reconnectMs: 50, maxReconnectMs: 500, ackTimeoutMs: 2000 },
     ...options,
   });
+}
+
+/**
+ * Signs each name up on a fresh device (password `<name>-password-1234`) and connects it, one at a
+ * time; `options` gives a device its own settings, such as a key store on disk.
+ */
+export async function connectedUsers(
+  server: LiveServer,
+  names: readonly string[],
+  options: (name: string) => Promise<Partial<ClientOptions>> = async () => ({}),
+): Promise<Client[]> {
+  const clients: Client[] = [];
+  for (const name of names) {
+    const client = await newDevice(server, await options(name));
+    await client.signUp({ username: name, password: `${name}-password-1234` });
+    client.connect();
+    await client.connected();
+    clients.push(client);
+  }
+  return clients;
+}
+
+/** Collects the messages a client receives in one room, from now on. */
+export function inbox(client: Client, roomId: string): ReceivedMessage[] {
+  const messages: ReceivedMessage[] = [];
+  client.on('message', (m) => m.roomId === roomId && messages.push(m));
+  return messages;
 }
 
 /** Collects a client's verification failures for assertions. */

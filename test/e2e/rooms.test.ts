@@ -4,10 +4,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client, ReceivedMessage } from '@parley/client';
+import type { Client } from '@parley/client';
 import { FileKeyStore } from '@parley/client/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, failures, newDevice, startServer, type LiveServer } from './harness';
+import {
+  connectedUsers,
+  eventually,
+  failures,
+  inbox,
+  newDevice,
+  startServer,
+  type LiveServer,
+} from './harness';
 
 describe('rooms', () => {
   let server: LiveServer;
@@ -20,13 +28,7 @@ describe('rooms', () => {
   beforeAll(async () => {
     server = await startServer();
     home = await mkdtemp(join(tmpdir(), 'parley-e2e-'));
-    for (const name of ['alice', 'bob', 'carol']) {
-      const client = await newDevice(server);
-      await client.signUp({ username: name, password: `${name}-password-1234` });
-      client.connect();
-      await client.connected();
-      clients.push(client);
-    }
+    clients.push(...(await connectedUsers(server, ['alice', 'bob', 'carol'])));
     [alice, bob, carol] = clients as [Client, Client, Client];
   });
 
@@ -35,12 +37,6 @@ describe('rooms', () => {
     await server.close();
     await rm(home, { recursive: true, force: true });
   });
-
-  const inbox = (client: Client, roomId: string): ReceivedMessage[] => {
-    const messages: ReceivedMessage[] = [];
-    client.on('message', (m) => m.roomId === roomId && messages.push(m));
-    return messages;
-  };
 
   it('opens one direct conversation between two people, whoever starts it', async () => {
     const fromAlice = await alice.createDirect('bob');
