@@ -1,5 +1,6 @@
 import { decodeMessageEnvelope, toHex } from '@parley/crypto';
 import { MESSAGE_ENVELOPE_MAX_BYTES } from '@parley/wire';
+import { toBase64Url } from '../codec';
 import type { Db } from '../db/database';
 import { parleyError, type ParleyError } from '../errors';
 import type { Bus } from '../plugins/bus';
@@ -127,7 +128,7 @@ export function createMessageService(options: MessageServiceOptions): MessageSer
       return new Promise<Accepted>((resolve, reject) => {
         queue.push({
           message: { roomId, senderId, messageId, envelope },
-          envelopeText: envelopeText ?? Buffer.from(envelope).toString('base64url'),
+          envelopeText: envelopeText ?? toBase64Url(envelope),
           resolve,
           reject,
         });
