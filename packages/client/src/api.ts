@@ -1,6 +1,7 @@
 // The server's REST routes as typed calls: JSON in and out, `{ error: { code, message } }` turned
 // into a ClientError with the server's code, a timeout on every request, and one refresh of the
 // access token when it has expired. Everything route-specific lives here, in one place.
+import { fromBase64Url } from '@parley/crypto';
 import { isErrorCode } from '@parley/wire';
 import { ClientError } from './errors';
 import type { Clock, Logger, Transport } from './options';
@@ -150,8 +151,9 @@ export function tokenExpiry(accessToken: string): number | undefined {
   const payload = accessToken.split('.')[1];
   if (payload === undefined) return undefined;
   try {
-    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
-    const claims = JSON.parse(atob(base64)) as { exp?: unknown };
+    const claims = JSON.parse(new TextDecoder().decode(fromBase64Url(payload))) as {
+      exp?: unknown;
+    };
     return typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
   } catch {
     return undefined;
