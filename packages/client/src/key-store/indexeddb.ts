@@ -3,7 +3,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { ClientError } from '../errors';
 import {
-  assertStoredValue,
+  assertChanges,
   prefixEnd,
   type KeyStore,
   type KeyStoreChange,
@@ -53,12 +53,7 @@ export class IndexedDbKeyStore implements KeyStore {
 
   async batch(changes: readonly KeyStoreChange[]): Promise<void> {
     this.assertOpen('batch');
-    for (const [key, value] of changes) {
-      if (typeof key !== 'string' || key.length === 0) {
-        throw new ClientError('INVALID_ARGUMENT', 'batch', 'keys are non-empty strings');
-      }
-      if (value !== undefined) assertStoredValue(value, 'batch', key);
-    }
+    assertChanges(changes);
     // One transaction: IndexedDB commits all of it or, on any failure, none of it.
     const tx = this.db.transaction(STORE, 'readwrite');
     await Promise.all([

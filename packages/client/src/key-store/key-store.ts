@@ -48,6 +48,16 @@ export function assertStoredValue(value: unknown, operation: string, path = 'val
   );
 }
 
+/** Checks every change of a batch before any is applied, so a batch applies whole or not at all. */
+export function assertChanges(changes: readonly KeyStoreChange[]): void {
+  for (const [key, value] of changes) {
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new ClientError('INVALID_ARGUMENT', 'batch', 'keys are non-empty strings');
+    }
+    if (value !== undefined) assertStoredValue(value, 'batch', key);
+  }
+}
+
 /** A deep copy, so that a caller mutating a record it read or wrote cannot change the store. */
 export function copyStoredValue<T extends StoredValue>(value: T): T {
   return structuredClone(value);

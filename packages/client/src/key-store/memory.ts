@@ -2,6 +2,7 @@
 // state of a browser tab that must not touch disk.
 import { ClientError } from '../errors';
 import {
+  assertChanges,
   assertStoredValue,
   copyStoredValue,
   type KeyStore,
@@ -36,13 +37,7 @@ export class MemoryKeyStore implements KeyStore {
 
   async batch(changes: readonly KeyStoreChange[]): Promise<void> {
     this.assertOpen('batch');
-    // Validate everything before touching anything: a batch applies whole or not at all.
-    for (const [key, value] of changes) {
-      if (typeof key !== 'string' || key.length === 0) {
-        throw new ClientError('INVALID_ARGUMENT', 'batch', 'keys are non-empty strings');
-      }
-      if (value !== undefined) assertStoredValue(value, 'batch', key);
-    }
+    assertChanges(changes);
     for (const [key, value] of changes) {
       if (value === undefined) this.entries.delete(key);
       else this.entries.set(key, copyStoredValue(value));
