@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuthResponse } from '@parley/wire';
-import type { Db } from '../db/database';
+import { isUniqueViolation, type Db } from '../db/database';
 import { parleyError } from '../errors';
 import type { AuthenticatedUser, SessionsRevoked } from '../plugins/auth';
 import * as repo from './account.repository';
@@ -189,8 +189,4 @@ export function randomHex(bytes: number): string {
 // Refresh tokens are 32 random bytes, so a fast hash is enough: nothing to brute-force.
 function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '23505';
 }

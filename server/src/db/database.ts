@@ -67,6 +67,11 @@ export function openPglite(pglite: PGlite): DatabaseHandle {
 /** The parsers every PGlite instance must be created with, so both engines return the same types. */
 export const PGLITE_PARSERS = { [INT8_OID]: (value: string) => Number(value) };
 
+/** Whether `error` is PostgreSQL's unique violation (SQLSTATE 23505), from pg or PGlite alike. */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23505';
+}
+
 function handle(db: Db, engine: DatabaseHandle['engine']): DatabaseHandle {
   let closing: Promise<void> | undefined;
   return {

@@ -21,7 +21,7 @@ import type {
   RoomKeyItem,
 } from '@parley/wire';
 import { fromBase64Url, toBase64Url } from '../codec';
-import type { Db } from '../db/database';
+import { isUniqueViolation, type Db } from '../db/database';
 import { parleyError } from '../errors';
 import type { Bus } from '../plugins/bus';
 import { publishToRoom, publishToUser } from '../realtime/events';
@@ -533,8 +533,4 @@ function decodeCursor(cursor: string): { name: string; id: string } {
     // Reported below.
   }
   throw parleyError('VALIDATION_FAILED', 'cursor: not a cursor this server issued');
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: unknown }).code === '23505';
 }
