@@ -155,11 +155,12 @@ export function createRoomService(db: Db, bus: Bus) {
       after: number | undefined,
       limit: number,
     ): Promise<ChainPage> {
-      const room = await findRoom(db, roomId);
+      // The room and the caller's membership in one read.
+      const room = await findRoomFor(db, roomId, callerId);
       if (room === undefined) throw parleyError('ROOM_NOT_FOUND');
       if (
         room.kind !== 'channel' &&
-        !(await isMember(db, roomId, callerId)) &&
+        room.role === null &&
         !(await isFormerMember(db, roomId, callerId))
       ) {
         throw parleyError('NOT_A_MEMBER');
@@ -295,11 +296,11 @@ export function createRoomService(db: Db, bus: Bus) {
       username: string,
       roomId: string,
     ): Promise<JoinRequestItem> {
-      const room = await findRoom(db, roomId);
+      const room = await findRoomFor(db, roomId, callerId);
       if (room === undefined) throw parleyError('ROOM_NOT_FOUND');
       if (room.kind !== 'channel')
         throw parleyError('JOIN_NOT_APPLICABLE', 'Only channels take join requests');
-      if (await isMember(db, roomId, callerId)) {
+      if (room.role !== null) {
         throw parleyError('JOIN_NOT_APPLICABLE', 'Already a member');
       }
       const row = await db
