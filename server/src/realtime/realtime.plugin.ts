@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { CloseCode } from '@parley/wire';
 import { createMessageService, type MessageService } from '../messages/message.service';
 import { createReceiptService, type ReceiptService } from '../messages/receipt.service';
+import { isMember } from '../rooms/room.repository';
 import { serveConnection } from './connection';
 import { Hub } from './hub';
 
@@ -63,13 +64,7 @@ export const realtimePlugin = fp(
         receipts,
         verifyAccessToken: (token) => app.verifyAccessToken(token),
         tokenExpiry: (token) => app.jwt.decode<{ exp?: number }>(token)?.exp,
-        isMember: async (roomId, userId) =>
-          (await app.db
-            .selectFrom('room_members')
-            .select('user_id')
-            .where('room_id', '=', roomId)
-            .where('user_id', '=', userId)
-            .executeTakeFirst()) !== undefined,
+        isMember: (roomId, userId) => isMember(app.db, roomId, userId),
         log: request.log,
         authTimeoutMs: config.wsAuthTimeoutMs,
         sendBufferBytes: config.limits.wsSendBufferBytes,
