@@ -72,6 +72,11 @@ export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '23505';
 }
 
+/** `text` with LIKE's wildcards and escape character escaped, to match as itself in a pattern. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 function handle(db: Db, engine: DatabaseHandle['engine']): DatabaseHandle {
   let closing: Promise<void> | undefined;
   return {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/database';
+import { escapeLike, type Db } from '../db/database';
 
 /** The columns of a public profile; the avatar bytes stay in the database. */
 function profileQuery(db: Db) {
@@ -82,8 +82,4 @@ export async function searchProfiles(
   );
   if (afterUsername !== undefined) query = query.where('users.username', '>', afterUsername);
   return query.orderBy('users.username').limit(limit).execute();
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

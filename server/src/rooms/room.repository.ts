@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { Db } from '../db/database';
+import { escapeLike, type Db } from '../db/database';
 import type { NewRoom, RoomRow, RoomTable } from './room.table';
 
 /** A room row with the caller's membership (null columns when the caller is not a member). */
@@ -190,8 +190,4 @@ export async function deleteRooms(db: Db, roomIds: string[]): Promise<string[]> 
     .returning('id')
     .execute();
   return rows.map((row) => row.id);
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
