@@ -5,7 +5,6 @@ import { parleyError } from '../errors';
 import { messageFrame } from '../messages/message.service';
 import { messagesAfter } from '../messages/message.repository';
 import type { Bus } from '../plugins/bus';
-import { findRoomFor } from '../rooms/room.repository';
 import { decodeEvent, roomChannel, userChannel, type RoomEvent, type UserEvent } from './events';
 
 /** The hub's view of one authenticated socket. */
@@ -165,9 +164,16 @@ export class Hub {
 type Access = 'missing' | 'not-member' | { headSeq: number; ephemeral: boolean };
 
 async function roomAccess(db: Db, roomId: string, userId: string): Promise<Access> {
-  const row = await findRoomFor(db, roomId, userId);
+  const row = await db
+    .selectFrom('rooms')
+    .leftJoin('room_members', (join) =>
+      join.onRef('room_members.room_id', '=', 'rooms.id').on('room_members.user_id', '=', userId),
+    )
+    .select(['rooms.head_seq', 'rooms.ephemeral', 'room_members.user_id'])
+    .where('rooms.id', '=', roomId)
+    .executeTakeFirst();
   if (row === undefined) return 'missing';
-  if (row.role === null) return 'not-member';
+  if (row.user_id === null) return 'not-member';
   return { headSeq: row.head_seq, ephemeral: row.ephemeral };
 }
 
