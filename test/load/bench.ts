@@ -18,7 +18,7 @@ import {
 } from './harness';
 import { formatTable, writeReport } from './report';
 
-const TARGETS: Target[] = ['baseline', 'parley-postgres', 'parley-pglite'];
+const TARGETS: Target[] = ['baseline', 'baseline-corked', 'parley-postgres', 'parley-pglite'];
 const TOPOLOGIES: Topology[] = [
   { rooms: 1, size: 100 },
   { rooms: 100, size: 10 },

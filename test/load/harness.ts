@@ -19,7 +19,16 @@ import {
   type Member,
 } from './setup';
 
-export type Target = 'baseline' | 'parley-postgres' | 'parley-pglite';
+export type Target = 'baseline' | 'baseline-corked' | 'parley-postgres' | 'parley-pglite';
+
+/**
+ * The bare relays Parley is compared with: `baseline` writes each frame as it is made, as a
+ * plain `ws` broadcast does; `baseline-corked` holds a socket's writes to the end of the tick as
+ * Parley's relay does, so that Parley's distance from it is the cost of everything but the relay.
+ */
+export function isBaseline(target: Target): target is 'baseline' | 'baseline-corked' {
+  return target === 'baseline' || target === 'baseline-corked';
+}
 
 export interface Topology {
   rooms: number;
@@ -148,7 +157,8 @@ async function runTarget(target: Target, options: BenchOptions): Promise<TargetR
     pendingCleanups.add(removeDataDir);
     env = { DATA_DIR: dir, DATABASE_URL: '' };
   }
-  if (target !== 'baseline') {
+  if (target === 'baseline-corked') env = { BASELINE_CORK: '1' };
+  if (!isBaseline(target)) {
     env = {
       ...env,
       NODE_ENV: 'development',
@@ -174,7 +184,7 @@ async function runTarget(target: Target, options: BenchOptions): Promise<TargetR
     );
     const roomsOf = new Map<Topology, BenchRoom[]>();
     let members: Member[];
-    if (target === 'baseline') {
+    if (isBaseline(target)) {
       members = await anonymousMembers(memberCount);
       for (const t of options.topologies) roomsOf.set(t, anonymousRooms(members, t.rooms, t.size));
     } else {
@@ -190,12 +200,11 @@ async function runTarget(target: Target, options: BenchOptions): Promise<TargetR
         server = undefined;
       }
     }
-    const memoryRooms =
-      target === 'baseline'
-        ? anonymousRooms(members, Math.ceil(members.length / 10), 10)
-        : await maybeMemoryRooms(options, members, roomsOf);
+    const memoryRooms = isBaseline(target)
+      ? anonymousRooms(members, Math.ceil(members.length / 10), 10)
+      : await maybeMemoryRooms(options, members, roomsOf);
 
-    server ??= await startServer(target === 'baseline' ? 'baseline' : 'parley', { env });
+    server ??= await startServer(isBaseline(target) ? 'baseline' : 'parley', { env });
     const setupMs = Date.now() - setupStarted;
     const generator = await LoadGenerator.start(server.wsUrl, options.threads);
     try {

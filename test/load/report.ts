@@ -3,11 +3,17 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepResult } from './generator';
-import type { BenchReport, TargetResult, Topology } from './harness';
+import {
+  isBaseline,
+  type BenchReport,
+  type Target,
+  type TargetResult,
+  type Topology,
+} from './harness';
 
 export interface TableRow {
   topology: string;
-  target: string;
+  target: Target;
   /** `fixed` for an offered rate given in advance, `saturation` for the search's result. */
   kind: 'fixed' | 'saturation';
   rate: number;
@@ -20,23 +26,38 @@ export interface TableRow {
   otherCores: number | undefined;
   /** Delivered per second as a fraction of the baseline's in the same row kind (1 for it). */
   ratio: number | undefined;
+  /** The same, of the corked baseline's (when it was measured). */
+  ratioCorked: number | undefined;
   pass: boolean;
 }
 
 export function tableRows(report: BenchReport): TableRow[] {
-  const baseline = report.results.find((r) => r.target === 'baseline');
   const rows: TableRow[] = [];
   const topologies = report.options.topologies;
   for (const topology of topologies) {
+    const of = (target: Target) =>
+      report.results
+        .find((r) => r.target === target)
+        ?.topologies.find((t) => sameTopology(t.topology, topology));
+    const base = of('baseline');
+    const corked = of('baseline-corked');
     for (const result of report.results) {
       const measured = result.topologies.find((t) => sameTopology(t.topology, topology));
       if (measured === undefined) continue;
-      const base = baseline?.topologies.find((t) => sameTopology(t.topology, topology));
       measured.fixed.forEach((step, i) => {
-        rows.push(row(topology, result, 'fixed', step, base?.fixed[i]));
+        rows.push(row(topology, result, 'fixed', step, base?.fixed[i], corked?.fixed[i]));
       });
       if (measured.saturation !== undefined) {
-        rows.push(row(topology, result, 'saturation', measured.saturation, base?.saturation));
+        rows.push(
+          row(
+            topology,
+            result,
+            'saturation',
+            measured.saturation,
+            base?.saturation,
+            corked?.saturation,
+          ),
+        );
       }
     }
   }
@@ -49,6 +70,7 @@ function row(
   kind: TableRow['kind'],
   step: StepResult,
   base: StepResult | undefined,
+  corked: StepResult | undefined,
 ): TableRow {
   return {
     topology: `${topology.rooms}×${topology.size}`,
@@ -61,12 +83,16 @@ function row(
     ackP99: step.ackP99,
     serverCores: step.cpu === undefined ? undefined : step.cpu.server + step.cpu.database,
     otherCores: step.cpu?.other,
-    ratio:
-      base === undefined || base.deliveredPerSecond === 0
-        ? undefined
-        : step.deliveredPerSecond / base.deliveredPerSecond,
+    ratio: ratioOf(step, base),
+    ratioCorked: ratioOf(step, corked),
     pass: step.pass,
   };
+}
+
+function ratioOf(step: StepResult, reference: StepResult | undefined): number | undefined {
+  return reference === undefined || reference.deliveredPerSecond === 0
+    ? undefined
+    : step.deliveredPerSecond / reference.deliveredPerSecond;
 }
 
 const HEADER = [
@@ -81,6 +107,7 @@ const HEADER = [
   'server cores',
   'other cores',
   'vs baseline',
+  'vs corked',
 ];
 
 /** The results as an aligned text table, then memory per connection. */
@@ -93,10 +120,11 @@ export function formatTable(report: BenchReport): string {
     integer(r.deliveredPerSecond),
     latency(r.p50),
     latency(r.p99) + (r.pass ? '' : ' !'),
-    r.target === 'baseline' ? '-' : latency(r.ackP99),
+    isBaseline(r.target) ? '-' : latency(r.ackP99),
     r.serverCores === undefined ? '-' : r.serverCores.toFixed(2),
     r.otherCores === undefined ? '-' : r.otherCores.toFixed(2),
-    r.ratio === undefined ? '-' : `${(r.ratio * 100).toFixed(0)}%`,
+    percent(r.ratio),
+    percent(r.ratioCorked),
   ]);
   const widths = HEADER.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const render = (cells: string[]) =>
@@ -135,7 +163,8 @@ export function formatTable(report: BenchReport): string {
   out.push(
     '',
     `p99 marked ! failed the step (loss, error, closed socket or p99 ≥ ${report.options.step.p99BoundMs} ms). ` +
-      `Saturation: the highest offered rate that passed. Server cores include PostgreSQL's ` +
+      `Saturation: the highest offered rate that passed. vs corked: against the baseline that ` +
+      `holds each socket's writes to the end of the tick, as Parley's relay does. Server cores include PostgreSQL's ` +
       `processes; other cores are whatever else ran on the machine meanwhile.`,
   );
   return out.join('\n');
@@ -165,6 +194,10 @@ function sameTopology(a: Topology, b: Topology): boolean {
 
 function integer(value: number): string {
   return Math.round(value).toLocaleString('en-US');
+}
+
+function percent(ratio: number | undefined): string {
+  return ratio === undefined ? '-' : `${(ratio * 100).toFixed(0)}%`;
 }
 
 function latency(value: number): string {

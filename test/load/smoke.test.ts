@@ -15,7 +15,7 @@ describe('pnpm bench, smoke size', () => {
     // fresh PGlite (which runs initdb), PGlite is there when no PostgreSQL is.
     const parley: Target = (await reachable(databaseUrl)) ? 'parley-postgres' : 'parley-pglite';
     report = await runBench({
-      targets: ['baseline', parley],
+      targets: ['baseline', 'baseline-corked', parley],
       topologies: [
         { rooms: 1, size: 8 },
         { rooms: 3, size: 4 },
@@ -36,6 +36,7 @@ describe('pnpm bench, smoke size', () => {
     });
     expect(report.results.map((r) => [r.target, r.skipped])).toEqual([
       ['baseline', undefined],
+      ['baseline-corked', undefined],
       [parley, undefined],
     ]);
 
@@ -57,16 +58,18 @@ describe('pnpm bench, smoke size', () => {
   it('prints a table with delivered rates, latencies and ratios to the baseline', () => {
     const rows = tableRows(report);
     const fixedRows = rows.filter((row) => row.kind === 'fixed');
-    expect(new Set(fixedRows.map((row) => row.target)).size).toBeGreaterThanOrEqual(2);
+    expect(new Set(fixedRows.map((row) => row.target)).size).toBe(3);
     for (const row of fixedRows) {
       expect(row.deliveredPerSecond).toBeGreaterThan(0);
       expect(Number.isFinite(row.p50)).toBe(true);
       expect(row.ratio).toBeGreaterThan(0);
+      expect(row.ratioCorked).toBeGreaterThan(0);
     }
     const table = formatTable(report);
-    expect(table).toMatch(/vs baseline/);
+    expect(table).toMatch(/vs baseline\s+vs corked/);
     for (const row of fixedRows) {
-      expect(table).toContain(`${(row.ratio! * 100).toFixed(0)}%`);
+      const ratios = `${(row.ratio! * 100).toFixed(0)}%\\s+${(row.ratioCorked! * 100).toFixed(0)}%`;
+      expect(table).toMatch(new RegExp(`${row.target}\\s.*\\s${ratios}$`, 'm'));
     }
     expect(table).toMatch(/parley-\w+\s+40 connections: -?[\d.]+ KiB each/);
   });

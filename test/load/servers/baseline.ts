@@ -1,6 +1,9 @@
 // The baseline: a bare `ws` broadcast server with Parley's frame shapes and nothing else (no
 // authentication, no validation beyond JSON.parse, no storage). Whatever Parley does on top of
 // relaying is measured as its distance from this server, driven by the same load generator.
+// With BASELINE_CORK=1 it holds each socket's writes to the end of the tick, as Parley's relay
+// does, so that a comparison can leave out what that one technique gains.
+import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { messageIdBytes } from '../layout';
 import { reportFailure, serveControl } from './control';
@@ -11,6 +14,7 @@ interface Room {
 }
 
 const rooms = new Map<string, Room>();
+const send = process.env.BASELINE_CORK === '1' ? sendCorked : sendNow;
 
 try {
   const server = new WebSocketServer({
@@ -41,8 +45,9 @@ try {
           const room = roomOf(frame.room!);
           room.seq += 1;
           const message = `{"type":"message","room":"${frame.room}","seq":${room.seq},"envelope":"${frame.envelope}","sentAt":"${new Date().toISOString()}"}`;
-          for (const member of room.sockets) member.send(message);
-          socket.send(
+          for (const member of room.sockets) send(member, message);
+          send(
+            socket,
             `{"type":"ack","room":"${frame.room}","messageId":"${messageIdBytes(frame.envelope!).toString('hex')}","seq":${room.seq}}`,
           );
           return;
@@ -67,6 +72,25 @@ try {
   );
 } catch (error) {
   reportFailure(error);
+}
+
+function sendNow(socket: WebSocket, frame: string): void {
+  socket.send(frame);
+}
+
+const corked = new WeakSet<WebSocket>();
+
+function sendCorked(socket: WebSocket, frame: string): void {
+  const tcp = (socket as unknown as { _socket?: Socket })._socket;
+  if (tcp !== undefined && !corked.has(socket)) {
+    corked.add(socket);
+    tcp.cork();
+    process.nextTick(() => {
+      corked.delete(socket);
+      tcp.uncork();
+    });
+  }
+  socket.send(frame);
 }
 
 function roomOf(id: string): Room {
