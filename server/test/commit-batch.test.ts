@@ -1,0 +1,169 @@
+// The message commit (commitBatch, the database function commit_messages) on its own, on the
+// engine the suite runs on: every outcome a batch can hold, in one call and across calls, what it
+// leaves in the tables, and concurrent batches to one room taking distinct, gapless numbers.
+import { toHex } from '@parley/crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ParleyApp } from '../src/app';
+import {
+  commitBatch,
+  type CommitOutcome,
+  type PendingMessage,
+} from '../src/messages/message.repository';
+import { createTestApp } from './helpers';
+import {
+  appendEntry,
+  createPerson,
+  createRoom,
+  type Person,
+  type TestRoom,
+} from './rooms-fixtures';
+
+let app: ParleyApp;
+let alice: Person;
+let bob: Person;
+let carol: Person;
+let room: TestRoom;
+let ephemeral: TestRoom;
+
+beforeAll(async () => {
+  app = await createTestApp();
+  [alice, bob, carol] = [await createPerson(app), await createPerson(app), await createPerson(app)];
+  room = await createRoom(app, alice, 'group');
+  await appendEntry(app, room, alice, 'add', bob);
+  ephemeral = await createRoom(app, alice, 'group', { ephemeral: true });
+  await appendEntry(app, ephemeral, alice, 'add', bob);
+});
+
+afterAll(async () => {
+  await app.close();
+});
+
+function pending(to: TestRoom | string, sender: Person, messageId: string): PendingMessage {
+  const roomId = typeof to === 'string' ? to : to.id;
+  return { roomId, senderId: sender.id, messageId, envelope: new TextEncoder().encode(messageId) };
+}
+
+/** Outcomes without their times, which are checked apart. */
+function shapes(outcomes: CommitOutcome[]): unknown[] {
+  return outcomes.map((o) => {
+    if (o.status === 'refused') return o;
+    if (o.status === 'duplicate') return { status: o.status, seq: o.seq };
+    return { status: o.status, seq: o.seq, ephemeral: o.ephemeral };
+  });
+}
+
+const id = (n: number) => n.toString(16).padStart(32, '0');
+
+describe('commitBatch', () => {
+  it('numbers, deduplicates and refuses within one batch, and stores only what it numbers', async () => {
+    const unknownRoom = toHex(crypto.getRandomValues(new Uint8Array(16)));
+    const recent = new Map([[`${ephemeral.id}:${id(9)}`, 7]]);
+    const outcomes = await commitBatch(
+      app.db,
+      [
+        pending(room, alice, id(1)),
+        pending(room, bob, id(2)),
+        pending(room, carol, id(3)),
+        pending(unknownRoom, alice, id(4)),
+        pending(room, alice, id(1)),
+        pending(room, bob, id(1)),
+        pending(ephemeral, alice, id(5)),
+        pending(ephemeral, alice, id(5)),
+        pending(ephemeral, bob, id(9)),
+        pending(ephemeral, bob, id(6)),
+        pending(ephemeral, carol, id(6)),
+      ],
+      (roomId, messageId) => recent.get(`${roomId}:${messageId}`),
+    );
+    expect(shapes(outcomes)).toEqual([
+      { status: 'stored', seq: 1, ephemeral: false },
+      { status: 'stored', seq: 2, ephemeral: false },
+      { status: 'refused', code: 'NOT_A_MEMBER' },
+      { status: 'refused', code: 'ROOM_NOT_FOUND' },
+      { status: 'duplicate', seq: 1 },
+      { status: 'refused', code: 'MESSAGE_INVALID' },
+      { status: 'stored', seq: 1, ephemeral: true },
+      { status: 'duplicate', seq: 1 },
+      // Remembered by the process from an earlier batch.
+      { status: 'duplicate', seq: 7 },
+      { status: 'stored', seq: 2, ephemeral: true },
+      { status: 'refused', code: 'NOT_A_MEMBER' },
+    ]);
+    // One commit, one time for everything it numbered.
+    const times = outcomes.flatMap((o) => (o.status === 'refused' ? [] : [o.sentAt.getTime()]));
+    expect(new Set(times).size).toBe(1);
+
+    const stored = await app.db
+      .selectFrom('messages')
+      .select(['room_id', 'seq', 'message_id', 'sender_id', 'envelope', 'sent_at'])
+      .where('room_id', 'in', [room.id, ephemeral.id])
+      .orderBy('seq')
+      .execute();
+    expect(stored.map((row) => [row.room_id, row.seq, row.message_id, row.sender_id])).toEqual([
+      [room.id, 1, id(1), alice.id],
+      [room.id, 2, id(2), bob.id],
+    ]);
+    expect(new TextDecoder().decode(stored[0]!.envelope)).toBe(id(1));
+    expect(stored[0]!.sent_at.getTime()).toBe(times[0]);
+    expect(await heads()).toEqual({ [room.id]: 2, [ephemeral.id]: 2 });
+  });
+
+  it('recognises a later batch retrying a stored message, and continues the numbering', async () => {
+    const [first] = await app.db
+      .selectFrom('messages')
+      .select('sent_at')
+      .where('room_id', '=', room.id)
+      .where('seq', '=', 1)
+      .execute();
+    const outcomes = await commitBatch(
+      app.db,
+      [
+        pending(room, alice, id(1)),
+        pending(room, bob, id(1)),
+        pending(room, carol, id(1)),
+        pending(room, alice, id(10)),
+      ],
+      () => undefined,
+    );
+    expect(shapes(outcomes)).toEqual([
+      { status: 'duplicate', seq: 1 },
+      { status: 'refused', code: 'MESSAGE_INVALID' },
+      { status: 'refused', code: 'NOT_A_MEMBER' },
+      { status: 'stored', seq: 3, ephemeral: false },
+    ]);
+    // A retry answers with the time of the original commit.
+    expect((outcomes[0] as { sentAt: Date }).sentAt.getTime()).toBe(first!.sent_at.getTime());
+    expect(await heads()).toEqual({ [room.id]: 3, [ephemeral.id]: 2 });
+    expect(await commitBatch(app.db, [], () => undefined)).toEqual([]);
+  });
+
+  it('gives batches committed at the same time distinct numbers with no gap', async () => {
+    const batches = Array.from({ length: 6 }, (_, b) =>
+      Array.from({ length: 20 }, (_, i) =>
+        pending(room, i % 2 === 0 ? alice : bob, id(1000 + b * 100 + i)),
+      ),
+    );
+    const results = await Promise.all(
+      batches.map((batch) => commitBatch(app.db, batch, () => undefined)),
+    );
+    const seqs = results.flat().map((o) => (o.status === 'stored' ? o.seq : o.status));
+    expect([...seqs].sort((a, b) => Number(a) - Number(b))).toEqual(
+      Array.from({ length: 120 }, (_, i) => 4 + i),
+    );
+    // Within a batch, numbers follow the arrival order.
+    for (const result of results) {
+      const numbers = result.map((o) => (o as { seq: number }).seq);
+      expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+    }
+    expect(await heads()).toEqual({ [room.id]: 123, [ephemeral.id]: 2 });
+  });
+});
+
+async function heads(): Promise<Record<string, number>> {
+  const rows = await app.db
+    .selectFrom('rooms')
+    .select(['id', 'head_seq'])
+    .where('id', 'in', [room.id, ephemeral.id])
+    .execute();
+  return Object.fromEntries(rows.map((row) => [row.id, Number(row.head_seq)]));
+}
