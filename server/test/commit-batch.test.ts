@@ -2,6 +2,7 @@
 // engine the suite runs on: every outcome a batch can hold, in one call and across calls, what it
 // leaves in the tables, and concurrent batches to one room taking distinct, gapless numbers.
 import { toHex } from '@parley/crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../src/app';
 import {
@@ -137,6 +138,34 @@ describe('commitBatch', () => {
     expect(await commitBatch(app.db, [], () => undefined)).toEqual([]);
   });
 
+  it('matches an id within a batch against the message stored under it, not a refused one', async () => {
+    const outcomes = await commitBatch(
+      app.db,
+      [
+        pending(room, carol, id(20)),
+        pending(room, alice, id(20)),
+        pending(room, bob, id(20)),
+        pending(room, alice, id(20)),
+      ],
+      () => undefined,
+    );
+    expect(shapes(outcomes)).toEqual([
+      { status: 'refused', code: 'NOT_A_MEMBER' },
+      { status: 'stored', seq: 4, ephemeral: false },
+      { status: 'refused', code: 'MESSAGE_INVALID' },
+      { status: 'duplicate', seq: 4 },
+    ]);
+  });
+
+  it('plans its statements at every call, so a plan made while the tables were small never stays', async () => {
+    // Without it, the statements' cached plans scanned the whole messages table once the engine
+    // switched to a generic plan, and each commit took longer as the room filled (`pnpm bench`).
+    const { rows } = await sql<{
+      proconfig: string[] | null;
+    }>`select proconfig from pg_proc where proname = 'commit_messages'`.execute(app.db);
+    expect(rows).toEqual([{ proconfig: ['plan_cache_mode=force_custom_plan'] }]);
+  });
+
   it('gives batches committed at the same time distinct numbers with no gap', async () => {
     const batches = Array.from({ length: 6 }, (_, b) =>
       Array.from({ length: 20 }, (_, i) =>
@@ -148,14 +177,14 @@ describe('commitBatch', () => {
     );
     const seqs = results.flat().map((o) => (o.status === 'stored' ? o.seq : o.status));
     expect([...seqs].sort((a, b) => Number(a) - Number(b))).toEqual(
-      Array.from({ length: 120 }, (_, i) => 4 + i),
+      Array.from({ length: 120 }, (_, i) => 5 + i),
     );
     // Within a batch, numbers follow the arrival order.
     for (const result of results) {
       const numbers = result.map((o) => (o as { seq: number }).seq);
       expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
     }
-    expect(await heads()).toEqual({ [room.id]: 123, [ephemeral.id]: 2 });
+    expect(await heads()).toEqual({ [room.id]: 124, [ephemeral.id]: 2 });
   });
 });
 

@@ -20,7 +20,7 @@ import { sql, type Kysely } from 'kysely';
  * so nothing is stored for someone after their removal committed.
  *
  * Arrays stand in for maps (`array_position` over a batch's few hundred keys): the batch is read
- * with three statements and written with two, whatever its size.
+ * with four statements and written with two, whatever its size.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -29,10 +29,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     returns table (
       o_ord int, o_status text, o_seq bigint, o_sent_at timestamptz, o_ephemeral boolean,
       o_code text)
-    language plpgsql as $$
+    language plpgsql
+    -- Plan each statement for the batch and tables at hand. A plan cached while the tables were
+    -- small (a seq scan of messages) would otherwise stay, and cost more with every row stored,
+    -- wherever statistics are not refreshed (PGlite has no autovacuum).
+    set plan_cache_mode = force_custom_plan
+    as $$
     declare
       n int := coalesce(array_length(p_rooms, 1), 0);
       stamp timestamptz := now();
+      -- "room:id" of each message of the batch.
+      keys text[];
       -- The batch's rooms that exist, locked, in id order; their heads advance as the loop stores.
       room_ids text[];
       heads bigint[];
@@ -45,18 +52,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       earlier_seqs bigint[];
       earlier_senders text[];
       earlier_sent timestamptz[];
-      -- "room:id" of messages this batch stored (or, in ephemeral rooms, numbered), and by whom.
-      taken_keys text[] := '{}';
-      taken_seqs bigint[] := '{}';
-      taken_senders text[] := '{}';
-      -- The rows to insert.
-      new_rooms text[] := '{}';
-      new_seqs bigint[] := '{}';
-      new_ids text[] := '{}';
-      new_senders text[] := '{}';
-      new_envelopes bytea[] := '{}';
-      -- The outcome of each message (filled so that element i is message i: assigning to an
-      -- element of an empty array would start the array at that subscript).
+      -- The outcome of each message. Filled to n elements up front: assigning an element of an
+      -- empty array would start the array at that subscript, and assigning in place is what keeps
+      -- the loop linear (appending copies the array).
       statuses text[] := array_fill(null::text, array[n]);
       seqs bigint[] := array_fill(null::bigint, array[n]);
       sent timestamptz[] := array_fill(null::timestamptz, array[n]);
@@ -66,8 +64,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       r int;
       e int;
       t int;
-      message_key text;
     begin
+      keys := array(select k.room || ':' || k.id
+                    from unnest(p_rooms, p_ids) with ordinality as k(room, id, ord) order by k.ord);
+
       select coalesce(array_agg(id order by id), '{}'),
              coalesce(array_agg(head_seq order by id), '{}'),
              coalesce(array_agg(ephemeral order by id), '{}')
@@ -99,8 +99,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
           codes[i] := 'NOT_A_MEMBER';
           continue;
         end if;
-        message_key := p_rooms[i] || ':' || p_ids[i];
-        e := array_position(earlier_keys, message_key);
+        e := array_position(earlier_keys, keys[i]);
         if e is not null then
           if earlier_senders[e] = p_senders[i] then
             statuses[i] := 'duplicate';
@@ -111,11 +110,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
           end if;
           continue;
         end if;
-        t := array_position(taken_keys, message_key);
-        if t is not null then
-          if taken_senders[t] = p_senders[i] then
+        -- The same id stored (or, in an ephemeral room, numbered) earlier in this batch.
+        t := array_position(keys, keys[i]);
+        while t < i and statuses[t] <> 'stored' loop
+          t := array_position(keys, keys[i], t + 1);
+        end loop;
+        if t < i then
+          if p_senders[t] = p_senders[i] then
             statuses[i] := 'duplicate';
-            seqs[i] := taken_seqs[t];
+            seqs[i] := seqs[t];
             sent[i] := stamp;
           else
             codes[i] := 'MESSAGE_INVALID';
@@ -130,26 +133,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         end if;
         heads[r] := heads[r] + 1;
         touched[r] := true;
-        taken_keys := taken_keys || message_key;
-        taken_seqs := taken_seqs || heads[r];
-        taken_senders := taken_senders || p_senders[i];
         statuses[i] := 'stored';
         seqs[i] := heads[r];
         sent[i] := stamp;
         ephemerals[i] := room_ephemeral[r];
-        if not room_ephemeral[r] then
-          new_rooms := new_rooms || p_rooms[i];
-          new_seqs := new_seqs || heads[r];
-          new_ids := new_ids || p_ids[i];
-          new_senders := new_senders || p_senders[i];
-          new_envelopes := new_envelopes || p_envelopes[i];
-        end if;
       end loop;
 
       insert into messages (room_id, seq, message_id, sender_id, envelope, sent_at)
         select v.room_id, v.seq, v.message_id, v.sender_id, v.envelope, stamp
-        from unnest(new_rooms, new_seqs, new_ids, new_senders, new_envelopes)
-          as v(room_id, seq, message_id, sender_id, envelope);
+        from unnest(p_rooms, seqs, p_ids, p_senders, p_envelopes, statuses, ephemerals)
+          as v(room_id, seq, message_id, sender_id, envelope, status, ephemeral)
+        where v.status = 'stored' and not v.ephemeral;
       update rooms set head_seq = v.head, last_activity_at = now()
         from unnest(room_ids, heads, touched) as v(id, head, changed)
         where rooms.id = v.id and v.changed;
