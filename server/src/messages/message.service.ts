@@ -46,6 +46,11 @@ export interface MessageServiceOptions {
  * takes them all (up to `batchSize`). A lone message commits at once; under load the cost of a
  * commit is shared by many messages, which is what lets every message be stored and acknowledged
  * after commit at the rate a bare relay would forward them.
+ *
+ * One transaction runs at a time, and the next starts as soon as the previous one answered,
+ * before that one's messages are acknowledged and fanned out: the database commits a batch while
+ * this process writes the previous one to the sockets. Its rooms' order is kept, since a batch
+ * only starts once the one before it committed.
  */
 export function createMessageService(options: MessageServiceOptions): MessageService {
   const { db, bus, batchSize } = options;
@@ -54,22 +59,46 @@ export function createMessageService(options: MessageServiceOptions): MessageSer
   const recentEphemeral = new RecentIds(10_000);
 
   async function drain(): Promise<void> {
-    while (queue.length > 0) {
-      const batch = queue.splice(0, batchSize);
-      let outcomes: CommitOutcome[];
-      try {
-        outcomes = await commitBatch(
-          db,
-          batch.map((w) => w.message),
-          (roomId, messageId) => recentEphemeral.get(`${roomId}:${messageId}`),
-        );
-      } catch (error) {
-        options.onError?.(error);
-        for (const waiting of batch) waiting.reject(parleyError('SERVER_BUSY', undefined, error));
-        continue;
+    if (queue.length === 0) return;
+    let batch = queue.splice(0, batchSize);
+    let committing = commit(batch);
+    while (batch.length > 0) {
+      const outcomes = await committing;
+      // Before the next batch is read: a retry in it of an ephemeral message of this one must be
+      // recognised.
+      if (outcomes !== undefined) rememberEphemeral(batch, outcomes);
+      const next = queue.splice(0, batchSize);
+      if (next.length > 0) committing = commit(next);
+      if (outcomes === undefined) {
+        for (const waiting of batch) waiting.reject(parleyError('SERVER_BUSY'));
+      } else {
+        batch.forEach((waiting, index) => settle(waiting, outcomes[index]!));
       }
-      batch.forEach((waiting, index) => settle(waiting, outcomes[index]!));
+      batch = next;
     }
+  }
+
+  /** The batch's outcomes, or undefined when the commit failed (reported to onError). */
+  async function commit(batch: Waiting[]): Promise<CommitOutcome[] | undefined> {
+    try {
+      return await commitBatch(
+        db,
+        batch.map((w) => w.message),
+        (roomId, messageId) => recentEphemeral.get(`${roomId}:${messageId}`),
+      );
+    } catch (error) {
+      options.onError?.(error);
+      return undefined;
+    }
+  }
+
+  function rememberEphemeral(batch: Waiting[], outcomes: CommitOutcome[]): void {
+    batch.forEach(({ message }, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.status === 'stored' && outcome.ephemeral) {
+        recentEphemeral.set(`${message.roomId}:${message.messageId}`, outcome.seq);
+      }
+    });
   }
 
   function kick(): void {
@@ -89,7 +118,6 @@ export function createMessageService(options: MessageServiceOptions): MessageSer
     }
     const accepted = { roomId, messageId, seq: outcome.seq, sentAt: outcome.sentAt };
     if (outcome.status === 'stored') {
-      if (outcome.ephemeral) recentEphemeral.set(`${roomId}:${messageId}`, outcome.seq);
       publishToRoom(
         bus,
         roomId,
