@@ -124,7 +124,8 @@ class Connection implements Peer {
     return new Promise((resolve) => {
       const check = () => {
         if (this.closed || this.socket.bufferedAmount <= this.deps.sendBufferBytes / 4) resolve();
-        else this.later(5, check);
+        // Not `later`: closing clears those timers, and this must still see the close and resolve.
+        else setTimeout(check, 5);
       };
       check();
     });
