@@ -19,8 +19,8 @@ import { sql, type Kysely } from 'kysely';
  * another process is seen as a duplicate. Membership is read under the lock that a removal takes,
  * so nothing is stored for someone after their removal committed.
  *
- * Arrays stand in for maps (`array_position` over a batch's few hundred keys): the batch is read
- * with four statements and written with two, whatever its size.
+ * The batch is read with two statements and written with two, whatever its size; what the loop
+ * needs of each message is laid out in arrays by its place in the batch.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -38,23 +38,23 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     declare
       n int := coalesce(array_length(p_rooms, 1), 0);
       stamp timestamptz := now();
-      -- "room:id" of each message of the batch.
-      keys text[];
       -- The batch's rooms that exist, locked, in id order; their heads advance as the loop stores.
       room_ids text[];
       heads bigint[];
       room_ephemeral boolean[];
       touched boolean[];
-      -- "room:sender" of the senders who are members.
-      member_keys text[];
-      -- "room:id" of messages stored before this batch, with their seq, sender and time.
-      earlier_keys text[];
+      -- Per message, element i for message i: its room's place in room_ids, whether its sender
+      -- is a member, the message stored before this batch under its id, and the message before
+      -- it in this batch with the same id. Read in one statement with index lookups and hash
+      -- joins, so that nothing in the loop searches the batch (which grew as its square).
+      room_of bigint[];
+      is_member boolean[];
       earlier_seqs bigint[];
       earlier_senders text[];
       earlier_sent timestamptz[];
+      previous bigint[];
       -- The outcome of each message. Filled to n elements up front: assigning an element of an
-      -- empty array would start the array at that subscript, and assigning in place is what keeps
-      -- the loop linear (appending copies the array).
+      -- empty array would start the array at that subscript.
       statuses text[] := array_fill(null::text, array[n]);
       seqs bigint[] := array_fill(null::bigint, array[n]);
       sent timestamptz[] := array_fill(null::timestamptz, array[n]);
@@ -62,12 +62,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       codes text[] := array_fill(null::text, array[n]);
       i int;
       r int;
-      e int;
       t int;
     begin
-      keys := array(select k.room || ':' || k.id
-                    from unnest(p_rooms, p_ids) with ordinality as k(room, id, ord) order by k.ord);
-
       select coalesce(array_agg(id order by id), '{}'),
              coalesce(array_agg(head_seq order by id), '{}'),
              coalesce(array_agg(ephemeral order by id), '{}')
@@ -76,46 +72,49 @@ export async function up(db: Kysely<unknown>): Promise<void> {
               where id = any(p_rooms) order by id for update) as locked;
       touched := array_fill(false, array[greatest(array_length(room_ids, 1), 0)]);
 
-      select coalesce(array_agg(m.room_id || ':' || m.user_id), '{}') into member_keys
-        from room_members m
-        where (m.room_id, m.user_id) in (select * from unnest(p_rooms, p_senders));
-
-      select coalesce(array_agg(m.room_id || ':' || m.message_id), '{}'),
-             coalesce(array_agg(m.seq), '{}'),
-             coalesce(array_agg(m.sender_id), '{}'),
-             coalesce(array_agg(m.sent_at), '{}')
-        into earlier_keys, earlier_seqs, earlier_senders, earlier_sent
-        from messages m
-        where (m.room_id, m.message_id) in (select * from unnest(p_rooms, p_ids));
+      select array_agg(l.pos order by k.ord),
+             array_agg(m.user_id is not null order by k.ord),
+             array_agg(e.seq order by k.ord),
+             array_agg(e.sender_id order by k.ord),
+             array_agg(e.sent_at order by k.ord),
+             array_agg(k.prev order by k.ord)
+        into room_of, is_member, earlier_seqs, earlier_senders, earlier_sent, previous
+        from (select u.room, u.sender, u.id, u.ord,
+                     lag(u.ord) over (partition by u.room, u.id order by u.ord) as prev
+              from unnest(p_rooms, p_senders, p_ids) with ordinality as u(room, sender, id, ord)
+             ) as k
+        left join unnest(room_ids) with ordinality as l(id, pos) on l.id = k.room
+        left join room_members m on m.room_id = k.room and m.user_id = k.sender
+        left join messages e on e.room_id = k.room and e.message_id = k.id;
 
       for i in 1 .. n loop
         statuses[i] := 'refused';
-        r := array_position(room_ids, p_rooms[i]);
+        r := room_of[i];
         if r is null then
           codes[i] := 'ROOM_NOT_FOUND';
           continue;
         end if;
-        if array_position(member_keys, p_rooms[i] || ':' || p_senders[i]) is null then
+        if not is_member[i] then
           codes[i] := 'NOT_A_MEMBER';
           continue;
         end if;
-        e := array_position(earlier_keys, keys[i]);
-        if e is not null then
-          if earlier_senders[e] = p_senders[i] then
+        if earlier_seqs[i] is not null then
+          if earlier_senders[i] = p_senders[i] then
             statuses[i] := 'duplicate';
-            seqs[i] := earlier_seqs[e];
-            sent[i] := earlier_sent[e];
+            seqs[i] := earlier_seqs[i];
+            sent[i] := earlier_sent[i];
           else
             codes[i] := 'MESSAGE_INVALID';
           end if;
           continue;
         end if;
-        -- The same id stored (or, in an ephemeral room, numbered) earlier in this batch.
-        t := array_position(keys, keys[i]);
-        while t < i and statuses[t] <> 'stored' loop
-          t := array_position(keys, keys[i], t + 1);
+        -- The same id stored (or, in an ephemeral room, numbered) earlier in this batch: at most
+        -- one message per id is, so walk back to it past the refused ones.
+        t := previous[i];
+        while t is not null and statuses[t] <> 'stored' loop
+          t := previous[t];
         end loop;
-        if t < i then
+        if t is not null then
           if p_senders[t] = p_senders[i] then
             statuses[i] := 'duplicate';
             seqs[i] := seqs[t];
