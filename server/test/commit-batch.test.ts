@@ -1,6 +1,7 @@
 // The message commit (commitBatch, the database function commit_messages) on its own, on the
 // engine the suite runs on: every outcome a batch can hold, in one call and across calls, what it
-// leaves in the tables, and concurrent batches to one room taking distinct, gapless numbers.
+// leaves in the tables, concurrent batches to one room taking distinct, gapless numbers, and a
+// room deleted while a batch commits into it.
 import { toHex } from '@parley/crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import {
   type CommitOutcome,
   type PendingMessage,
 } from '../src/messages/message.repository';
+import { deleteRooms } from '../src/rooms/room.repository';
 import { createTestApp } from './helpers';
 import {
   appendEntry,
@@ -185,6 +187,36 @@ describe('commitBatch', () => {
       expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
     }
     expect(await heads()).toEqual({ [room.id]: 124, [ephemeral.id]: 2 });
+  });
+});
+
+describe('deleting expired rooms while their messages commit', () => {
+  it('leaves no message behind its room, whichever of the two locks the room first', async () => {
+    for (let round = 0; round < 6; round++) {
+      const doomed = await createRoom(app, alice, 'group');
+      await appendEntry(app, doomed, alice, 'add', bob);
+      await app.db
+        .updateTable('rooms')
+        .set({ expires_at: new Date(Date.now() - 1000) })
+        .where('id', '=', doomed.id)
+        .execute();
+      const batch = Array.from({ length: 30 }, (_, i) =>
+        pending(doomed, i % 2 === 0 ? alice : bob, id(5000 + round * 100 + i)),
+      );
+      const [outcomes, deleted] = await Promise.all([
+        commitBatch(app.db, batch, () => undefined),
+        deleteRooms(app.db, [doomed.id]),
+      ]);
+      expect(deleted).toEqual([doomed.id]);
+      // Either the batch committed first (and its rows went with the room) or it found no room.
+      expect(new Set(outcomes.map((o) => o.status)).size).toBe(1);
+      const orphans = await app.db
+        .selectFrom('messages')
+        .select('seq')
+        .where('room_id', '=', doomed.id)
+        .execute();
+      expect(orphans).toEqual([]);
+    }
   });
 });
 

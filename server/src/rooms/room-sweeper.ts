@@ -14,8 +14,8 @@ export interface RoomSweeper {
 }
 
 /**
- * Deletes expired rooms every `intervalMs`: the room row goes, and with it (ON DELETE CASCADE)
- * its messages, chain, key envelopes, members and attachments; subscribers are told `removed`.
+ * Deletes expired rooms every `intervalMs` with everything in them (`deleteRooms`): messages,
+ * chain, key envelopes, members and attachments; subscribers are told `removed`.
  */
 export function startRoomSweeper(options: {
   db: Db;

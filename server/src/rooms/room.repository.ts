@@ -180,14 +180,28 @@ export async function expiredRooms(db: Db, limit: number): Promise<string[]> {
   return rows.map((row) => row.id);
 }
 
-/** Deletes rooms and, by cascade, their members, chain, envelopes, messages and attachments. */
+/**
+ * Deletes expired rooms with everything in them: their messages here, the rest (members, chain,
+ * envelopes, attachments) by cascade. The rooms' rows are locked first, so a batch of messages
+ * committing into one of them finishes before its messages are deleted, and one that comes after
+ * finds no room (messages reference their room without a foreign key: see migration
+ * 20261122001000).
+ */
 export async function deleteRooms(db: Db, roomIds: string[]): Promise<string[]> {
   if (roomIds.length === 0) return [];
-  const rows = await db
-    .deleteFrom('rooms')
-    .where('id', 'in', roomIds)
-    .where('expires_at', '<=', sql<Date>`now()`)
-    .returning('id')
-    .execute();
-  return rows.map((row) => row.id);
+  return db.transaction().execute(async (trx) => {
+    const expired = await trx
+      .selectFrom('rooms')
+      .select('id')
+      .where('id', 'in', roomIds)
+      .where('expires_at', '<=', sql<Date>`now()`)
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+    const ids = expired.map((row) => row.id);
+    if (ids.length === 0) return [];
+    await trx.deleteFrom('messages').where('room_id', 'in', ids).execute();
+    await trx.deleteFrom('rooms').where('id', 'in', ids).execute();
+    return ids;
+  });
 }
