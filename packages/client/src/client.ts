@@ -77,7 +77,7 @@ import {
   type Tuning,
 } from './options';
 import { Outbox } from './outbox';
-import { RoomState, type RoomInfo } from './room-state';
+import { RoomState, type RoomInfo, type RoomSummary } from './room-state';
 import { TrustStore, type Contact, type PublishedKeys } from './trust';
 
 /** The zxcvbn score a backup passphrase needs (3: "safely unguessable", about 10^10 guesses). */
@@ -135,15 +135,6 @@ export interface OutgoingFile {
   mediaType: string;
 }
 
-/** What the server says about a room besides its verified contents (advisory). */
-interface RoomSummary {
-  unread: number;
-  readSeq: number;
-  lastActivity: string;
-  ephemeral: boolean;
-  expiresAt: string | null;
-}
-
 /** The public profile of a person (display name, status, whether an avatar is set). */
 export type Profile = PublicProfile;
 /** This account's own profile. */
@@ -191,7 +182,6 @@ export class Client {
   private readonly rooms = new Map<string, RoomState>();
   private readonly queues = new Map<string, Promise<void>>();
   private readonly ackWaiters = new Map<string, ((seq: number) => void)[]>();
-  private readonly summaries = new Map<string, RoomSummary>();
   /** Per room, the highest seq a `delivered` receipt was sent for. */
   private readonly deliveredSent = new Map<string, number>();
   private secrets: Secrets | undefined;
@@ -597,7 +587,10 @@ export class Client {
    */
   async refreshRooms(): Promise<RoomView[]> {
     const answer = await this.api.request<RoomList>('GET', '/api/rooms');
-    for (const summary of answer.rooms) this.noteSummary(summary);
+    for (const summary of answer.rooms) {
+      const room = this.rooms.get(summary.id);
+      if (room !== undefined) describe(room, summary);
+    }
     return this.listRooms().sort((a, b) =>
       (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''),
     );
@@ -676,8 +669,7 @@ export class Client {
       await Promise.race([keyArrived, this.sleep(500)]);
     }
     const described = await this.api.request<Room>('GET', `/api/rooms/${roomId}`);
-    room.info = infoOf(described);
-    this.noteSummary(described);
+    describe(room, described);
     await this.saveRoom(room);
     this.subscribe(room);
     return this.view(room);
@@ -880,10 +872,11 @@ export class Client {
 
   /** Moves this account's read marker (others see `receipt` events; `unread` counts from it). */
   async markRead(roomId: string, seq: number): Promise<void> {
-    const summary = this.summaries.get(roomId);
-    if (summary !== undefined && seq > summary.readSeq) {
+    const room = this.rooms.get(roomId);
+    const summary = room?.summary;
+    if (room !== undefined && summary !== undefined && seq > summary.readSeq) {
       summary.readSeq = seq;
-      summary.unread = Math.max(0, this.rooms.get(roomId)!.lastSeq - seq);
+      summary.unread = Math.max(0, room.lastSeq - seq);
     }
     if (!this.connection.send({ type: 'receipt', room: roomId, kind: 'read', seq })) {
       await this.api.request('POST', `/api/rooms/${roomId}/receipts`, { body: { read: seq } });
@@ -960,8 +953,7 @@ export class Client {
     for (const summary of answer.rooms) {
       const room = this.rooms.get(summary.id) ?? new RoomState(summary.id);
       this.rooms.set(summary.id, room);
-      room.info = infoOf(summary);
-      this.noteSummary(summary);
+      describe(room, summary);
       await this.serial(room.roomId, async () => {
         await this.syncChain(room);
         await this.ensureEpochKey(room);
@@ -1182,27 +1174,16 @@ export class Client {
       canSend:
         room.currentKey() !== undefined && this.secrets !== undefined && room.isMember(this.myId),
       lastSeq: room.lastSeq,
-      unread: this.summaries.get(room.roomId)?.unread,
-      lastActivity: this.summaries.get(room.roomId)?.lastActivity,
-      ephemeral: this.summaries.get(room.roomId)?.ephemeral,
-      expiresAt: this.summaries.get(room.roomId)?.expiresAt,
+      unread: room.summary?.unread,
+      lastActivity: room.summary?.lastActivity,
+      ephemeral: room.summary?.ephemeral,
+      expiresAt: room.summary?.expiresAt,
     };
   }
 
-  private noteSummary(summary: RoomAnswer): void {
-    const membership = summary.membership;
-    this.summaries.set(summary.id, {
-      unread: membership?.unread ?? 0,
-      readSeq: membership?.readSeq ?? 0,
-      lastActivity: summary.lastActivityAt,
-      ephemeral: summary.ephemeral,
-      expiresAt: summary.expiresAt,
-    });
-  }
-
   /** A live message moved the room: newer activity, and one more unread unless it is ours. */
-  private noteActivity(roomId: string, seq: number, own: boolean, sentAt: string | undefined) {
-    const summary = this.summaries.get(roomId);
+  private noteActivity(room: RoomState, seq: number, own: boolean, sentAt: string | undefined) {
+    const summary = room.summary;
     if (summary === undefined) return;
     if (sentAt !== undefined && sentAt > summary.lastActivity) summary.lastActivity = sentAt;
     if (!own && seq > summary.readSeq) summary.unread += 1;
@@ -1237,18 +1218,17 @@ export class Client {
       actor: secrets.identity,
     });
     const roomId = toHex(roomIdBytes);
+    let summary: RoomSummary;
     try {
       const created = await this.api.request<Room>('POST', '/api/rooms', {
         body: {
           genesis: toBase64Url(genesis),
           ...info,
-          ...(lifetime.expiresInDays === undefined
-            ? {}
-            : { expiresInDays: lifetime.expiresInDays }),
-          ...(lifetime.ephemeral === undefined ? {} : { ephemeral: lifetime.ephemeral }),
+          // Undefined fields are left out of the JSON.
+          ...lifetime,
         },
       });
-      this.noteSummary(created);
+      summary = summaryOf(created);
     } catch (error) {
       // A direct conversation with this peer exists already: use that one.
       if (kind !== 'direct' || !isClientError(error, 'ROOM_EXISTS')) throw error;
@@ -1260,6 +1240,7 @@ export class Client {
     }
     const room = new RoomState(roomId);
     room.info = info;
+    room.summary = summary;
     this.rooms.set(roomId, room);
     await this.serial(roomId, async () => {
       room.applyChain([genesis], this.identityKeyOf);
@@ -1521,10 +1502,7 @@ export class Client {
           }
           throw error;
         });
-      if (described !== undefined) {
-        room.info = infoOf(described);
-        this.noteSummary(described);
-      }
+      if (described !== undefined) describe(room, described);
       await this.syncChain(room);
       if (!room.isMember(this.myId)) return;
       await this.fetchKeys(room);
@@ -1681,7 +1659,7 @@ export class Client {
       own: sender === this.myId,
     };
     if (mode === 'live') {
-      this.noteActivity(room.roomId, item.seq, received.own, item.sentAt);
+      this.noteActivity(room, item.seq, received.own, item.sentAt);
       this.events.emit('message', received);
     }
     return received;
@@ -1782,8 +1760,7 @@ export class Client {
     }
     for (const summary of summaries) {
       if (!this.rooms.has(summary.id)) this.rooms.set(summary.id, new RoomState(summary.id));
-      this.rooms.get(summary.id)!.info = infoOf(summary);
-      this.noteSummary(summary);
+      describe(this.rooms.get(summary.id)!, summary);
     }
     for (const room of this.rooms.values()) {
       void this.serial(room.roomId, async () => {
@@ -1989,11 +1966,23 @@ function decodeKeys(answer: KeysAnswer): PublishedKeys {
   }
 }
 
-function infoOf(summary: RoomAnswer): RoomInfo {
+/** Takes what the server says of a room: its description and its advisory summary. */
+function describe(room: RoomState, answer: RoomAnswer): void {
+  room.info = {
+    name: answer.name ?? undefined,
+    topic: answer.topic ?? undefined,
+    tags: answer.tags ?? undefined,
+  };
+  room.summary = summaryOf(answer);
+}
+
+function summaryOf(answer: RoomAnswer): RoomSummary {
   return {
-    name: summary.name ?? undefined,
-    topic: summary.topic ?? undefined,
-    tags: summary.tags ?? undefined,
+    unread: answer.membership?.unread ?? 0,
+    readSeq: answer.membership?.readSeq ?? 0,
+    lastActivity: answer.lastActivityAt,
+    ephemeral: answer.ephemeral,
+    expiresAt: answer.expiresAt,
   };
 }
 

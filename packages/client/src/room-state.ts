@@ -66,10 +66,21 @@ interface SenderMemory {
   seen: Map<number, [Uint8Array, Uint8Array, number]>;
 }
 
+/** What the server says about a room besides its verified contents (advisory). */
+export interface RoomSummary {
+  unread: number;
+  readSeq: number;
+  lastActivity: string;
+  ephemeral: boolean;
+  expiresAt: string | null;
+}
+
 export class RoomState {
   readonly roomId: string;
   readonly roomIdBytes: Uint8Array;
   info: RoomInfo = {};
+  /** The server's unread count, read marker and activity; undefined until it has answered. */
+  summary: RoomSummary | undefined;
   /** The highest server sequence number processed in order. */
   lastSeq = 0;
   private entries: Uint8Array[] = [];
