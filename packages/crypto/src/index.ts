@@ -21,7 +21,6 @@ export {
   ascii,
   utf8,
 } from './encoding';
-export type { CanonFields } from './encoding';
 export {
   generateIdentity,
   identityKeyPair,

@@ -296,10 +296,7 @@ export function verifyMembershipEntrySignature(
   entry: MembershipEntry,
   actorIdentityKey: Uint8Array,
 ): boolean {
-  return (
-    actorIdentityKey.length === SIGN_PUBLIC_BYTES &&
-    verify(entry.signature, entry.body, actorIdentityKey)
-  );
+  return verify(entry.signature, entry.body, actorIdentityKey);
 }
 
 /**

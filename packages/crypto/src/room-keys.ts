@@ -231,19 +231,16 @@ export function verifyRoomKeyEnvelopeSignature(
   envelope: RoomKeyEnvelope,
   distributorIdentityKey: Uint8Array,
 ): boolean {
-  return (
-    distributorIdentityKey.length === SIGN_PUBLIC_BYTES &&
-    verify(
-      envelope.signature,
-      signatureInput(
-        envelope.roomId,
-        u64(envelope.epoch),
-        envelope.recipientId,
-        envelope.distributorId,
-        envelope.sealed,
-      ),
-      distributorIdentityKey,
-    )
+  return verify(
+    envelope.signature,
+    signatureInput(
+      envelope.roomId,
+      u64(envelope.epoch),
+      envelope.recipientId,
+      envelope.distributorId,
+      envelope.sealed,
+    ),
+    distributorIdentityKey,
   );
 }
 

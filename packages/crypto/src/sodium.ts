@@ -55,8 +55,12 @@ export function sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
   return lib().crypto_sign_detached(message, secretKey);
 }
 
+/** Ed25519 verification; false for a key of the wrong length (which libsodium throws on). */
 export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
-  return lib().crypto_sign_verify_detached(signature, message, publicKey);
+  return (
+    publicKey.length === SIGN_PUBLIC_BYTES &&
+    lib().crypto_sign_verify_detached(signature, message, publicKey)
+  );
 }
 
 /** X25519 key pair from a seed: secret = first 32 bytes of SHA-512(seed). */

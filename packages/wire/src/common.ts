@@ -10,6 +10,18 @@ export const Id = Type.String({
 });
 export type Id = Static<typeof Id>;
 
+/**
+ * Text without control characters, of `minLength` to `maxLength` characters: names, topics,
+ * statuses and search terms are shown in lists and notifications.
+ */
+export function PrintableText(maxLength: number, minLength = 0) {
+  return Type.String({
+    minLength,
+    maxLength,
+    pattern: minLength > 0 ? '^[^\\u0000-\\u001f\\u007f]+$' : '^[^\\u0000-\\u001f\\u007f]*$',
+  });
+}
+
 /** Unpadded base64url of exactly `bytes` bytes (PROTOCOL.md §2.3: blobs travel as base64url). */
 export function Base64UrlBytes(bytes: number, description?: string) {
   const length = Math.ceil((bytes * 4) / 3);

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Cursor, PageLimit } from './common';
+import { Cursor, Id, PageLimit, PrintableText } from './common';
 
 export const PROFILE_LIMITS = {
   displayNameMaxLength: 64,
@@ -7,10 +7,6 @@ export const PROFILE_LIMITS = {
   avatarMaxBytes: 256 * 1024,
   avatarTypes: ['image/png', 'image/jpeg', 'image/webp', 'image/gif'],
 } as const;
-
-// No control characters: names and statuses are shown in lists and notifications.
-const PrintableText = (maxLength: number, minLength = 0) =>
-  Type.String({ minLength, maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$' });
 
 export const DisplayName = PrintableText(PROFILE_LIMITS.displayNameMaxLength, 1);
 export const StatusMessage = PrintableText(PROFILE_LIMITS.statusMessageMaxLength);

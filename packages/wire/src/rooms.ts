@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Base64UrlBlob, Cursor, Id, PageLimit } from './common';
+import { Base64UrlBlob, Cursor, Id, PageLimit, PrintableText } from './common';
 
 // Rooms, their membership chains, room-key envelopes and join requests (PROTOCOL.md §4, §5).
 // Blobs are the @parley/crypto encodings as unpadded base64url; the server checks them as a
@@ -37,10 +37,6 @@ export const RoomKeyEnvelopeBlob = Base64UrlBlob(
   'a room-key envelope (PROTOCOL.md §4) as unpadded base64url',
 );
 
-/** Printable text without control characters, trimmed by the client. */
-const Text = (maxLength: number) =>
-  Type.String({ minLength: 1, maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]+$' });
-
 export const RoomTag = Type.String({
   minLength: 1,
   maxLength: ROOM_TAG_MAX,
@@ -56,8 +52,8 @@ export const RoomTag = Type.String({
 export const CreateRoomRequest = Type.Object(
   {
     genesis: MembershipEntryBlob,
-    name: Type.Optional(Text(ROOM_NAME_MAX)),
-    topic: Type.Optional(Text(ROOM_TOPIC_MAX)),
+    name: Type.Optional(PrintableText(ROOM_NAME_MAX, 1)),
+    topic: Type.Optional(PrintableText(ROOM_TOPIC_MAX, 1)),
     tags: Type.Optional(Type.Array(RoomTag, { maxItems: ROOM_TAGS_MAX, uniqueItems: true })),
     /** The room and everything in it is deleted this many days after creation. */
     expiresInDays: Type.Optional(Type.Union(ROOM_EXPIRY_DAYS.map((days) => Type.Literal(days)))),
@@ -118,7 +114,7 @@ export type RoomParams = Static<typeof RoomParams>;
 export const ChannelQuery = Type.Object(
   {
     // No control characters: PostgreSQL text cannot hold U+0000, and no name or topic has one.
-    q: Type.Optional(Text(100)),
+    q: Type.Optional(PrintableText(100, 1)),
     tag: Type.Optional(RoomTag),
     cursor: Type.Optional(Cursor),
     limit: Type.Optional(PageLimit),
