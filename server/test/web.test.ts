@@ -7,7 +7,7 @@ import { DEFAULT_WEB_ROOT, resolveWebRoot } from '../src/plugins/web';
 import { registerUser } from './accounts';
 import { createTestApp } from './helpers';
 
-// The policy the web app was verified against in Chromium (WEB-NEEDS item 2), spelled out here so
+// The policy the web app was verified against in Chromium (web/README.md, Content-Security-Policy), spelled out here so
 // a change to the server's constant is a deliberate one.
 const EXPECTED_CSP =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +

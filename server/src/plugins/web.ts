@@ -69,6 +69,7 @@ export const webPlugin = fp<WebPluginOptions>(
 
     const root = options.root;
     if (root === undefined) return;
+    const immutable = join(root, '_app', 'immutable') + '/';
     // Its own scope, so the `sendFile` decorator stays out of the rest of the app.
     await app.register(async (scope) => {
       await scope.register(fastifyStatic, {
@@ -80,14 +81,10 @@ export const webPlugin = fp<WebPluginOptions>(
         index: ['index.html'],
         cacheControl: false,
         setHeaders: (reply: FastifyReply, path: string) => {
-          reply.header('cache-control', isImmutable(root, path) ? IMMUTABLE : REVALIDATE);
+          reply.header('cache-control', path.startsWith(immutable) ? IMMUTABLE : REVALIDATE);
         },
       });
     });
   },
   { name: 'parley-web', fastify: '5.x' },
 );
-
-function isImmutable(root: string, path: string): boolean {
-  return path.startsWith(join(root, '_app', 'immutable') + '/');
-}

@@ -187,7 +187,10 @@ export class Session {
     this.backupMissing = false;
   }
 
-  /** Ends the session; with `forget`, also erases this browser's keys (a backup restores them). */
+  /**
+   * Ends the session (with `everywhere`, every session of the account on every device); with
+   * `forget`, also erases this browser's keys (a backup restores them).
+   */
   async logOut(options: { forget?: boolean; everywhere?: boolean } = {}): Promise<void> {
     const client = this.client;
     this.stop();
@@ -202,11 +205,6 @@ export class Session {
     this.preferences = undefined;
     this.notices = [];
     this.phase = 'signed-out';
-  }
-
-  /** Ends every session of the account, on every device, this one included. */
-  async logOutEverywhere(): Promise<void> {
-    await this.logOut({ everywhere: true });
   }
 
   setPresence(status: Exclude<PresenceStatus, 'offline'>): void {
