@@ -3,12 +3,17 @@
 //             [--out dir]`
 // Runs the load bench (harness.ts), then the reliability scenario at its large size
 // (test/reliability: servers SIGKILLed and sockets cut while clients send; nothing acknowledged
-// may be lost), prints the table and writes the JSON report under test/load/results/. The load
-// part takes about ten minutes on two cores, --quick one to two; --quick skips reliability.
+// may be lost), prints the table and writes the JSON report under test/load/results/. All of it
+// takes about twelve minutes on two quiet cores, --quick one to two; --quick skips reliability.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { describeReport, LARGE_SIZES, runReliabilitySuite } from '../reliability/index';
+import {
+  CONFIGURATIONS,
+  describeReport,
+  LARGE_SIZES,
+  runReliabilitySuite,
+} from '../reliability/index';
 import {
   runBench,
   runPendingCleanups,
@@ -43,7 +48,7 @@ const resultsDir = values.out ?? fileURLToPath(new URL('./results', import.meta.
 const quick = values.quick === true;
 const options: BenchOptions = {
   ...(quick ? quickSettings() : fullSettings()),
-  targets: values.targets === undefined ? TARGETS : parseTargets(values.targets),
+  targets: values.targets === undefined ? TARGETS : parseList(values.targets, TARGETS, '--targets'),
   topologies: values.topologies === undefined ? TOPOLOGIES : parseTopologies(values.topologies),
   threads: values.threads === undefined ? 2 : Number(values.threads),
   databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -55,15 +60,12 @@ if (values.memory !== undefined) {
 }
 options.memoryConnections = withinFileLimit(options.memoryConnections, options.log);
 
-const RELIABILITY = ['postgres', 'pglite', 'two-processes'] as const;
 const reliabilityConfigurations =
-  values.reliability === undefined
-    ? quick
-      ? []
-      : [...RELIABILITY]
-    : values.reliability === 'none'
-      ? []
-      : (values.reliability.split(',') as (typeof RELIABILITY)[number][]);
+  values.reliability === 'none' || (values.reliability === undefined && quick)
+    ? []
+    : values.reliability === undefined
+      ? [...CONFIGURATIONS]
+      : parseList(values.reliability, CONFIGURATIONS, '--reliability');
 
 // Interrupted: drop the bench database and remove the data directory before leaving (the server
 // processes stop by themselves when the bench goes away).
@@ -127,14 +129,19 @@ function quickSettings(): ReturnType<typeof fullSettings> {
   };
 }
 
-function parseTargets(list: string): Target[] {
-  const targets = list.split(',');
-  for (const target of targets) {
-    if (!TARGETS.includes(target as Target)) {
-      throw new TypeError(`--targets: "${target}" is not one of ${TARGETS.join(', ')}`);
+/** A comma-separated list of names, each one of `allowed` (else a TypeError naming `flag`). */
+function parseList<Name extends string>(
+  list: string,
+  allowed: readonly Name[],
+  flag: string,
+): Name[] {
+  const names = list.split(',');
+  for (const name of names) {
+    if (!allowed.includes(name as Name)) {
+      throw new TypeError(`${flag}: "${name}" is not one of ${allowed.join(', ')}`);
     }
   }
-  return targets as Target[];
+  return names as Name[];
 }
 
 function parseTopologies(list: string): Topology[] {

@@ -33,7 +33,7 @@ export interface StepResult {
   pass: boolean;
   /** The step failed once and was run again (see harness.ts measuredStep). */
   retried?: boolean;
-  /** Cores used from the first send to the last delivery: server, generator, the rest (database). */
+  /** Cores used from the first send to the last delivery: server, generator, PostgreSQL, the rest. */
   cpu: CpuShares | undefined;
 }
 

@@ -1,5 +1,5 @@
-// The bench: for each server under test (the bare `ws` baseline, Parley on PostgreSQL, Parley on
-// PGlite) and each topology, the same load generator measures fixed offered rates and searches
+// The bench: for each server under test (the bare `ws` baseline, the same with its writes corked
+// per tick, Parley on PostgreSQL, Parley on PGlite) and each topology, the same load generator measures fixed offered rates and searches
 // the saturation rate (the highest with p99 under the bound); then server memory per idle
 // authenticated connection. Parley's figures are reported as ratios of the baseline's.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -152,10 +152,9 @@ async function runTarget(target: Target, options: BenchOptions): Promise<TargetR
     pendingCleanups.add(database.drop);
     env = { DATABASE_URL: database.url };
   } else if (target === 'parley-pglite') {
-    const dir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
-    dataDir = dir;
+    dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
     pendingCleanups.add(removeDataDir);
-    env = { DATA_DIR: dir, DATABASE_URL: '' };
+    env = { DATA_DIR: dataDir, DATABASE_URL: '' };
   }
   if (target === 'baseline-corked') env = { BASELINE_CORK: '1' };
   if (!isBaseline(target)) {
@@ -176,8 +175,8 @@ async function runTarget(target: Target, options: BenchOptions): Promise<TargetR
 
   let server: ServerProcess | undefined;
   try {
-    // Accounts and rooms first, on a server that is then replaced by a fresh process: the
-    // measured one has not grown its heap creating accounts.
+    // Accounts and rooms first; with `freshServer` that server is then replaced by a fresh
+    // process, so the measured one has not grown its heap creating accounts.
     const memberCount = Math.max(
       ...options.topologies.map((t) => t.rooms * t.size),
       ...options.memoryConnections.map((n) => Math.ceil(n / SOCKETS_PER_MEMBER_FOR_MEMORY)),

@@ -3,6 +3,7 @@
 // returns the ways the guarantee was broken (empty when it held), so a report can list them all.
 
 /** A message as the server's history holds it (its header decoded). */
+import type { RecordedFrame } from './network';
 export interface StoredMessage {
   seq: number;
   messageId: string;
@@ -32,12 +33,8 @@ export interface Delivery {
   text: string;
 }
 
-/** A frame that crossed one socket of a client, in order. */
-export interface SocketFrame {
-  socket: number;
-  direction: 'in' | 'out';
-  frame: { type: string; [field: string]: unknown };
-}
+/** A frame that crossed one socket of a client, in order (as the client network records it). */
+export type SocketFrame = RecordedFrame;
 
 /**
  * The stored history: sequence numbers 1, 2, 3... with no hole, each sent message exactly once

@@ -27,12 +27,16 @@ export const LARGE_SIZES: Readonly<ReliabilitySizes> = Object.freeze({
   roundIntervalMs: 10,
 });
 
+/** One PostgreSQL server process, one PGlite one, two on PostgreSQL sharing Redis. */
+export const CONFIGURATIONS = ['postgres', 'pglite', 'two-processes'] as const;
+export type Configuration = (typeof CONFIGURATIONS)[number];
+
 export interface SuiteOptions {
   /** Admin URL for creating each run's database (DATABASE_URL or the local server by default). */
   databaseUrl?: string;
   redisUrl?: string;
   /** Which configurations to run; all three by default. */
-  configurations?: ('postgres' | 'pglite' | 'two-processes')[];
+  configurations?: Configuration[];
   /** How long each run may take to settle after its last message. */
   settleTimeoutMs?: number;
   log?: (line: string) => void;
@@ -44,7 +48,7 @@ export async function runReliabilitySuite(
   options: SuiteOptions = {},
 ): Promise<ReliabilityReport[]> {
   const reports: ReliabilityReport[] = [];
-  for (const configuration of options.configurations ?? ['postgres', 'pglite', 'two-processes']) {
+  for (const configuration of options.configurations ?? CONFIGURATIONS) {
     const log = options.log;
     const report = await runReliability({
       ...sizes,
