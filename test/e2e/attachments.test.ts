@@ -3,7 +3,14 @@
 // days or never stores.
 import type { Client } from '@parley/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectedUsers, eventually, inbox, startServer, type LiveServer } from './harness';
+import {
+  canSendIn,
+  connectedUsers,
+  eventually,
+  inbox,
+  type LiveServer,
+  startServer,
+} from './harness';
 
 describe('attachments and room lifetimes', () => {
   let server: LiveServer;
@@ -26,7 +33,7 @@ describe('attachments and room lifetimes', () => {
   it('sends a file that only members can fetch and only the described blob decrypts', async () => {
     const group = await alice.createGroup({ name: 'files', members: ['bob'] });
     const roomId = group.roomId;
-    await eventually(() => bob.listRooms().some((r) => r.roomId === roomId && r.canSend));
+    await eventually(() => canSendIn(bob, roomId));
     const atBob = inbox(bob, roomId);
 
     // Three 64 KiB chunks and a bit: the stream's chunking is exercised.
@@ -97,7 +104,7 @@ describe('attachments and room lifetimes', () => {
     });
     const roomId = ephemeral.roomId;
     expect(ephemeral.ephemeral).toBe(true);
-    await eventually(() => bob.listRooms().some((r) => r.roomId === roomId && r.canSend));
+    await eventually(() => canSendIn(bob, roomId));
     // Bob learns of the room on his own; his view says what the server does with it.
     expect(bob.room(roomId).ephemeral).toBe(true);
 

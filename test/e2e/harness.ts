@@ -37,6 +37,11 @@ export async function startServer(config: ServerConfig = {}): Promise<LiveServer
   return { baseUrl: `http://127.0.0.1:${port}`, app, close: () => app.close() };
 }
 
+/** Whether `client` holds the room's key and may send in it (it knows the room and is a member). */
+export function canSendIn(client: Client, roomId: string): boolean {
+  return client.listRooms().some((room) => room.roomId === roomId && room.canSend);
+}
+
 /** A fresh device: a client with its own in-memory key store. */
 export async function newDevice(
   server: LiveServer,

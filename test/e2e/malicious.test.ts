@@ -21,13 +21,14 @@ import {
 } from '@parley/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  canSendIn,
   eventually,
   failures,
+  type LiveServer,
   newDevice,
+  type ServerFrame,
   startServer,
   TamperingTransport,
-  type LiveServer,
-  type ServerFrame,
 } from './harness';
 
 describe('a malicious server', () => {
@@ -55,9 +56,7 @@ describe('a malicious server', () => {
     }
     roomId = (await alice.createGroup({ name: 'trio', members: ['bob', 'carol'] })).roomId;
     await eventually(
-      () =>
-        bob.listRooms().some((r) => r.roomId === roomId && r.canSend) ||
-        bob.syncRooms().then(() => false),
+      () => canSendIn(bob, roomId) || bob.syncRooms().then(() => false),
       10_000,
       'bob in the group',
     );
@@ -216,11 +215,7 @@ describe('a malicious server handing out keys', () => {
     bob.connect();
     await bob.connected();
     const { roomId } = await alice.createGroup({ name: 'pair', members: ['bob'] });
-    await eventually(
-      () => bob.listRooms().some((r) => r.roomId === roomId && r.canSend),
-      10_000,
-      'bob in',
-    );
+    await eventually(() => canSendIn(bob, roomId), 10_000, 'bob in');
     const bobFailures = failures(bob);
 
     // A well-formed envelope, properly signed by a real user who is not in the room.
