@@ -2,14 +2,16 @@
 // text shown as text, a reload that keeps the session, and a third browser restoring the first
 // person from the passphrase and reading the history. Screenshots of every main screen.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import {
-  openBrowser,
-  screenshot,
-  signUp,
-  startServer,
   type Browser,
   type LiveServer,
+  messageVisible,
+  nav,
+  openBrowser,
+  screenshot,
+  send,
+  signUp,
+  startServer,
 } from './harness';
 
 const PASSWORD_A = 'alice has a long password';
@@ -200,19 +202,3 @@ describe('a conversation in two browsers', () => {
     for (const browser of [alice, bob, restored!]) expect(browser.problems).toEqual([]);
   });
 });
-
-async function nav(page: Page, name: string): Promise<void> {
-  await page
-    .getByRole('navigation', { name: 'Main' })
-    .getByRole('link', { name, exact: true })
-    .click();
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByRole('textbox', { name: 'Message', exact: true }).fill(text);
-  await page.getByRole('textbox', { name: 'Message', exact: true }).press('Enter');
-}
-
-async function messageVisible(page: Page, text: string): Promise<void> {
-  await page.getByTestId('message').filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
-}

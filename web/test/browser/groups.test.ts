@@ -2,14 +2,16 @@
 // promotes and removes people, a member leaves; a direct conversation started from the directory
 // shows up with an unread count on the other side.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import {
-  openBrowser,
-  screenshot,
-  signUp,
-  startServer,
   type Browser,
   type LiveServer,
+  messageVisible,
+  nav,
+  openBrowser,
+  screenshot,
+  send,
+  signUp,
+  startServer,
 } from './harness';
 
 describe('groups and direct conversations', () => {
@@ -137,20 +139,3 @@ describe('groups and direct conversations', () => {
     for (const browser of [alice, bob, dave]) expect(browser.problems).toEqual([]);
   });
 });
-
-async function nav(page: Page, name: string): Promise<void> {
-  await page
-    .getByRole('navigation', { name: 'Main' })
-    .getByRole('link', { name, exact: true })
-    .click();
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  const composer = page.getByRole('textbox', { name: 'Message', exact: true });
-  await composer.fill(text);
-  await composer.press('Enter');
-}
-
-async function messageVisible(page: Page, text: string): Promise<void> {
-  await page.getByTestId('message').filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
-}

@@ -120,3 +120,23 @@ export async function signUp(
   await page.getByRole('heading', { name: `Hello, ${username}` }).waitFor({ timeout: 60_000 });
   return passphrase;
 }
+
+/** Follows a link of the main navigation (Home, Channels, People...). */
+export async function nav(page: Page, name: string): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name, exact: true })
+    .click();
+}
+
+/** Types a message into the open room's composer and sends it. */
+export async function send(page: Page, text: string): Promise<void> {
+  const composer = page.getByRole('textbox', { name: 'Message', exact: true });
+  await composer.fill(text);
+  await composer.press('Enter');
+}
+
+/** Waits for a message with `text` to show in the open room. */
+export async function messageVisible(page: Page, text: string): Promise<void> {
+  await page.getByTestId('message').filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
+}
