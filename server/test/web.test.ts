@@ -6,6 +6,7 @@ import type { ParleyApp } from '../src/app';
 import { DEFAULT_WEB_ROOT, resolveWebRoot } from '../src/plugins/web';
 import { registerUser } from './accounts';
 import { createTestApp } from './helpers';
+import { IMAGES } from './images';
 
 // The policy the web app was verified against in Chromium (web/README.md, Content-Security-Policy), spelled out here so
 // a change to the server's constant is a deliberate one.
@@ -100,10 +101,7 @@ describe('web app serving', () => {
   });
 
   it("keeps a route's own stricter policy (avatars)", async () => {
-    const png = Buffer.from(
-      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
-      'base64',
-    );
+    const png = IMAGES['image/png'];
     const user = await registerUser(app);
     const put = await app.inject({
       method: 'PUT',

@@ -17,16 +17,12 @@ import {
   newDevice,
   startServer,
 } from './harness';
+import { IMAGES } from '../../server/test/images';
 
 type ReceiptEvent = ClientEvents['receipt'];
 
 // A 1×1 PNG: the server checks an avatar's bytes against its declared type.
-const PNG = Uint8Array.from(
-  Buffer.from(
-    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
-    'base64',
-  ),
-);
+const PNG = Uint8Array.from(IMAGES['image/png']);
 
 describe('app support', () => {
   let server: LiveServer;
