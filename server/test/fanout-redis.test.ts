@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { toBase64Url } from '@parley/crypto';
+import { CloseCode } from '@parley/wire';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../src/app';
@@ -144,6 +145,25 @@ describe('two server processes with Redis fan-out', () => {
     });
     expect(response.statusCode, response.body).toBe(201);
     expect(await b.next((f) => f.type === 'key')).toMatchObject({ room: room.id, epoch: 1 });
+  });
+});
+
+describe('ending a session through one process', () => {
+  it('closes its sockets on the other process at once', async () => {
+    const [one, two] = servers as [ServerProcess, ServerProcess];
+    const dave = await createPerson(one.api);
+    const socket = await connect(two, dave);
+    const response = await one.api.inject({
+      method: 'POST',
+      url: '/api/auth/logout',
+      payload: { refreshToken: dave.refreshToken },
+    });
+    expect(response.statusCode).toBe(204);
+    const closed = await Promise.race([
+      socket.closed,
+      new Promise((resolve) => setTimeout(() => resolve('still open'), 3000)),
+    ]);
+    expect(closed).toEqual({ code: CloseCode.SESSION_ENDED, reason: 'SESSION_REVOKED' });
   });
 });
 

@@ -88,6 +88,32 @@ describe('accounts', () => {
     await ivan.logIn({ username: 'ivan', password: 'ivan-password-1234' });
     expect((await ivan.lookUp('ivan')).userId).toBe(ivan.me!.userId);
   });
+
+  it('is signed out, and stops reconnecting, when another device logs out everywhere', async () => {
+    const phone = await device();
+    await phone.signUp({
+      username: 'jade',
+      password: 'jade-password-1234',
+      passphrase: 'purple otters juggle 44 lanterns',
+    });
+    const laptop = await device();
+    await laptop.restore({
+      username: 'jade',
+      password: 'jade-password-1234',
+      passphrase: 'purple otters juggle 44 lanterns',
+    });
+    const states: string[] = [];
+    phone.on('connection', (event) => states.push(event.state));
+    const signedOut = phone.next('signed-out');
+    phone.connect();
+    await phone.connected();
+    await laptop.logOutEverywhere();
+    expect(await signedOut).toEqual({ reason: 'SESSION_REVOKED' });
+    expect(phone.isLoggedIn).toBe(false);
+    // Well past the reconnect back-off (50 ms to 500 ms): no attempt was made.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(states).toEqual(['connecting', 'open', 'closed']);
+  });
 });
 
 describe('sessions', () => {

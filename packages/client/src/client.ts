@@ -219,6 +219,14 @@ export class Client {
         onAuthRejected: async () => {
           await this.refreshTokens();
         },
+        onSessionEnded: (reason) => {
+          // Signed out by the server: the saved tokens are dead; the keys stay for the next log-in.
+          this.tokens = undefined;
+          void this.store
+            .delete(SESSION_KEY)
+            .catch((error: unknown) => this.events.emit('error', { operation: 'signed-out', error }))
+            .then(() => this.events.emit('signed-out', { reason }));
+        },
       },
       clock,
       logger,

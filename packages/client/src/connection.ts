@@ -1,6 +1,7 @@
 // The WebSocket to the server: authenticate with the first frame, hand every server frame to the
 // client, and reconnect with exponential backoff after any drop. What to do once connected
 // (subscribe with resume, flush the outbox) is the client's; this only keeps a socket alive.
+import { CloseCode } from '@parley/wire';
 import type { ConnectionState } from './events';
 import type { Clock, Logger, Tuning, WebSocketConstructor, WebSocketLike } from './options';
 
@@ -19,11 +20,14 @@ export interface ConnectionHandler {
   accessToken(): Promise<string>;
   /** The server closed with 4001: the token was refused; refresh before the next attempt. */
   onAuthRejected(): Promise<void>;
+  /**
+   * The server closed with 4002: the session ended (logged out elsewhere, the account deleted).
+   * The connection has stopped; `reason` is the server's (SESSION_REVOKED, ACCOUNT_DELETED).
+   */
+  onSessionEnded(reason: string): void;
 }
 
 const OPEN = 1;
-/** Close codes after which reconnecting cannot help until something changes. */
-const AUTH_CLOSE = 4001;
 
 export class Connection {
   private socket: WebSocketLike | undefined;
@@ -123,7 +127,13 @@ export class Connection {
       this.handler.onState('closed', this.attempt);
       if (this.stopped) return;
       this.logger.info('WebSocket closed', { code: event.code });
-      if (event.code === AUTH_CLOSE) {
+      if (event.code === CloseCode.SESSION_ENDED) {
+        // No token of this session will ever be accepted again: reconnecting cannot help.
+        this.stopped = true;
+        this.handler.onSessionEnded(event.reason);
+        return;
+      }
+      if (event.code === CloseCode.UNAUTHENTICATED) {
         void this.handler.onAuthRejected().then(
           () => this.scheduleReconnect(),
           (error: unknown) => {

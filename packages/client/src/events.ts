@@ -82,6 +82,11 @@ export type ClientEvents = {
   presence: { userId: string; status: PresenceStatus };
   receipt: { roomId: string; userId: string; kind: 'delivered' | 'read'; seq: number };
   connection: { state: ConnectionState; attempt: number };
+  /**
+   * The server ended this device's session (logged out elsewhere, everywhere, a stolen refresh
+   * token detected, the account deleted): the connection stopped and the client is logged out.
+   */
+  'signed-out': { reason: string };
   /** A background task failed (a network error while syncing, say); the client retries on its own. */
   error: { operation: string; error: unknown };
 };

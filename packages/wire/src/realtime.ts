@@ -14,6 +14,11 @@ export const CloseCode = {
   FRAME_TOO_LARGE: 1009,
   /** No valid `auth` frame in time, the token was refused, or it expired: refresh, reconnect. */
   UNAUTHENTICATED: 4001,
+  /**
+   * The socket's session ended (log out, log out everywhere, a reused refresh token, the account
+   * deleted): the user is signed out; do not reconnect with this session.
+   */
+  SESSION_ENDED: 4002,
   /** The page's Origin is not allowed to open sockets here. */
   ORIGIN_NOT_ALLOWED: 4003,
   /** The socket fell too far behind (send buffer over its limit): reconnect and resume. */

@@ -8,7 +8,7 @@ import type { MessageService } from '../messages/message.service';
 import type { ReceiptService } from '../messages/receipt.service';
 import type { AuthenticatedUser } from '../plugins/auth';
 import type { Bus } from '../plugins/bus';
-import { publishToRoom, publishToUser } from './events';
+import { publishToRoom, publishToUser, type SessionEndReason } from './events';
 import { errorFrame, isFrameProblem, parseClientFrame } from './frames';
 import type { Hub, Peer, Subscription } from './hub';
 
@@ -28,6 +28,8 @@ export interface ConnectionDeps {
 }
 
 const OPEN = 1;
+/** RFC 6455's "unexpected condition": the server failed, not the client. */
+const INTERNAL_ERROR = 1011;
 /** Frames a client may send after `auth` before `ready` arrives. */
 const EARLY_FRAMES = 64;
 
@@ -65,6 +67,10 @@ class Connection implements Peer {
 
   get userId(): string {
     return this.user!.id;
+  }
+
+  get sessionId(): string {
+    return this.user!.sessionId;
   }
 
   start(): void {
@@ -131,6 +137,10 @@ class Connection implements Peer {
     });
   }
 
+  sessionEnded(reason: SessionEndReason): void {
+    this.close(CloseCode.SESSION_ENDED, reason);
+  }
+
   ended(roomId: string, reason: 'removed' | 'expired'): void {
     this.subscriptions.delete(roomId);
     this.send(JSON.stringify({ type: 'removed', room: roomId, reason }));
@@ -155,7 +165,10 @@ class Connection implements Peer {
       } else if (frame.type !== 'auth' || this.authenticating) {
         this.close(CloseCode.UNAUTHENTICATED, 'authenticate first');
       } else {
-        void this.authenticate(frame.token);
+        this.authenticate(frame.token).catch((error: unknown) => {
+          this.deps.log.error({ err: error }, 'authenticating a socket failed');
+          this.close(INTERNAL_ERROR, 'internal error');
+        });
       }
       return;
     }
@@ -237,6 +250,13 @@ class Connection implements Peer {
       this.deps.hub.disconnect(this);
       return;
     }
+    // The session may have ended between the check above and the hub hearing the user's channel;
+    // an end published after this point reaches the socket through the hub.
+    if (!(await this.sessionLive(token))) {
+      this.close(CloseCode.SESSION_ENDED, 'SESSION_REVOKED');
+      return;
+    }
+    if (this.closed) return;
     this.send(JSON.stringify({ type: 'ready', user: { id: user.id, username: user.username } }));
     const early = this.early;
     this.early = [];
@@ -256,8 +276,21 @@ class Connection implements Peer {
       this.close(CloseCode.UNAUTHENTICATED, 'a socket belongs to one user');
       return;
     }
+    // A token of another session of the user (a refresh after logging in again) moves the socket
+    // to that session: ending the old one no longer closes it.
+    this.user = user;
     this.watchExpiry(token);
     this.send(JSON.stringify({ type: 'ready', user: { id: user.id, username: user.username } }));
+  }
+
+  private async sessionLive(token: string): Promise<boolean> {
+    try {
+      await this.deps.verifyAccessToken(token);
+      return true;
+    } catch (error) {
+      if (isParleyError(error)) return false;
+      throw error;
+    }
   }
 
   private watchExpiry(token: string): void {

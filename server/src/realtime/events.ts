@@ -15,7 +15,14 @@ export type RoomEvent =
   /** User `from` just subscribed: every other subscriber tells them its presence, if it shows one. */
   | { t: 'presence-query'; from: string };
 
-export type UserEvent = { t: 'relay' };
+export type UserEvent =
+  /** A frame for every socket of the user. */
+  | { t: 'relay' }
+  /** Session `session` of the user (every session when absent) ended: close its sockets. */
+  | { t: 'revoked'; session?: string; reason: SessionEndReason };
+
+/** Why sockets were closed with CloseCode.SESSION_ENDED: the close frame's reason. */
+export type SessionEndReason = 'SESSION_REVOKED' | 'ACCOUNT_DELETED';
 
 export function roomChannel(roomId: string): string {
   return `room:${roomId}`;
@@ -50,4 +57,16 @@ export function publishToRoom(bus: Bus, roomId: string, event: RoomEvent, frame 
 
 export function publishToUser(bus: Bus, userId: string, frame: string): void {
   bus.publish(userChannel(userId), encodeEvent({ t: 'relay' }, frame));
+}
+
+/** Tells every process to close the sockets of the ended session(s) of `userId`. */
+export function publishSessionEnd(
+  bus: Bus,
+  userId: string,
+  session: string | undefined,
+  reason: SessionEndReason,
+): void {
+  const event: UserEvent =
+    session === undefined ? { t: 'revoked', reason } : { t: 'revoked', session, reason };
+  bus.publish(userChannel(userId), encodeEvent(event));
 }

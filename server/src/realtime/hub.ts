@@ -5,11 +5,20 @@ import { parleyError } from '../errors';
 import { messageFrame } from '../messages/message.service';
 import { messagesAfter } from '../messages/message.repository';
 import type { Bus } from '../plugins/bus';
-import { decodeEvent, roomChannel, userChannel, type RoomEvent, type UserEvent } from './events';
+import {
+  decodeEvent,
+  roomChannel,
+  userChannel,
+  type RoomEvent,
+  type SessionEndReason,
+  type UserEvent,
+} from './events';
 
 /** The hub's view of one authenticated socket. */
 export interface Peer {
   readonly userId: string;
+  /** The session the socket authenticated with. */
+  readonly sessionId: string;
   /**
    * Queues a text frame (a string, or its UTF-8 bytes when one frame goes to many sockets);
    * false when the socket is gone (closed, or closed as a slow consumer).
@@ -23,6 +32,8 @@ export interface Peer {
   ended(roomId: string, reason: 'removed' | 'expired'): void;
   /** Sends this socket's presence, if it shows one, to the sockets of `userId`. */
   tellPresenceTo(userId: string): void;
+  /** The socket's session ended: close it (CloseCode.SESSION_ENDED). */
+  sessionEnded(reason: SessionEndReason): void;
 }
 
 /** One socket's subscription to one room. */
@@ -60,8 +71,13 @@ export class Hub {
       peers = new Set();
       this.users.set(peer.userId, peers);
       const listener = (payload: string) => {
-        const { frame } = decodeEvent<UserEvent>(payload);
-        for (const target of this.users.get(peer.userId) ?? []) target.send(frame);
+        const { event, frame } = decodeEvent<UserEvent>(payload);
+        for (const target of [...(this.users.get(peer.userId) ?? [])]) {
+          if (event.t === 'relay') target.send(frame);
+          else if (event.session === undefined || event.session === target.sessionId) {
+            target.sessionEnded(event.reason);
+          }
+        }
       };
       this.userListeners.set(peer.userId, listener);
       peers.add(peer);

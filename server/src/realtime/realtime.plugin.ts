@@ -4,7 +4,9 @@ import { CloseCode } from '@parley/wire';
 import { createMessageService, type MessageService } from '../messages/message.service';
 import { createReceiptService, type ReceiptService } from '../messages/receipt.service';
 import { isMember } from '../rooms/room.repository';
+import type { SessionsRevoked } from '../plugins/auth';
 import { serveConnection } from './connection';
+import { publishSessionEnd } from './events';
 import { Hub } from './hub';
 
 declare module 'fastify' {
@@ -44,8 +46,19 @@ export const realtimePlugin = fp(
     });
     app.decorate('realtime', { hub, messages, receipts });
 
+    // Ended sessions close their sockets in every process, not only in the one that ended them.
+    const onRevoked = (event: SessionsRevoked) =>
+      publishSessionEnd(
+        app.bus,
+        event.userId,
+        event.sessionId,
+        event.accountDeleted === true ? 'ACCOUNT_DELETED' : 'SESSION_REVOKED',
+      );
+    app.sessionEvents.on('revoked', onRevoked);
+
     // After the sockets are closed (preClose) and before the database closes.
     app.addHook('onClose', async () => {
+      app.sessionEvents.off('revoked', onRevoked);
       await messages.idle();
       await receipts.close();
       await hub.close();

@@ -85,6 +85,7 @@ const ERROR_TEXT: Record<string, string> = {
   USER_NOT_FOUND: 'No one has that username.',
   KEYS_NOT_PUBLISHED: 'That person has not finished setting up their account.',
   SESSION_REVOKED: 'You were logged out. Log in again.',
+  ACCOUNT_DELETED: 'This account was deleted.',
   REFRESH_TOKEN_INVALID: 'Your session ended. Log in again.',
 };
 

@@ -12,7 +12,7 @@ import {
   type RoomView,
 } from '@parley/client';
 import type { AccountRules } from '@parley/wire';
-import { VERIFICATION_FAILURE_TEXT } from '../failures';
+import { describeError, VERIFICATION_FAILURE_TEXT } from '../failures';
 import { isoTime } from '../time';
 import { Preferences } from './preferences.svelte';
 
@@ -199,6 +199,10 @@ export class Session {
       else await client.logOut({ forget: options.forget });
       await client.close();
     }
+    this.signedOut();
+  }
+
+  private signedOut(): void {
     forget();
     this.client = undefined;
     this.me = undefined;
@@ -326,6 +330,14 @@ export class Session {
     });
     on('connection', (event) => {
       this.connection = event.state;
+    });
+    // The server ended this session (logged out elsewhere, the account deleted): back to log-in.
+    on('signed-out', (event) => {
+      this.stop();
+      void client.close().finally(() => {
+        this.signedOut();
+        this.notify(describeError({ code: event.reason }), 'warning');
+      });
     });
   }
 
