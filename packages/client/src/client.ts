@@ -224,7 +224,9 @@ export class Client {
           this.tokens = undefined;
           void this.store
             .delete(SESSION_KEY)
-            .catch((error: unknown) => this.events.emit('error', { operation: 'signed-out', error }))
+            .catch((error: unknown) =>
+              this.events.emit('error', { operation: 'signed-out', error }),
+            )
             .then(() => this.events.emit('signed-out', { reason }));
         },
       },
