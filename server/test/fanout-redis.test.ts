@@ -1,20 +1,17 @@
 // Two real server processes (src/main.ts under tsx) on one PostgreSQL database and one Redis:
 // clients connected to different processes see each other's messages, in one order, without
 // gaps, and a removal made through one process takes effect on sockets held by the other.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { toBase64Url } from '@parley/crypto';
 import { CloseCode } from '@parley/wire';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ParleyApp } from '../src/app';
 import { openPostgres } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrations';
-import { TEST_JWT_SECRET } from './helpers';
+import { startServer as startProcess, stopServer, type ServerProcess } from './processes';
 import {
   appendEntry,
   createPerson,
@@ -26,15 +23,6 @@ import {
 
 const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const SERVER_DIR = join(import.meta.dirname, '..');
-
-interface ServerProcess {
-  child: ChildProcess;
-  baseUrl: string;
-  wsUrl: string;
-  /** The REST API of this process in the shape of `app.inject`, for the fixtures. */
-  api: ParleyApp;
-}
 
 const database = `parley_test_${randomBytes(8).toString('hex')}`;
 const prefix = `parley-test-${randomBytes(6).toString('hex')}:`;
@@ -189,71 +177,8 @@ async function admin(run: (client: pg.Client) => Promise<unknown>): Promise<void
   }
 }
 
-/** Starts src/main.ts and resolves once it logs the address it listens on. */
-async function startServer(url: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: SERVER_DIR,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATABASE_URL: url,
-      REDIS_URL,
-      REDIS_CHANNEL_PREFIX: prefix,
-      JWT_SECRET: TEST_JWT_SECRET,
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
-      RATE_LIMIT_AUTH_PER_IP_PER_MINUTE: '10000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startServer(url: string): Promise<ServerProcess> {
+  return startProcess({
+    env: { DATABASE_URL: url, REDIS_URL, REDIS_CHANNEL_PREFIX: prefix, DATA_DIR: dataDir },
   });
-  const stderr: string[] = [];
-  child.stderr!.on('data', (chunk: Buffer) => stderr.push(String(chunk)));
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start: ${stderr.join('')}`)),
-      30_000,
-    );
-    child.once('exit', (code) => reject(new Error(`server exited (${code}): ${stderr.join('')}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-  });
-  return { child, baseUrl, wsUrl: `${baseUrl.replace('http', 'ws')}/ws`, api: httpApi(baseUrl) };
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-/** `app.inject` over real HTTP, so the fixtures written for injection drive a live process. */
-function httpApi(baseUrl: string): ParleyApp {
-  const inject = async (options: {
-    method: string;
-    url: string;
-    headers?: Record<string, string>;
-    payload?: unknown;
-  }) => {
-    const hasBody = options.payload !== undefined;
-    const response = await fetch(baseUrl + options.url, {
-      method: options.method,
-      headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...options.headers },
-      ...(hasBody ? { body: JSON.stringify(options.payload) } : {}),
-    });
-    const body = await response.text();
-    return {
-      statusCode: response.status,
-      body,
-      json: <T>() => JSON.parse(body) as T,
-    };
-  };
-  return { inject } as unknown as ParleyApp;
 }

@@ -58,11 +58,17 @@ export class Hub {
   private readonly users = new Map<string, Set<Peer>>();
   private readonly userListeners = new Map<string, (payload: string) => void>();
 
+  /** A resync running, and whether another was asked for meanwhile. */
+  private resyncing: Promise<void> | undefined;
+  private resyncAgain = false;
+
   constructor(
     private readonly db: Db,
     private readonly bus: Bus,
     private readonly log: FastifyBaseLogger,
-  ) {}
+  ) {
+    bus.onResync(() => this.resync());
+  }
 
   /** Registers an authenticated socket, so that events for its user reach it. */
   async connect(peer: Peer): Promise<void> {
@@ -148,6 +154,47 @@ export class Hub {
     if (this.feeds.get(feed.roomId)?.feed === feed) this.feeds.delete(feed.roomId);
   }
 
+  /**
+   * Catches up after bus events may have been lost (a Redis outage): every feed delivers what was
+   * committed meanwhile and ends subscriptions of users no longer members (or of a deleted
+   * room), and sockets whose session ended meanwhile are closed. Requests that arrive while one
+   * runs are folded into one more run after it.
+   */
+  resync(): Promise<void> {
+    if (this.resyncing !== undefined) {
+      this.resyncAgain = true;
+      return this.resyncing;
+    }
+    const run = async () => {
+      do {
+        this.resyncAgain = false;
+        const feeds = [...this.feeds.values()].map(({ started }) =>
+          started.then((feed) => feed.catchUp()),
+        );
+        const results = await Promise.allSettled([this.closeEndedSessions(), ...feeds]);
+        for (const result of results) {
+          if (result.status === 'rejected') {
+            this.log.error({ err: result.reason }, 'catching up after a bus outage failed');
+          }
+        }
+      } while (this.resyncAgain);
+    };
+    this.resyncing = run().finally(() => (this.resyncing = undefined));
+    return this.resyncing;
+  }
+
+  private async closeEndedSessions(): Promise<void> {
+    const peers = [...this.users.values()].flatMap((set) => [...set]);
+    const sessions = [...new Set(peers.map((peer) => peer.sessionId))];
+    const live = new Set<string>();
+    for (let i = 0; i < sessions.length; i += PAGE) {
+      for (const id of await liveSessions(this.db, sessions.slice(i, i + PAGE))) live.add(id);
+    }
+    for (const peer of peers) {
+      if (!live.has(peer.sessionId)) peer.sessionEnded('SESSION_REVOKED');
+    }
+  }
+
   /** Ends every subscription (shutdown). */
   async close(): Promise<void> {
     const feeds = [...this.feeds.values()];
@@ -175,6 +222,17 @@ export class Hub {
     this.feeds.set(roomId, { feed, started });
     return started;
   }
+}
+
+async function liveSessions(db: Db, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('sessions')
+    .select('id')
+    .where('id', 'in', ids)
+    .where('revoked_at', 'is', null)
+    .execute();
+  return rows.map((row) => row.id);
 }
 
 type Access = 'missing' | 'not-member' | { headSeq: number; ephemeral: boolean };
@@ -241,6 +299,8 @@ class RoomFeed {
   /** Messages that arrived ahead of a missing one, by sequence number. */
   private readonly ahead = new Map<number, string>();
   private filling = false;
+  /** The room's head as last read from the database: messages up to it are committed. */
+  private knownHead = 0;
   stopped = false;
   private readonly listener = (payload: string) => this.onPayload(payload);
 
@@ -271,6 +331,37 @@ class RoomFeed {
     const early = this.early ?? [];
     this.early = undefined;
     for (const payload of early) this.onPayload(payload);
+  }
+
+  /**
+   * After bus events may have been lost: delivers what was committed since, and ends the
+   * subscriptions the lost events would have ended (removed members, a deleted room).
+   */
+  async catchUp(): Promise<void> {
+    if (this.stopped) return;
+    const room = await this.db
+      .selectFrom('rooms')
+      .select('head_seq')
+      .where('id', '=', this.roomId)
+      .executeTakeFirst();
+    if (room === undefined) {
+      for (const subscription of [...this.subscriptions]) this.end(subscription, 'expired');
+      return;
+    }
+    this.knownHead = Math.max(this.knownHead, room.head_seq);
+    await this.fill();
+    const users = [...new Set([...this.subscriptions].map((s) => s.peer.userId))];
+    if (users.length === 0) return;
+    const members = await this.db
+      .selectFrom('room_members')
+      .select('user_id')
+      .where('room_id', '=', this.roomId)
+      .where('user_id', 'in', users)
+      .execute();
+    const still = new Set(members.map((row) => row.user_id));
+    for (const subscription of [...this.subscriptions]) {
+      if (!still.has(subscription.peer.userId)) this.end(subscription, 'removed');
+    }
   }
 
   stop(): void {
@@ -389,14 +480,16 @@ class RoomFeed {
     if (this.filling) return;
     this.filling = true;
     try {
-      while (this.ahead.size > 0 && !this.stopped) {
+      while (!this.stopped) {
         const next = this.ahead.get(this.lastSeq + 1);
         if (next !== undefined) {
           this.ahead.delete(this.lastSeq + 1);
           this.deliver(this.lastSeq + 1, next);
           continue;
         }
-        const target = Math.min(...this.ahead.keys());
+        // Up to the first message held ahead, or else up to the head a catch-up read.
+        const target = this.ahead.size > 0 ? Math.min(...this.ahead.keys()) : this.knownHead + 1;
+        if (target <= this.lastSeq + 1) return;
         const rows = await messagesAfter(
           this.db,
           this.roomId,
@@ -405,6 +498,7 @@ class RoomFeed {
         );
         if (rows.length === 0 || rows[0]!.seq !== this.lastSeq + 1) {
           // Nothing stored there (the room is being deleted): skip to what is held.
+          if (this.ahead.size === 0) return;
           this.lastSeq = target - 1;
           continue;
         }
