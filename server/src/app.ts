@@ -21,6 +21,7 @@ import { attachmentRoutes } from './attachments/attachment.routes';
 import { messageRoutes } from './messages/message.routes';
 import { authPlugin } from './plugins/auth';
 import { busPlugin } from './plugins/bus';
+import { connectionLimitsPlugin } from './plugins/connection-limits';
 import { websocketPlugin } from './plugins/websocket';
 import { realtimePlugin } from './realtime/realtime.plugin';
 import { roomRoutes } from './rooms/room.routes';
@@ -69,6 +70,8 @@ export interface BuildOptions {
   webRoot?: string | false;
 }
 
+const CONNECTION_CHECK_INTERVAL_MS = 1000;
+
 /** Builds the whole app without listening: `await app.listen(...)` or `app.inject(...)` it. */
 export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
   const config = loadConfig(options.env ?? process.env, options.config);
@@ -94,6 +97,14 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
     logger: loggerOptions(config, options.logStream),
     bodyLimit: config.limits.bodyBytes,
     trustProxy: config.trustProxy,
+    // A request must arrive whole in time, so a body trickling in a byte at a time cannot hold a
+    // connection; checked every second rather than Node's default 30.
+    requestTimeout: config.limits.requestTimeoutMs,
+    http: {
+      requestTimeout: config.limits.requestTimeoutMs,
+      headersTimeout: config.limits.headersTimeoutMs,
+      connectionsCheckingInterval: CONNECTION_CHECK_INTERVAL_MS,
+    },
     // Bodies are validated strictly (no coercion, unknown fields refused); query strings and path
     // parameters are converted from strings first.
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -104,6 +115,10 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
   try {
     app.decorate('config', config);
     await app.register(errorsPlugin);
+    await app.register(connectionLimitsPlugin, {
+      maxConnections: config.limits.maxConnections,
+      maxConnectionsPerIp: config.trustProxy ? undefined : config.limits.maxConnectionsPerIp,
+    });
     await app.register(dbPlugin, { database, migrate: options.skipMigrations !== true });
     await app.register(authPlugin, {
       secret: config.jwtSecret,

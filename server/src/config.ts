@@ -57,6 +57,24 @@ export interface Limits {
   readonly attachmentBytes: number;
   /** Messages committed in one transaction at most (commits are batched under load). */
   readonly messageBatchSize: number;
+  /**
+   * Open TCP connections (HTTP and WebSocket) at most; at the cap a new one pushes out the oldest
+   * idle one (no request in flight), or is closed when none is idle. The default stays below the
+   * process's open-file limit, so connections never exhaust the descriptors the database needs.
+   */
+  readonly maxConnections: number;
+  /** Open TCP connections from one address; not applied behind a trusted proxy (TRUST_PROXY). */
+  readonly maxConnectionsPerIp: number;
+  /** Open WebSockets at most; beyond it the upgrade is refused with 503 SERVER_BUSY. */
+  readonly wsMaxSockets: number;
+  /** Open WebSockets from one client address; beyond it 429 TOO_MANY_CONNECTIONS. */
+  readonly wsMaxSocketsPerIp: number;
+  /** WebSockets that have not authenticated yet; beyond it 503 SERVER_BUSY. */
+  readonly wsMaxUnauthenticated: number;
+  /** Time to receive a whole request, headers and body; a slower one is cut off. */
+  readonly requestTimeoutMs: number;
+  /** Time to receive a request's headers (or anything at all on a new connection). */
+  readonly headersTimeoutMs: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -114,6 +132,7 @@ export function loadConfig(
       1024 * 1024 * 1024,
     ),
     messageBatchSize: read.integer('MESSAGE_BATCH_SIZE', 256, 1, 10_000),
+    ...connectionLimits(read),
     ...overrides.limits,
   };
 
@@ -148,6 +167,9 @@ export function loadConfig(
   for (const origin of config.allowedOrigins) {
     if (!isOrigin(origin)) problems.push(`ALLOWED_ORIGINS: "${origin}" is not an origin`);
   }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    problems.push('HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS');
+  }
   const explicitSecret = overrides.jwtSecret ?? env.JWT_SECRET;
   if (explicitSecret !== undefined && explicitSecret.length < 32) {
     problems.push('JWT_SECRET: must be at least 32 characters');
@@ -160,6 +182,41 @@ export function loadConfig(
     allowedOrigins: Object.freeze([...config.allowedOrigins]),
     jwtSecret: explicitSecret ?? persistedJwtSecret(dataDir),
   });
+}
+
+/** Descriptors kept free of connections: the database, Redis, files served, the runtime's own. */
+const RESERVED_DESCRIPTORS = 128;
+
+function connectionLimits(read: EnvReader) {
+  const descriptors = openFileLimit();
+  const fallback =
+    descriptors === undefined ? 10_000 : Math.max(64, descriptors - RESERVED_DESCRIPTORS);
+  const maxConnections = read.integer('MAX_CONNECTIONS', fallback, 16, 10_000_000);
+  return {
+    maxConnections,
+    maxConnectionsPerIp: read.integer('MAX_CONNECTIONS_PER_IP', 256, 1, 10_000_000),
+    // A tenth of the connections stay for HTTP, so logins work while sockets are at their cap.
+    wsMaxSockets: read.integer(
+      'WS_MAX_SOCKETS',
+      Math.max(1, Math.floor(maxConnections * 0.9)),
+      1,
+      10_000_000,
+    ),
+    wsMaxSocketsPerIp: read.integer('WS_MAX_SOCKETS_PER_IP', 128, 1, 10_000_000),
+    wsMaxUnauthenticated: read.integer('WS_MAX_UNAUTHENTICATED', 256, 1, 10_000_000),
+    requestTimeoutMs: read.integer('REQUEST_TIMEOUT_MS', 60_000, 1000, 3600_000),
+    headersTimeoutMs: read.integer('HEADERS_TIMEOUT_MS', 10_000, 500, 3600_000),
+  };
+}
+
+/** The soft limit on open files of this process (Linux), or undefined where it cannot be read. */
+function openFileLimit(): number | undefined {
+  try {
+    const match = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return match === null ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

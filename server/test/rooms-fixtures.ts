@@ -263,8 +263,12 @@ export class TestSocket {
     socket.on('error', () => {});
   }
 
-  static async open(url: string, headers: Record<string, string> = {}): Promise<TestSocket> {
-    const socket = new WebSocket(url, { headers });
+  static async open(
+    url: string,
+    headers: Record<string, string> = {},
+    options: { localAddress?: string } = {},
+  ): Promise<TestSocket> {
+    const socket = new WebSocket(url, { headers, ...options });
     const client = new TestSocket(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
@@ -274,8 +278,12 @@ export class TestSocket {
   }
 
   /** Opens, authenticates and waits for `ready`. */
-  static async authenticated(url: string, person: TestUser): Promise<TestSocket> {
-    const client = await TestSocket.open(url);
+  static async authenticated(
+    url: string,
+    person: TestUser,
+    options: { localAddress?: string } = {},
+  ): Promise<TestSocket> {
+    const client = await TestSocket.open(url, {}, options);
     client.send({ type: 'auth', token: person.accessToken });
     await client.next((f) => f.type === 'ready');
     return client;

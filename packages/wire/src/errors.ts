@@ -15,6 +15,10 @@ export const errorTable = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again later' },
   SERVER_BUSY: { status: 503, message: 'The server is busy; try again shortly' },
+  TOO_MANY_CONNECTIONS: {
+    status: 429,
+    message: 'Too many connections from this address; close some first',
+  },
   NOT_READY: { status: 503, message: 'The server is not ready' },
   INTERNAL: { status: 500, message: 'Internal server error' },
 

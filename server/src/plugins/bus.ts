@@ -62,7 +62,9 @@ export const busPlugin = fp<BusPluginOptions>(
             error: (error) => app.log.warn({ err: error }, 'redis bus error'),
             up: () => app.log.info('redis bus connected'),
             down: () =>
-              app.log.warn('redis bus unreachable; delivering in this process only until it is back'),
+              app.log.warn(
+                'redis bus unreachable; delivering in this process only until it is back',
+              ),
           });
     app.decorate('bus', bus);
     // After the sockets are closed (websocket preClose) nothing publishes any more.

@@ -25,6 +25,8 @@ export interface ConnectionDeps {
   authTimeoutMs: number;
   sendBufferBytes: number;
   malformedFrames: number;
+  /** The socket authenticated: it no longer counts against the unauthenticated cap. */
+  onAuthenticated?(): void;
 }
 
 const OPEN = 1;
@@ -257,6 +259,7 @@ class Connection implements Peer {
       return;
     }
     if (this.closed) return;
+    this.deps.onAuthenticated?.();
     this.send(JSON.stringify({ type: 'ready', user: { id: user.id, username: user.username } }));
     const early = this.early;
     this.early = [];

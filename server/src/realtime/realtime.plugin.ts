@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { CloseCode } from '@parley/wire';
@@ -8,6 +9,7 @@ import type { SessionsRevoked } from '../plugins/auth';
 import { serveConnection } from './connection';
 import { publishSessionEnd } from './events';
 import { Hub } from './hub';
+import { SocketGate, type Admission } from './socket-gate';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -65,25 +67,43 @@ export const realtimePlugin = fp(
     });
 
     const { config } = app;
-    app.get('/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
-      if (!originAllowed(request, config.allowedOrigins)) {
-        socket.close(CloseCode.ORIGIN_NOT_ALLOWED, 'origin not allowed');
-        return;
-      }
-      serveConnection(socket, {
-        hub,
-        bus: app.bus,
-        messages,
-        receipts,
-        verifyAccessToken: (token) => app.verifyAccessToken(token),
-        tokenExpiry: (token) => app.jwt.decode<{ exp?: number }>(token)?.exp,
-        isMember: (roomId, userId) => isMember(app.db, roomId, userId),
-        log: request.log,
-        authTimeoutMs: config.wsAuthTimeoutMs,
-        sendBufferBytes: config.limits.wsSendBufferBytes,
-        malformedFrames: config.limits.wsMalformedFrames,
-      });
+    const gate = new SocketGate({
+      total: config.limits.wsMaxSockets,
+      perIp: config.limits.wsMaxSocketsPerIp,
+      unauthenticated: config.limits.wsMaxUnauthenticated,
     });
+    const admissions = new WeakMap<IncomingMessage, Admission>();
+    // Counted before the upgrade, so a socket too many gets an HTTP error and costs nothing more.
+    const admit = async (request: FastifyRequest) => {
+      if (request.headers.upgrade?.toLowerCase() !== 'websocket') return;
+      const admission = gate.admit(request.ip);
+      admissions.set(request.raw, admission);
+      request.raw.socket.once('close', admission.closed);
+    };
+    app.get(
+      '/ws',
+      { websocket: true, schema: { hide: true }, onRequest: admit },
+      (socket, request) => {
+        if (!originAllowed(request, config.allowedOrigins)) {
+          socket.close(CloseCode.ORIGIN_NOT_ALLOWED, 'origin not allowed');
+          return;
+        }
+        serveConnection(socket, {
+          hub,
+          bus: app.bus,
+          messages,
+          receipts,
+          verifyAccessToken: (token) => app.verifyAccessToken(token),
+          tokenExpiry: (token) => app.jwt.decode<{ exp?: number }>(token)?.exp,
+          isMember: (roomId, userId) => isMember(app.db, roomId, userId),
+          log: request.log,
+          authTimeoutMs: config.wsAuthTimeoutMs,
+          sendBufferBytes: config.limits.wsSendBufferBytes,
+          malformedFrames: config.limits.wsMalformedFrames,
+          onAuthenticated: () => admissions.get(request.raw)?.authenticated(),
+        });
+      },
+    );
   },
   {
     name: 'parley-realtime',
