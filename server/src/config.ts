@@ -184,13 +184,18 @@ export function loadConfig(
   });
 }
 
-/** Descriptors kept free of connections: the database, Redis, files served, the runtime's own. */
-const RESERVED_DESCRIPTORS = 128;
+/**
+ * Descriptors kept free of connections, for the database (embedded PGlite keeps a file open per
+ * table and index it touched, some 130 to 200), Redis, files served and the runtime's own.
+ */
+const reservedDescriptors = (limit: number) => Math.max(256, Math.floor(limit / 4));
 
 function connectionLimits(read: EnvReader) {
   const descriptors = openFileLimit();
   const fallback =
-    descriptors === undefined ? 10_000 : Math.max(64, descriptors - RESERVED_DESCRIPTORS);
+    descriptors === undefined
+      ? 10_000
+      : Math.max(64, descriptors - reservedDescriptors(descriptors));
   const maxConnections = read.integer('MAX_CONNECTIONS', fallback, 16, 10_000_000);
   return {
     maxConnections,

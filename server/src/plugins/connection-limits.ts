@@ -15,9 +15,9 @@ export interface ConnectionLimitsOptions {
  *
  * A connection is idle while no request is in flight on it: a new connection that has not sent
  * its headers yet (the slowloris kind), or a keep-alive one between requests. At the overall cap
- * a new connection pushes out the oldest idle one, since an attacker's connections are idle by
- * nature and a real client's are busy; a connection that has waited longest for its first request
- * is the least likely to be one. Only when every connection is busy is the new one refused.
+ * a new connection pushes out an idle one, since an attacker's connections are idle by nature and
+ * a real client's are busy: the one that has waited longest for its first request, else the
+ * keep-alive one idle the longest. Only when every connection is busy is the new one refused.
  * WebSockets count as busy from their upgrade on. Time limits (headers, whole request) are
  * Node's, set in app.ts; this plugin caps counts only.
  *
@@ -44,9 +44,13 @@ export const connectionLimitsPlugin = fp<ConnectionLimitsOptions>(
 );
 
 class ConnectionLimits {
-  /** Every open connection, oldest first (a Map keeps insertion order), and whether it is busy. */
-  private readonly open = new Map<Socket, { address: string; busy: boolean }>();
+  /** Open connections and the address of each. */
+  private readonly addressOf = new Map<Socket, string>();
   private readonly perAddress = new Map<string, number>();
+  /** Idle connections that have not sent a request yet, oldest first (Sets keep insertion order). */
+  private readonly fresh = new Set<Socket>();
+  /** Keep-alive connections between requests, idle the longest first. */
+  private readonly between = new Set<Socket>();
 
   constructor(
     private readonly max: number,
@@ -60,46 +64,49 @@ class ConnectionLimits {
       socket.destroy();
       return;
     }
-    if (this.open.size >= this.max && !this.evictIdle()) {
+    if (this.addressOf.size >= this.max && !this.evictIdle()) {
       socket.destroy();
       return;
     }
-    this.open.set(socket, { address, busy: false });
+    this.addressOf.set(socket, address);
     this.perAddress.set(address, fromAddress + 1);
+    this.fresh.add(socket);
     socket.once('close', () => this.forget(socket));
   }
 
   busy(socket: Socket): void {
-    const entry = this.open.get(socket);
-    if (entry !== undefined) entry.busy = true;
+    this.fresh.delete(socket);
+    this.between.delete(socket);
   }
 
   idle(socket: Socket): void {
-    const entry = this.open.get(socket);
-    if (entry === undefined) return;
-    entry.busy = false;
-    // Idle again: moved to the back, so the ones idle the longest go first.
-    this.open.delete(socket);
-    this.open.set(socket, entry);
+    if (this.addressOf.has(socket)) this.between.add(socket);
   }
 
+  /**
+   * Makes room by closing an idle connection: first one that never sent a request (what idle
+   * attackers hold), then a keep-alive one (its client reconnects when it next needs it).
+   */
   private evictIdle(): boolean {
-    for (const [socket, entry] of this.open) {
-      if (entry.busy) continue;
-      this.forget(socket);
-      socket.destroy();
-      return true;
+    for (const idle of [this.fresh, this.between]) {
+      for (const socket of idle) {
+        this.forget(socket);
+        socket.destroy();
+        return true;
+      }
     }
     return false;
   }
 
   private forget(socket: Socket): void {
-    const entry = this.open.get(socket);
-    if (entry === undefined) return;
-    this.open.delete(socket);
-    const left = (this.perAddress.get(entry.address) ?? 1) - 1;
-    if (left === 0) this.perAddress.delete(entry.address);
-    else this.perAddress.set(entry.address, left);
+    const address = this.addressOf.get(socket);
+    if (address === undefined) return;
+    this.addressOf.delete(socket);
+    this.fresh.delete(socket);
+    this.between.delete(socket);
+    const left = (this.perAddress.get(address) ?? 1) - 1;
+    if (left === 0) this.perAddress.delete(address);
+    else this.perAddress.set(address, left);
   }
 }
 
