@@ -26,6 +26,23 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.limits)).toBe(true);
   });
 
+  it('keeps connections below the open-file limit, and timeouts in order', () => {
+    const soft = Number(
+      /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1],
+    );
+    const { limits } = loadConfig({ DATA_DIR: tempDir() });
+    expect(limits.maxConnections).toBe(soft - Math.max(256, Math.floor(soft / 4)));
+    expect(limits.wsMaxSockets).toBe(Math.floor(limits.maxConnections * 0.9));
+    expect(limits).toMatchObject({ requestTimeoutMs: 60_000, headersTimeoutMs: 10_000 });
+    expect(loadConfig({ DATA_DIR: tempDir(), MAX_CONNECTIONS: '500' }).limits).toMatchObject({
+      maxConnections: 500,
+      wsMaxSockets: 450,
+    });
+    expect(() =>
+      loadConfig({ DATA_DIR: tempDir(), REQUEST_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '6000' }),
+    ).toThrow(/HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/);
+  });
+
   it('generates a JWT secret once and keeps it in DATA_DIR, readable by the owner only', () => {
     const dataDir = tempDir();
     const first = loadConfig({ DATA_DIR: dataDir });
