@@ -192,6 +192,7 @@ describe('two server processes through a Redis outage', () => {
     send(b, room, bob, 'after');
     await a.next((f) => f.type === 'message' && f.seq === 5);
     await c.next((f) => f.type === 'message' && f.seq === 5);
+    await b.next((f) => f.type === 'message' && f.seq === 5);
     for (const socket of [a, b, c]) expect(seqsOf(socket)).toEqual([1, 2, 3, 4, 5]);
   }, 60_000);
 });

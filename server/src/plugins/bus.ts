@@ -182,12 +182,25 @@ export function createRedisBus(url: string, prefix: string, events: RedisBusEven
 
   const ready = () => publisher.status === 'ready' && subscriber.status === 'ready';
 
+  let rejoining = false;
   async function connectionReady(): Promise<void> {
-    if (!ready() || up || closed) return;
+    if (!ready() || up || closed || rejoining) return;
+    rejoining = true;
     try {
-      await subscriber.subscribe(resyncChannel, ...[...channels.keys()].map((c) => prefix + c));
+      // Channels wanted while this runs are subscribed too before the bus counts as up.
+      const subscribed = new Set<string>();
+      let missing = [...channels.keys()];
+      do {
+        await subscriber.subscribe(resyncChannel, ...missing.map((c) => prefix + c));
+        for (const channel of missing) subscribed.add(channel);
+        missing = [...channels.keys()].filter((channel) => !subscribed.has(channel));
+      } while (missing.length > 0);
       if (!ready() || up || closed) return;
       up = true;
+      const dropped = [...subscribed].filter((channel) => !channels.has(channel));
+      if (dropped.length > 0) {
+        subscriber.unsubscribe(...dropped.map((c) => prefix + c)).catch(reportError);
+      }
       errorReported = false;
       events.up();
       await publisher.publish(resyncChannel, origin);
@@ -195,6 +208,8 @@ export function createRedisBus(url: string, prefix: string, events: RedisBusEven
       // Lost again before it was done: the next 'ready' starts over.
       reportError(error as Error);
       return;
+    } finally {
+      rejoining = false;
     }
     resync();
   }

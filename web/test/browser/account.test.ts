@@ -66,4 +66,27 @@ describe('accounts in Chromium', () => {
     expect(first.problems).toEqual([]);
     expect(second.problems).toEqual([]);
   });
+
+  it('returns to the log-in screen when another device logs out everywhere', async () => {
+    const browser = await openBrowser(server);
+    onTestFinished(() => browser.close());
+    const { page } = browser;
+    await signUp(page, 'dora', 'dora correct horse battery');
+    // Another device of Dora's ends every session of the account.
+    const login = await fetch(`${server.baseUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'dora', password: 'dora correct horse battery' }),
+    });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const ended = await fetch(`${server.baseUrl}/api/auth/logout-all`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(ended.status).toBe(200);
+    // The page hears it over its WebSocket, at once, not at its next request.
+    await page.getByRole('heading', { name: 'Welcome back' }).waitFor({ timeout: 5000 });
+    await page.getByText('You were logged out. Log in again.').waitFor();
+    expect(browser.problems).toEqual([]);
+  });
 });
