@@ -108,7 +108,11 @@ describe('accounts', () => {
     phone.connect();
     await phone.connected();
     await laptop.logOutEverywhere();
-    expect(await signedOut).toEqual({ reason: 'SESSION_REVOKED' });
+    const told = await Promise.race([
+      signedOut,
+      new Promise((resolve) => setTimeout(() => resolve('not told'), 5000)),
+    ]);
+    expect(told).toEqual({ reason: 'SESSION_REVOKED' });
     expect(phone.isLoggedIn).toBe(false);
     // Well past the reconnect back-off (50 ms to 500 ms): no attempt was made.
     await new Promise((resolve) => setTimeout(resolve, 800));
