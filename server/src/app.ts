@@ -93,7 +93,7 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
   const app = Fastify({
     logger: loggerOptions(config, options.logStream),
     bodyLimit: config.limits.bodyBytes,
-    trustProxy: config.trustProxy,
+    trustProxy: config.trustProxy === false ? false : [...config.trustProxy],
     // Bodies are validated strictly (no coercion, unknown fields refused); query strings and path
     // parameters are converted from strings first.
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -12,7 +12,11 @@ import { MIGRATIONS_FOLDER, migrateToLatest } from '../src/db/migrations';
 /** A fixed secret for tests, so a test can also forge tokens with a different one. */
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
-const GENEROUS_LIMITS = { authPerIpPerMinute: 100_000, loginPerAccountPer15Minutes: 100_000 };
+const GENEROUS_LIMITS = {
+  authPerIpPerMinute: 100_000,
+  loginPerAccountPer15Minutes: 100_000,
+  loginFreeFailures: 100_000,
+};
 
 export type TestAppOptions = Omit<BuildOptions, 'database'>;
 
