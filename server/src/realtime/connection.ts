@@ -11,6 +11,7 @@ import type { Bus } from '../plugins/bus';
 import { publishToRoom, publishToUser } from './events';
 import { errorFrame, isFrameProblem, parseClientFrame } from './frames';
 import type { Hub, Peer, Subscription } from './hub';
+import { TokenBucket, type TokenBuckets } from '../limits/token-bucket';
 
 export interface ConnectionDeps {
   hub: Hub;
@@ -25,6 +26,18 @@ export interface ConnectionDeps {
   authTimeoutMs: number;
   sendBufferBytes: number;
   malformedFrames: number;
+  quotas: ConnectionQuotas;
+}
+
+/** What one socket may ask of the server (docs/ARCHITECTURE.md, Limits). */
+export interface ConnectionQuotas {
+  /** Messages per 10 s from this socket, and (shared by the account's sockets) its account. */
+  messagesPer10Seconds: number;
+  accountMessages: TokenBuckets;
+  typingPer10Seconds: number;
+  pingsPer10Seconds: number;
+  /** Sends waiting for their commit, beyond which a send is refused with SEND_QUEUE_FULL. */
+  pendingSends: number;
 }
 
 const OPEN = 1;
@@ -57,11 +70,20 @@ class Connection implements Peer {
   private closed = false;
   private corked = false;
   private corkedBytes = 0;
+  private readonly messageBucket: TokenBucket;
+  private readonly typingBucket: TokenBucket;
+  private readonly pingBucket: TokenBucket;
+  private pendingSends = 0;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly deps: ConnectionDeps,
-  ) {}
+  ) {
+    const { quotas } = deps;
+    this.messageBucket = new TokenBucket(quotas.messagesPer10Seconds, 10_000);
+    this.typingBucket = new TokenBucket(quotas.typingPer10Seconds, 10_000);
+    this.pingBucket = new TokenBucket(quotas.pingsPer10Seconds, 10_000);
+  }
 
   get userId(): string {
     return this.user!.id;
@@ -183,6 +205,10 @@ class Connection implements Peer {
       case 'send':
         return this.sendMessage(frame.room, frame.envelope);
       case 'typing':
+        if (!this.typingBucket.take()) {
+          this.send(errorFrame('RATE_LIMITED', 'Too many typing frames; slow down', frame.room));
+          return;
+        }
         if (!this.subscriptions.has(frame.room)) {
           this.send(errorFrame('NOT_SUBSCRIBED', undefined, frame.room));
           return;
@@ -214,6 +240,10 @@ class Connection implements Peer {
         this.announcePresence(frame.status === 'invisible' ? 'offline' : frame.status);
         return;
       case 'ping':
+        if (!this.pingBucket.take()) {
+          this.send(errorFrame('RATE_LIMITED', 'Too many pings; slow down'));
+          return;
+        }
         this.send('{"type":"pong"}');
         return;
     }
@@ -304,6 +334,12 @@ class Connection implements Peer {
       this.refuse({ code: 'VALIDATION_FAILED', message: (error as Error).message });
       return;
     }
+    const refused = this.overQuota();
+    if (refused !== undefined) {
+      this.send(errorFrame(refused, undefined, this.deps.messages.messageIdOf(envelope)));
+      return;
+    }
+    this.pendingSends += 1;
     try {
       const accepted = await this.deps.messages.send(roomId, this.userId, envelope, envelopeText);
       this.send(
@@ -312,7 +348,23 @@ class Connection implements Peer {
     } catch (error) {
       if (!isParleyError(error)) throw error;
       this.send(errorFrame(error.code, error.message, this.deps.messages.messageIdOf(envelope)));
+    } finally {
+      this.pendingSends -= 1;
     }
+  }
+
+  /**
+   * Why a send is refused before it is queued, if it is: too many of this socket's sends still
+   * wait for their commit (the queue is bounded, not the client's patience), or the socket or
+   * its account sends faster than its quota. The client may retry the same message later.
+   */
+  private overQuota(): 'SEND_QUEUE_FULL' | 'RATE_LIMITED' | undefined {
+    const { quotas } = this.deps;
+    if (this.pendingSends >= quotas.pendingSends) return 'SEND_QUEUE_FULL';
+    if (!this.messageBucket.take() || !quotas.accountMessages.take(this.userId)) {
+      return 'RATE_LIMITED';
+    }
+    return undefined;
   }
 
   tellPresenceTo(userId: string): void {

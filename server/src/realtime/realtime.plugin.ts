@@ -6,6 +6,7 @@ import { createReceiptService, type ReceiptService } from '../messages/receipt.s
 import { isMember } from '../rooms/room.repository';
 import { serveConnection } from './connection';
 import { Hub } from './hub';
+import { TokenBuckets } from '../limits/token-bucket';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -52,6 +53,9 @@ export const realtimePlugin = fp(
     });
 
     const { config } = app;
+    const { limits } = config;
+    // Shared by every socket of an account in this process.
+    const accountMessages = new TokenBuckets(limits.wsMessagesPer10SecondsPerAccount, 10_000);
     app.get('/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
       if (!originAllowed(request, config.allowedOrigins)) {
         socket.close(CloseCode.ORIGIN_NOT_ALLOWED, 'origin not allowed');
@@ -69,6 +73,13 @@ export const realtimePlugin = fp(
         authTimeoutMs: config.wsAuthTimeoutMs,
         sendBufferBytes: config.limits.wsSendBufferBytes,
         malformedFrames: config.limits.wsMalformedFrames,
+        quotas: {
+          messagesPer10Seconds: limits.wsMessagesPer10SecondsPerSocket,
+          accountMessages,
+          typingPer10Seconds: limits.wsTypingPer10Seconds,
+          pingsPer10Seconds: limits.wsPingsPer10Seconds,
+          pendingSends: limits.wsPendingSends,
+        },
       });
     });
   },
