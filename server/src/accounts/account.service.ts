@@ -3,6 +3,8 @@ import type { AuthResponse } from '@parley/wire';
 import { isUniqueViolation, type Db } from '../db/database';
 import { parleyError } from '../errors';
 import type { AuthenticatedUser, SessionsRevoked } from '../plugins/auth';
+import { nameSkeleton } from '../profiles/names';
+import { claimNameSkeleton, nameSkeletonTaken } from '../profiles/profile.repository';
 import * as repo from './account.repository';
 import type { LoginThrottle } from './login-throttle';
 import type { PasswordHasher } from './password-hasher';
@@ -37,16 +39,21 @@ export function createAccountService(deps: AccountServiceDeps) {
       const username = canonicalUsername(input.username);
       const password = normalizePassword(input.password);
       checkPassword(password, username);
-      // Checked before the expensive hash; the unique index still decides a race.
+      // Checked before the expensive hash; the unique indexes still decide a race.
       if ((await repo.findUserByUsername(db, username)) !== undefined) {
         throw parleyError('USERNAME_TAKEN');
       }
+      const skeleton = nameSkeleton(username);
+      if (await nameSkeletonTaken(db, skeleton)) throw usernameConfusable();
       const passwordHash = await hasher.hash(password);
       const id = randomHex(16);
       try {
-        await db
-          .transaction()
-          .execute((trx) => repo.insertUser(trx, { id, username, password_hash: passwordHash }));
+        await db.transaction().execute(async (trx) => {
+          await repo.insertUser(trx, { id, username, password_hash: passwordHash });
+          if (!(await claimNameSkeleton(trx, id, 'username', skeleton))) {
+            throw usernameConfusable();
+          }
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw parleyError('USERNAME_TAKEN');
         throw error;
@@ -204,6 +211,10 @@ export type AccountService = ReturnType<typeof createAccountService>;
 interface IssuedRefreshToken {
   token: string;
   expiresAt: Date;
+}
+
+function usernameConfusable() {
+  return parleyError('NAME_CONFUSABLE', 'The username looks like another user’s name');
 }
 
 /** A 16-byte random identifier as 32 lowercase hex characters (PROTOCOL.md §2.1). */
