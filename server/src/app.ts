@@ -25,7 +25,7 @@ import { websocketPlugin } from './plugins/websocket';
 import { realtimePlugin } from './realtime/realtime.plugin';
 import { roomRoutes } from './rooms/room.routes';
 import { dbPlugin } from './plugins/db';
-import { errorsPlugin } from './plugins/errors';
+import { clientErrorHandler, errorsPlugin, frameworkErrorHandler } from './plugins/errors';
 import { openapiPlugin } from './plugins/openapi';
 import { rateLimitPlugin } from './plugins/rate-limit';
 import { resolveWebRoot, webPlugin } from './plugins/web';
@@ -94,6 +94,9 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
     logger: loggerOptions(config, options.logStream),
     bodyLimit: config.limits.bodyBytes,
     trustProxy: config.trustProxy === false ? false : [...config.trustProxy],
+    // Errors before any route runs answer in the `{ error }` shape too.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // Bodies are validated strictly (no coercion, unknown fields refused); query strings and path
     // parameters are converted from strings first.
   }).withTypeProvider<TypeBoxTypeProvider>();

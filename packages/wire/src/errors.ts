@@ -16,6 +16,7 @@ export const errorTable = {
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again later' },
   URI_TOO_LONG: { status: 414, message: 'The request URL is too long' },
   HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive' },
   SERVER_BUSY: { status: 503, message: 'The server is busy; try again shortly' },
   NOT_READY: { status: 503, message: 'The server is not ready' },
   INTERNAL: { status: 500, message: 'Internal server error' },
