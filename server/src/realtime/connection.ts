@@ -41,6 +41,11 @@ export interface ConnectionQuotas {
 }
 
 const OPEN = 1;
+const CLOSED = 3;
+/** How a closing socket is watched (see terminateIfStalled). */
+const CLOSE_CHECK_MS = 250;
+const CLOSE_GRACE_MS = 2000;
+const CLOSE_STALL_MS = 10_000;
 /** Frames a client may send after `auth` before `ready` arrives. */
 const EARLY_FRAMES = 64;
 
@@ -415,9 +420,34 @@ class Connection implements Peer {
     if (this.closed) return;
     this.closed = true;
     this.socket.close(code, reason);
-    // A peer that stopped reading may never complete the closing handshake.
-    setTimeout(() => this.socket.terminate(), 2000).unref();
+    this.terminateIfStalled();
     this.cleanUp();
+  }
+
+  /**
+   * A peer that stopped reading may never complete the closing handshake, so the socket is
+   * terminated in the end; but the close frame waits behind everything already queued (a slow
+   * consumer's whole backlog), and the client needs its code to know it should resume. So the
+   * socket is given time while it drains: terminated once its queue has not shrunk for
+   * CLOSE_STALL_MS, or is empty and the peer still silent after CLOSE_GRACE_MS.
+   */
+  private terminateIfStalled(): void {
+    let queued = this.socket.bufferedAmount;
+    let unchangedFor = 0;
+    const timer = setInterval(() => {
+      if (this.socket.readyState === CLOSED) {
+        clearInterval(timer);
+        return;
+      }
+      const now = this.socket.bufferedAmount;
+      unchangedFor = now < queued ? 0 : unchangedFor + CLOSE_CHECK_MS;
+      queued = now;
+      if (unchangedFor >= (now === 0 ? CLOSE_GRACE_MS : CLOSE_STALL_MS)) {
+        clearInterval(timer);
+        this.socket.terminate();
+      }
+    }, CLOSE_CHECK_MS);
+    timer.unref();
   }
 
   private onClose(): void {
