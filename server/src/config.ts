@@ -142,7 +142,12 @@ export function loadConfig(
       1024 * 1024 * 1024,
     ),
     messageBatchSize: read.integer('MESSAGE_BATCH_SIZE', 256, 1, 10_000),
-    loginFreeFailures: read.integer('RATE_LIMIT_LOGIN_FREE_FAILURES_PER_ACCOUNT_AND_IP', 5, 1, 1000),
+    loginFreeFailures: read.integer(
+      'RATE_LIMIT_LOGIN_FREE_FAILURES_PER_ACCOUNT_AND_IP',
+      5,
+      1,
+      1000,
+    ),
     loginBackoffMaxSeconds: read.integer('LOGIN_BACKOFF_MAX_SECONDS', 900, 1, 24 * 3600),
     attachmentBytesPerAccount: read.integer(
       'ATTACHMENT_QUOTA_BYTES_PER_ACCOUNT',

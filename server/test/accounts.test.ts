@@ -294,9 +294,9 @@ describe('refresh tokens', () => {
     const [one, two] = answers.map((a) => a.json<AuthResponse>());
     expect(one!.refreshToken).not.toBe(two!.refreshToken);
     for (const next of [one!, two!]) {
-      expect((await post('/api/auth/refresh', { refreshToken: next.refreshToken })).statusCode).toBe(
-        200,
-      );
+      expect(
+        (await post('/api/auth/refresh', { refreshToken: next.refreshToken })).statusCode,
+      ).toBe(200);
     }
   });
 

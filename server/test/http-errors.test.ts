@@ -8,7 +8,10 @@ import { createTestApp } from './helpers';
 import { TestSocket } from './rooms-fixtures';
 
 /** Writes `request` as raw bytes and reads the whole answer (the server closes after it). */
-function exchange(port: number, request: string): Promise<{ status: number; headers: string; body: unknown }> {
+function exchange(
+  port: number,
+  request: string,
+): Promise<{ status: number; headers: string; body: unknown }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let answer = '';
@@ -17,7 +20,11 @@ function exchange(port: number, request: string): Promise<{ status: number; head
     socket.on('error', reject);
     socket.on('close', () => {
       const [head = '', body = ''] = answer.split('\r\n\r\n');
-      resolve({ status: Number(head.split(' ')[1]), headers: head, body: body === '' ? undefined : JSON.parse(body) });
+      resolve({
+        status: Number(head.split(' ')[1]),
+        headers: head,
+        body: body === '' ? undefined : JSON.parse(body),
+      });
     });
     socket.write(request);
   });
@@ -47,7 +54,10 @@ describe('errors before any route runs', () => {
   const shaped = (code: string) => ({ error: { code, message: expect.any(String) } });
 
   it('answers a path parameter over its limit with 414 URI_TOO_LONG', async () => {
-    const response = await app.inject({ method: 'GET', url: `/api/users/by-id/${'a'.repeat(200)}` });
+    const response = await app.inject({
+      method: 'GET',
+      url: `/api/users/by-id/${'a'.repeat(200)}`,
+    });
     expect(response.statusCode).toBe(414);
     expect(response.json()).toEqual(shaped('URI_TOO_LONG'));
   });
@@ -59,7 +69,10 @@ describe('errors before any route runs', () => {
   });
 
   it('answers a URL past the parser’s limit with 414, headers past it with 431', async () => {
-    const longUrl = await exchange(port, `GET /api/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const longUrl = await exchange(
+      port,
+      `GET /api/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
     expect(longUrl).toMatchObject({ status: 414, body: shaped('URI_TOO_LONG') });
     expect(longUrl.headers).toContain('application/json');
     const bigHeaders = await exchange(

@@ -262,7 +262,11 @@ describe('names that look alike', () => {
     const response = await patch(alice, { displayName: dirty });
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json<Me>().displayName).toBe('Eve the great \u00c5');
-    expectError(await patch(alice, { displayName: '\u200b\u202e\u2060' }), 400, 'VALIDATION_FAILED');
+    expectError(
+      await patch(alice, { displayName: '\u200b\u202e\u2060' }),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   it('refuses a display name that looks like another user’s username or display name', async () => {
@@ -272,9 +276,15 @@ describe('names that look alike', () => {
     // Cyrillic а and о, a digit one for an l: the same skeleton as alice's username.
     const lookalike = alice.username.replace(/a/g, '\u0430').replace(/l/g, '1');
     expectError(await patch(bob, { displayName: lookalike }), 409, 'NAME_CONFUSABLE');
-    expectError(await patch(bob, { displayName: alice.username.toUpperCase() }), 409, 'NAME_CONFUSABLE');
+    expectError(
+      await patch(bob, { displayName: alice.username.toUpperCase() }),
+      409,
+      'NAME_CONFUSABLE',
+    );
     // One's own username, in any guise, is fine.
-    expect((await patch(alice, { displayName: alice.username.toUpperCase() })).statusCode).toBe(200);
+    expect((await patch(alice, { displayName: alice.username.toUpperCase() })).statusCode).toBe(
+      200,
+    );
 
     const name = `Mallory ${carol.id.slice(0, 6)}`;
     expect((await patch(carol, { displayName: name })).statusCode).toBe(200);
@@ -289,7 +299,9 @@ describe('names that look alike', () => {
   });
 
   it('refuses a username that looks like a taken one', async () => {
-    const suffix = Date.now().toString(36).replace(/[^a-z]/g, 'x');
+    const suffix = Date.now()
+      .toString(36)
+      .replace(/[^a-z]/g, 'x');
     const alice = await registerUser(app, `molly-${suffix}`);
     const register = (username: string) =>
       app.inject({

@@ -30,7 +30,10 @@ function sendAtOnce(client: TestSocket, frames: unknown[]): void {
 }
 
 const answered = (client: TestSocket, ids: string[]) =>
-  client.count((f) => ids.includes(f.messageId as string) || ids.includes(f.ref as string), ids.length);
+  client.count(
+    (f) => ids.includes(f.messageId as string) || ids.includes(f.ref as string),
+    ids.length,
+  );
 
 /** How many of the answers were acks, and how many each error code. */
 function outcomes(frames: Frame[]): Record<string, number> {
@@ -53,8 +56,12 @@ describe('message quotas', () => {
     const room = await groupWith(server.app, alice, [bob]);
     const a = await TestSocket.authenticated(server.url, alice);
     const messages = Array.from({ length: 8 }, (_, i) => room.message(alice, `m${i}`));
-    for (const m of messages) a.send({ type: 'send', room: room.id, envelope: toBase64Url(m.envelope) });
-    const frames = await answered(a, messages.map((m) => m.messageId));
+    for (const m of messages)
+      a.send({ type: 'send', room: room.id, envelope: toBase64Url(m.envelope) });
+    const frames = await answered(
+      a,
+      messages.map((m) => m.messageId),
+    );
     expect(outcomes(frames)).toEqual({ ack: 5, RATE_LIMITED: 3 });
     a.close();
   });
@@ -66,10 +73,18 @@ describe('message quotas', () => {
     const second = await TestSocket.authenticated(server.url, alice);
     const ofFirst = Array.from({ length: 4 }, (_, i) => room.message(alice, `a${i}`));
     const ofSecond = Array.from({ length: 4 }, (_, i) => room.message(alice, `b${i}`));
-    for (const m of ofFirst) first.send({ type: 'send', room: room.id, envelope: toBase64Url(m.envelope) });
-    const one = await answered(first, ofFirst.map((m) => m.messageId));
-    for (const m of ofSecond) second.send({ type: 'send', room: room.id, envelope: toBase64Url(m.envelope) });
-    const two = await answered(second, ofSecond.map((m) => m.messageId));
+    for (const m of ofFirst)
+      first.send({ type: 'send', room: room.id, envelope: toBase64Url(m.envelope) });
+    const one = await answered(
+      first,
+      ofFirst.map((m) => m.messageId),
+    );
+    for (const m of ofSecond)
+      second.send({ type: 'send', room: room.id, envelope: toBase64Url(m.envelope) });
+    const two = await answered(
+      second,
+      ofSecond.map((m) => m.messageId),
+    );
     expect(outcomes([...one, ...two])).toEqual({ ack: 7, RATE_LIMITED: 1 });
     first.close();
     second.close();
@@ -88,7 +103,10 @@ describe('the send queue of a socket', () => {
       a,
       messages.map((m) => ({ type: 'send', room: room.id, envelope: toBase64Url(m.envelope) })),
     );
-    const frames = await answered(a, messages.map((m) => m.messageId));
+    const frames = await answered(
+      a,
+      messages.map((m) => m.messageId),
+    );
     expect(outcomes(frames)).toEqual({ ack: 2, SEND_QUEUE_FULL: 8 });
     // A refused message is sent again once the queue has room, and is stored.
     const refused = messages.find(
@@ -96,7 +114,13 @@ describe('the send queue of a socket', () => {
     )!;
     const from = a.frames.length;
     a.send({ type: 'send', room: room.id, envelope: toBase64Url(refused.envelope) });
-    expect(await a.next((f) => f.messageId === refused.messageId || f.ref === refused.messageId, 5000, from)).toMatchObject({ type: 'ack' });
+    expect(
+      await a.next(
+        (f) => f.messageId === refused.messageId || f.ref === refused.messageId,
+        5000,
+        from,
+      ),
+    ).toMatchObject({ type: 'ack' });
     a.close();
   });
 });

@@ -79,7 +79,8 @@ describe('login throttle', () => {
         headers: user.auth,
         payload: { password },
       });
-    for (let i = 0; i < 3; i++) expectError(await remove('wrong password 123'), 401, 'INVALID_CREDENTIALS');
+    for (let i = 0; i < 3; i++)
+      expectError(await remove('wrong password 123'), 401, 'INVALID_CREDENTIALS');
     expectError(await remove(user.password), 429, 'RATE_LIMITED');
     const still = await app.db.selectFrom('users').select('id').where('id', '=', user.id).execute();
     expect(still).toHaveLength(1);

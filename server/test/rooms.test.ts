@@ -562,7 +562,9 @@ describe('room expiry', () => {
       .where('id', '=', room.id)
       .execute();
     // The sweeper (every minute here) has not run: the row is still there.
-    expect(await app.db.selectFrom('rooms').select('id').where('id', '=', room.id).execute()).toHaveLength(1);
+    expect(
+      await app.db.selectFrom('rooms').select('id').where('id', '=', room.id).execute(),
+    ).toHaveLength(1);
 
     const get = (path: string) => app.inject({ method: 'GET', url: path, headers: alice.auth });
     expectError(await get(`/api/rooms/${room.id}`), 404, 'ROOM_NOT_FOUND');
@@ -584,7 +586,11 @@ describe('room expiry', () => {
     expect(await socket.next((f) => f.type === 'error' && f.ref === room.id)).toMatchObject({
       code: 'ROOM_NOT_FOUND',
     });
-    const stored = await app.db.selectFrom('messages').select('seq').where('room_id', '=', room.id).execute();
+    const stored = await app.db
+      .selectFrom('messages')
+      .select('seq')
+      .where('room_id', '=', room.id)
+      .execute();
     expect(stored).toHaveLength(1);
     socket.close();
   });

@@ -46,7 +46,12 @@ export async function attachmentRoutes(app: ParleyApp): Promise<void> {
       const blob = request.body;
       await app.db.transaction().execute(async (trx) => {
         // The uploader's row is locked so that two uploads at once cannot both fit in what is left.
-        await trx.selectFrom('users').select('id').where('id', '=', request.user.id).forUpdate().execute();
+        await trx
+          .selectFrom('users')
+          .select('id')
+          .where('id', '=', request.user.id)
+          .forUpdate()
+          .execute();
         const { stored } = await trx
           .selectFrom('attachments')
           .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('size'), eb.lit(0)).as('stored'))

@@ -21,10 +21,7 @@ export interface Tally {
 }
 
 /** In-process counters; at most `maxKeys` of them, the oldest dropped first. */
-export function createMemoryCounters(
-  maxKeys = 100_000,
-  clock: () => number = Date.now,
-): Counters {
+export function createMemoryCounters(maxKeys = 100_000, clock: () => number = Date.now): Counters {
   const entries = new Map<string, Tally & { expiresAt: number }>();
   const live = (key: string) => {
     const entry = entries.get(key);

@@ -34,7 +34,10 @@ export class TokenBucket {
     const elapsed = now - this.updatedAt;
     this.updatedAt = now;
     if (elapsed > 0) {
-      this.tokens = Math.min(this.capacity, this.tokens + (elapsed * this.capacity) / this.periodMs);
+      this.tokens = Math.min(
+        this.capacity,
+        this.tokens + (elapsed * this.capacity) / this.periodMs,
+      );
     }
   }
 }

@@ -47,7 +47,8 @@ export function frameworkErrorHandler(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  const code: ErrorCode = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'URI_TOO_LONG' : 'BAD_REQUEST';
+  const code: ErrorCode =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'URI_TOO_LONG' : 'BAD_REQUEST';
   request.log.warn({ code, reason: error.code }, 'request refused while routing');
   return sendError(reply, errorTable[code].status, code);
 }
@@ -90,7 +91,9 @@ function clientErrorCode(error: ConnectionError): ErrorCode {
     // URL is what is too long.
     const packet = (error as { rawPacket?: unknown }).rawPacket;
     const lineEnd = Buffer.isBuffer(packet) ? packet.indexOf('\r\n') : -1;
-    return lineEnd === -1 || lineEnd > MAX_SHORT_REQUEST_LINE ? 'URI_TOO_LONG' : 'HEADERS_TOO_LARGE';
+    return lineEnd === -1 || lineEnd > MAX_SHORT_REQUEST_LINE
+      ? 'URI_TOO_LONG'
+      : 'HEADERS_TOO_LARGE';
   }
   return 'BAD_REQUEST';
 }

@@ -16,7 +16,11 @@ export async function up(db: Kysely<any>): Promise<void> {
       c.notNull().check(sql`source in ('username', 'display_name')`),
     )
     .execute();
-  await db.schema.createIndex('name_skeletons_by_user').on('name_skeletons').column('user_id').execute();
+  await db.schema
+    .createIndex('name_skeletons_by_user')
+    .on('name_skeletons')
+    .column('user_id')
+    .execute();
 
   const users: { id: string; username: string; display_name: string | null }[] = await db
     .selectFrom('users')
@@ -46,4 +50,3 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('name_skeletons').execute();
 }
-
