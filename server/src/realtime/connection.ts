@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws';
 import { CloseCode, type ClientFrame, type PresenceStatus } from '@parley/wire';
 import { fromBase64Url } from '../codec';
 import { isParleyError } from '../errors';
+import { TokenBucket, type TokenBuckets } from '../limits/token-bucket';
 import type { MessageService } from '../messages/message.service';
 import type { ReceiptService } from '../messages/receipt.service';
 import type { AuthenticatedUser } from '../plugins/auth';
@@ -11,7 +12,6 @@ import type { Bus } from '../plugins/bus';
 import { publishToRoom, publishToUser } from './events';
 import { errorFrame, isFrameProblem, parseClientFrame } from './frames';
 import type { Hub, Peer, Subscription } from './hub';
-import { TokenBucket, type TokenBuckets } from '../limits/token-bucket';
 
 export interface ConnectionDeps {
   hub: Hub;
@@ -29,7 +29,7 @@ export interface ConnectionDeps {
   quotas: ConnectionQuotas;
 }
 
-/** What one socket may ask of the server (docs/ARCHITECTURE.md, Limits). */
+/** What one socket may ask of the server (docs/ARCHITECTURE.md, Limits and quotas). */
 export interface ConnectionQuotas {
   /** Messages per 10 s from this socket, and (shared by the account's sockets) its account. */
   messagesPer10Seconds: number;

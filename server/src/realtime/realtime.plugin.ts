@@ -1,12 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { CloseCode } from '@parley/wire';
+import { TokenBuckets } from '../limits/token-bucket';
 import { createMessageService, type MessageService } from '../messages/message.service';
 import { createReceiptService, type ReceiptService } from '../messages/receipt.service';
 import { isMember } from '../rooms/room.repository';
 import { serveConnection } from './connection';
 import { Hub } from './hub';
-import { TokenBuckets } from '../limits/token-bucket';
 
 declare module 'fastify' {
   interface FastifyInstance {
