@@ -302,7 +302,7 @@ describe('names that look alike', () => {
     const suffix = Date.now()
       .toString(36)
       .replace(/[^a-z]/g, 'x');
-    const alice = await registerUser(app, `molly-${suffix}`);
+    await registerUser(app, `molly-${suffix}`);
     const register = (username: string) =>
       app.inject({
         method: 'POST',
