@@ -26,7 +26,7 @@ import { websocketPlugin } from './plugins/websocket';
 import { realtimePlugin } from './realtime/realtime.plugin';
 import { roomRoutes } from './rooms/room.routes';
 import { dbPlugin } from './plugins/db';
-import { errorsPlugin } from './plugins/errors';
+import { clientErrorHandler, errorsPlugin, frameworkErrorHandler } from './plugins/errors';
 import { openapiPlugin } from './plugins/openapi';
 import { rateLimitPlugin } from './plugins/rate-limit';
 import { resolveWebRoot, webPlugin } from './plugins/web';
@@ -96,7 +96,10 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
   const app = Fastify({
     logger: loggerOptions(config, options.logStream),
     bodyLimit: config.limits.bodyBytes,
-    trustProxy: config.trustProxy,
+    trustProxy: config.trustProxy === false ? false : [...config.trustProxy],
+    // Errors before any route runs answer in the `{ error }` shape too.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // A request must arrive whole in time, so a body trickling in a byte at a time cannot hold a
     // connection; checked every second rather than Node's default 30.
     requestTimeout: config.limits.requestTimeoutMs,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 
 /**
@@ -23,8 +24,16 @@ export interface Config {
    * the dev server's proxy), so no CORS is configured. */
   readonly allowedOrigins: readonly string[];
   readonly logLevel: LogLevel;
-  /** Trust X-Forwarded-For (only behind a proxy you control), so rate limits key on the client. */
-  readonly trustProxy: boolean;
+  /**
+   * The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses,
+   * CIDR ranges, or proxy-addr's `loopback`/`linklocal`/`uniquelocal`); false believes none. The
+   * client's address is the nearest one in X-Forwarded-For not in this list, so an entry the
+   * client wrote itself is never taken.
+   */
+  readonly trustProxy: false | readonly string[];
+  /** A spent refresh token presented again within this many seconds issues another token of the
+   * same session instead of ending it: two tabs refreshing at once are not a stolen token. */
+  readonly refreshReuseGraceSeconds: number;
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
   /** How long a new WebSocket may take to send its `auth` frame. */
@@ -45,8 +54,15 @@ export interface Limits {
   readonly passwordHashQueue: number;
   /** Login, register and refresh attempts per client IP per minute. */
   readonly authPerIpPerMinute: number;
-  /** Failed logins per account per 15 minutes; beyond it logins to that account get RATE_LIMITED. */
+  /**
+   * Failed logins per account per 15 minutes from addresses that never logged in to it; beyond it
+   * only addresses that did may try (a botnet guessing one password is stopped, its owner is not).
+   */
   readonly loginPerAccountPer15Minutes: number;
+  /** Failed logins of one account from one address before each further one waits, doubling. */
+  readonly loginFreeFailures: number;
+  /** Longest wait the doubling reaches. */
+  readonly loginBackoffMaxSeconds: number;
   /** Largest WebSocket frame accepted; a larger one closes the socket with 1009. */
   readonly wsFrameBytes: number;
   /** Bytes queued for one socket beyond which it is closed as a slow consumer (4008). */
@@ -75,6 +91,18 @@ export interface Limits {
   readonly requestTimeoutMs: number;
   /** Time to receive a request's headers (or anything at all on a new connection). */
   readonly headersTimeoutMs: number;
+  /** Encrypted attachment bytes one account may keep stored. */
+  readonly attachmentBytesPerAccount: number;
+  /** Avatar width and height at most, in pixels. */
+  readonly avatarPixels: number;
+  /** Messages one socket may send per 10 seconds (a bucket refilled evenly), and one account. */
+  readonly wsMessagesPer10SecondsPerSocket: number;
+  readonly wsMessagesPer10SecondsPerAccount: number;
+  /** Typing frames, and pings, one socket may send per 10 seconds. */
+  readonly wsTypingPer10Seconds: number;
+  readonly wsPingsPer10Seconds: number;
+  /** Sends of one socket waiting for their commit; beyond it a send is refused (SEND_QUEUE_FULL). */
+  readonly wsPendingSends: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -113,7 +141,7 @@ export function loadConfig(
     authPerIpPerMinute: read.integer('RATE_LIMIT_AUTH_PER_IP_PER_MINUTE', 30, 1, 1_000_000),
     loginPerAccountPer15Minutes: read.integer(
       'RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_15_MINUTES',
-      10,
+      100,
       1,
       1_000_000,
     ),
@@ -133,6 +161,35 @@ export function loadConfig(
     ),
     messageBatchSize: read.integer('MESSAGE_BATCH_SIZE', 256, 1, 10_000),
     ...connectionLimits(read),
+    loginFreeFailures: read.integer(
+      'RATE_LIMIT_LOGIN_FREE_FAILURES_PER_ACCOUNT_AND_IP',
+      5,
+      1,
+      1000,
+    ),
+    loginBackoffMaxSeconds: read.integer('LOGIN_BACKOFF_MAX_SECONDS', 900, 1, 24 * 3600),
+    attachmentBytesPerAccount: read.integer(
+      'ATTACHMENT_QUOTA_BYTES_PER_ACCOUNT',
+      1024 * 1024 * 1024,
+      1024,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    avatarPixels: read.integer('AVATAR_MAX_PIXELS', 1024, 16, 16_384),
+    wsMessagesPer10SecondsPerSocket: read.integer(
+      'WS_MESSAGES_PER_10_SECONDS_PER_SOCKET',
+      100,
+      1,
+      1_000_000,
+    ),
+    wsMessagesPer10SecondsPerAccount: read.integer(
+      'WS_MESSAGES_PER_10_SECONDS_PER_ACCOUNT',
+      200,
+      1,
+      1_000_000,
+    ),
+    wsTypingPer10Seconds: read.integer('WS_TYPING_PER_10_SECONDS', 20, 1, 1_000_000),
+    wsPingsPer10Seconds: read.integer('WS_PINGS_PER_10_SECONDS', 20, 1, 1_000_000),
+    wsPendingSends: read.integer('WS_MAX_PENDING_SENDS', 256, 1, 1_000_000),
     ...overrides.limits,
   };
 
@@ -150,7 +207,8 @@ export function loadConfig(
       'http://localhost:5173',
     ]),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    trustProxy: read.boolean('TRUST_PROXY', false),
+    trustProxy: read.trustedProxies('TRUST_PROXY'),
+    refreshReuseGraceSeconds: read.integer('REFRESH_REUSE_GRACE_SECONDS', 10, 0, 300),
     accessTokenTtlSeconds: read.integer('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 10, 24 * 3600),
     refreshTokenTtlSeconds: read.integer(
       'REFRESH_TOKEN_TTL_SECONDS',
@@ -171,8 +229,9 @@ export function loadConfig(
     problems.push('HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS');
   }
   const explicitSecret = overrides.jwtSecret ?? env.JWT_SECRET;
-  if (explicitSecret !== undefined && explicitSecret.length < 32) {
-    problems.push('JWT_SECRET: must be at least 32 characters');
+  if (explicitSecret !== undefined) {
+    const weakness = jwtSecretWeakness(explicitSecret);
+    if (weakness !== undefined) problems.push(`JWT_SECRET: ${weakness}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -242,12 +301,55 @@ function persistedJwtSecret(dataDir: string): string {
   return secret;
 }
 
+/**
+ * Why a JWT secret is too weak to sign with, or undefined: too short, one of the secrets that
+ * tutorials, jwt.io and framework templates publish, or too few distinct characters to be random
+ * (`openssl rand -base64 48` gives ~40 of 64).
+ */
+export function jwtSecretWeakness(secret: string): string | undefined {
+  if (secret.length < 32) return 'must be at least 32 characters';
+  if (PUBLISHED_JWT_SECRETS.has(secret.toLowerCase())) {
+    return 'is a published example secret; generate one (openssl rand -base64 48)';
+  }
+  if (new Set(secret).size < 12) {
+    return 'has too few distinct characters to be random; generate one (openssl rand -base64 48)';
+  }
+  return undefined;
+}
+
+// Example secrets of at least 32 characters from jwt.io, tutorials and framework templates.
+const PUBLISHED_JWT_SECRETS: ReadonlySet<string> = new Set([
+  'a-string-secret-at-least-256-bits-long',
+  'your-256-bit-secret-your-256-bit-secret',
+  'supersecretkeyyoushouldnotcommittogithub',
+  'thisismysupersecretkeyforjwttokengeneration',
+  'my_super_secret_key_that_is_at_least_32_chars',
+  'change-this-to-a-long-random-secret-in-production',
+  'changeme-changeme-changeme-changeme',
+  '0123456789abcdefghijklmnopqrstuvwxyz',
+  'abcdefghijklmnopqrstuvwxyz0123456789',
+  'qwertyuiopasdfghjklzxcvbnm1234567890',
+]);
+
 function isOrigin(value: string): boolean {
   try {
     return new URL(value).origin === value;
   } catch {
     return false;
   }
+}
+
+const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a CIDR range (address/bits) or one of proxy-addr's named ranges. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_KEYWORDS.has(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
 }
 
 class EnvReader {
@@ -283,6 +385,24 @@ class EnvReader {
     if (value === 'false' || value === '0') return false;
     this.problems.push(`${name}: expected true or false, got "${value}"`);
     return fallback;
+  }
+
+  /** TRUST_PROXY: `false` (or unset), or the proxies' addresses, comma-separated. */
+  trustedProxies(name: string): false | string[] {
+    const value = this.raw(name);
+    if (value === undefined || value === 'false' || value === '0') return false;
+    if (value === 'true' || value === '1') {
+      this.problems.push(
+        `${name}: name the proxies' addresses (e.g. 127.0.0.1 or 10.0.0.0/8); "true" would ` +
+          'believe an X-Forwarded-For that the client wrote itself',
+      );
+      return false;
+    }
+    const entries = this.list(name, []);
+    for (const entry of entries) {
+      if (!isProxyAddress(entry)) this.problems.push(`${name}: "${entry}" is not an address`);
+    }
+    return entries;
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {

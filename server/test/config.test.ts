@@ -6,6 +6,7 @@ import { build } from '../src/app';
 import { ConfigError, JWT_SECRET_FILE, loadConfig } from '../src/config';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'parley-config-'));
+const STRONG_SECRET = 'Jq3v9XzR2mT7wLp4sK8nB1cY6hD0fG5e';
 
 describe('loadConfig', () => {
   it('has working defaults for a fresh machine', () => {
@@ -56,8 +57,8 @@ describe('loadConfig', () => {
 
   it('prefers JWT_SECRET and never writes a file then', () => {
     const dataDir = tempDir();
-    const config = loadConfig({ DATA_DIR: dataDir, JWT_SECRET: 's'.repeat(40) });
-    expect(config.jwtSecret).toBe('s'.repeat(40));
+    const config = loadConfig({ DATA_DIR: dataDir, JWT_SECRET: STRONG_SECRET });
+    expect(config.jwtSecret).toBe(STRONG_SECRET);
     expect(() => statSync(join(dataDir, JWT_SECRET_FILE))).toThrow();
   });
 
@@ -67,10 +68,10 @@ describe('loadConfig', () => {
       HOST: '127.0.0.1',
       DATABASE_URL: 'postgres://u@db:5432/parley',
       REDIS_URL: 'redis://cache:6379',
-      JWT_SECRET: 'x'.repeat(32),
+      JWT_SECRET: STRONG_SECRET,
       ALLOWED_ORIGINS: 'https://chat.example, https://other.example',
       LOG_LEVEL: 'warn',
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '127.0.0.1, 10.0.0.0/8, ::1, loopback',
       BODY_LIMIT_BYTES: '2048',
     });
     expect(config).toMatchObject({
@@ -80,9 +81,34 @@ describe('loadConfig', () => {
       redisUrl: 'redis://cache:6379',
       allowedOrigins: ['https://chat.example', 'https://other.example'],
       logLevel: 'warn',
-      trustProxy: true,
+      trustProxy: ['127.0.0.1', '10.0.0.0/8', '::1', 'loopback'],
     });
     expect(config.limits.bodyBytes).toBe(2048);
+  });
+
+  it('refuses a JWT secret that is short, published or not random', () => {
+    for (const secret of [
+      'short',
+      'x'.repeat(64),
+      'abababababababababababababababababab',
+      'a-string-secret-at-least-256-bits-long',
+      'A-String-Secret-At-Least-256-Bits-Long',
+    ]) {
+      expect(() => loadConfig({ JWT_SECRET: secret, DATA_DIR: tempDir() }), secret).toThrow(
+        /JWT_SECRET/,
+      );
+    }
+    expect(loadConfig({ JWT_SECRET: STRONG_SECRET, DATA_DIR: tempDir() }).jwtSecret).toBe(
+      STRONG_SECRET,
+    );
+  });
+
+  it('refuses TRUST_PROXY=true, which would believe a forged X-Forwarded-For', () => {
+    expect(() => loadConfig({ TRUST_PROXY: 'true', DATA_DIR: tempDir() })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33', DATA_DIR: tempDir() })).toThrow(
+      /TRUST_PROXY/,
+    );
+    expect(loadConfig({ TRUST_PROXY: 'false', DATA_DIR: tempDir() }).trustProxy).toBe(false);
   });
 
   it('names every bad variable at once, without echoing a database password', () => {
@@ -112,7 +138,7 @@ describe('build', () => {
   it('refuses the cheap test hashing when NODE_ENV is production', async () => {
     await expect(
       build({
-        env: { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATA_DIR: tempDir() },
+        env: { NODE_ENV: 'production', JWT_SECRET: STRONG_SECRET, DATA_DIR: tempDir() },
         dangerouslyLowerPasswordHashingCostForTests: true,
       }),
     ).rejects.toThrow(/refused when NODE_ENV is production/);

@@ -167,6 +167,25 @@ function databaseUrl(): string {
   return url.toString();
 }
 
+describe('two server processes sharing login counters through Redis', () => {
+  it('slow guesses at one account wherever they land', async () => {
+    const [one, two] = servers as [ServerProcess, ServerProcess];
+    const victim = await createPerson(one.api);
+    const guess = (server: ServerProcess) =>
+      server.api.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username: victim.username, password: 'not the password at all' },
+      });
+    // Five free failures (the default) spread over both processes, then the sixth waits.
+    const answers = [];
+    for (const server of [one, two, one, two, one]) answers.push((await guess(server)).statusCode);
+    expect(answers).toEqual([401, 401, 401, 401, 401]);
+    expect((await guess(two)).statusCode).toBe(429);
+    expect((await guess(one)).statusCode).toBe(429);
+  });
+});
+
 async function admin(run: (client: pg.Client) => Promise<unknown>): Promise<void> {
   const client = new pg.Client({ connectionString: ADMIN_URL });
   await client.connect();

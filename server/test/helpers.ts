@@ -12,7 +12,13 @@ import { MIGRATIONS_FOLDER, migrateToLatest } from '../src/db/migrations';
 /** A fixed secret for tests, so a test can also forge tokens with a different one. */
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
-const GENEROUS_LIMITS = { authPerIpPerMinute: 100_000, loginPerAccountPer15Minutes: 100_000 };
+const GENEROUS_LIMITS = {
+  authPerIpPerMinute: 100_000,
+  loginPerAccountPer15Minutes: 100_000,
+  loginFreeFailures: 100_000,
+  wsMessagesPer10SecondsPerSocket: 1_000_000,
+  wsMessagesPer10SecondsPerAccount: 1_000_000,
+};
 
 export type TestAppOptions = Omit<BuildOptions, 'database'>;
 
@@ -35,7 +41,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<Parle
       logLevel: 'silent',
       nodeEnv: 'test',
       ...options.config,
-      // Suites sign up many users from one address; the rate-limit tests set their own limits.
+      // Suites sign up many users from one address and send bursts of messages; the rate-limit
+      // and quota tests set their own limits.
       limits: { ...GENEROUS_LIMITS, ...options.config?.limits },
     },
     database,

@@ -4,7 +4,7 @@ import type { ParleyApp } from '../src/app';
 import { sniffImageType } from '../src/profiles/avatar';
 import { expectError, registerUser, type TestUser } from './accounts';
 import { createTestApp } from './helpers';
-import { IMAGES } from './images';
+import { IMAGES, pngHeader } from './images';
 
 let app: ParleyApp;
 beforeAll(async () => {
@@ -79,9 +79,11 @@ describe('PATCH /api/me/profile', () => {
     ['a field of the account', { username: 'someone-else' }],
   ])('refuses %s and changes nothing', async (_case, payload) => {
     const alice = await registerUser(app);
-    await patch(alice, { displayName: 'Original' });
+    // Each user's own, since no two users may have look-alike names.
+    const original = `Original ${alice.id.slice(0, 8)}`;
+    await patch(alice, { displayName: original });
     expectError(await patch(alice, payload), 400, 'VALIDATION_FAILED');
-    expect(await me(alice)).toMatchObject({ displayName: 'Original', username: alice.username });
+    expect(await me(alice)).toMatchObject({ displayName: original, username: alice.username });
   });
 
   it('needs authentication', async () => {
@@ -128,6 +130,21 @@ describe('avatars', () => {
     const big = Buffer.concat([IMAGES['image/png'], Buffer.alloc(256 * 1024)]);
     expectError(await putAvatar(alice, big, 'image/png'), 413, 'AVATAR_TOO_LARGE');
     expect((await me(alice)).hasAvatar).toBe(false);
+  });
+
+  it('refuses an image larger than 1024 pixels a side, however few its bytes', async () => {
+    const alice = await registerUser(app);
+    for (const [width, height] of [
+      [1025, 1],
+      [1, 1025],
+      [40_000, 40_000],
+    ] as const) {
+      const response = await putAvatar(alice, pngHeader(width, height), 'image/png');
+      expectError(response, 413, 'AVATAR_TOO_LARGE');
+      expect(response.json().error.message).toContain(`${width}×${height}`);
+    }
+    expect((await me(alice)).hasAvatar).toBe(false);
+    expect((await putAvatar(alice, pngHeader(1024, 1024), 'image/png')).statusCode).toBe(204);
   });
 
   it('refuses other content types', async () => {
@@ -234,5 +251,71 @@ describe('public profiles', () => {
       401,
       'UNAUTHENTICATED',
     );
+  });
+});
+
+describe('names that look alike', () => {
+  it('cleans display names of bidi overrides, invisible and control characters', async () => {
+    const alice = await registerUser(app);
+    const dirty =
+      '\u202eEve\u202c \u200bthe\u200d\ufeff   \u2066great\u2069\u0085\u00ad\u2028 \u0041\u030a';
+    const response = await patch(alice, { displayName: dirty });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json<Me>().displayName).toBe('Eve the great \u00c5');
+    expectError(
+      await patch(alice, { displayName: '\u200b\u202e\u2060' }),
+      400,
+      'VALIDATION_FAILED',
+    );
+  });
+
+  it('refuses a display name that looks like another user’s username or display name', async () => {
+    const alice = await registerUser(app);
+    const bob = await registerUser(app);
+    const carol = await registerUser(app);
+    // Cyrillic а and о, a digit one for an l: the same skeleton as alice's username.
+    const lookalike = alice.username.replace(/a/g, '\u0430').replace(/l/g, '1');
+    expectError(await patch(bob, { displayName: lookalike }), 409, 'NAME_CONFUSABLE');
+    expectError(
+      await patch(bob, { displayName: alice.username.toUpperCase() }),
+      409,
+      'NAME_CONFUSABLE',
+    );
+    // One's own username, in any guise, is fine.
+    expect((await patch(alice, { displayName: alice.username.toUpperCase() })).statusCode).toBe(
+      200,
+    );
+
+    const name = `Mallory ${carol.id.slice(0, 6)}`;
+    expect((await patch(carol, { displayName: name })).statusCode).toBe(200);
+    expectError(
+      await patch(bob, { displayName: name.replace('M', 'rn').replace('o', '\u03bf') }),
+      409,
+      'NAME_CONFUSABLE',
+    );
+    // Once carol lets the name go, it is free.
+    expect((await patch(carol, { displayName: null })).statusCode).toBe(200);
+    expect((await patch(bob, { displayName: name })).statusCode).toBe(200);
+  });
+
+  it('refuses a username that looks like a taken one', async () => {
+    const suffix = Date.now()
+      .toString(36)
+      .replace(/[^a-z]/g, 'x');
+    await registerUser(app, `molly-${suffix}`);
+    const register = (username: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/auth/register',
+        payload: { username, password: 'correct horse battery staple 7' },
+      });
+    for (const lookalike of [`rnolly-${suffix}`, `m0lly-${suffix}`, `mo1ly-${suffix}`]) {
+      expectError(await register(lookalike), 409, 'NAME_CONFUSABLE');
+    }
+    // A display name can block a username too.
+    const bob = await registerUser(app);
+    const shown = `zed${bob.id.slice(0, 8)}`;
+    expect((await patch(bob, { displayName: shown })).statusCode).toBe(200);
+    expectError(await register(shown), 409, 'NAME_CONFUSABLE');
   });
 });

@@ -39,6 +39,9 @@ describe('a slow consumer', () => {
       sent += burst.length;
       await a.count((f) => f.type === 'ack', sent, 20_000);
     }
+    // A consumer that slow takes a while to read what was queued before the close frame: the
+    // server waits for it rather than cut it off, so the code reaches it.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
     tcp.resume();
     expect(await b.closed).toEqual({
       code: CloseCode.SLOW_CONSUMER,

@@ -20,6 +20,7 @@ import {
   groupWith,
   listen,
   TestRoom,
+  sendOver,
   TestSocket,
   type Person,
 } from './rooms-fixtures';
@@ -545,6 +546,55 @@ describe('room-key envelopes', () => {
 });
 
 describe('room expiry', () => {
+  it('refuses an expired room at once, before the sweeper deletes it', async () => {
+    const alice = await createPerson(app);
+    const bob = await createPerson(app);
+    const room = await createRoom(app, alice, 'group', { expiresInDays: 7 });
+    await appendEntry(app, room, alice, 'add', bob);
+    await distributeKey(app, room, alice, [alice, bob]);
+    const url = await listen(app);
+    const socket = await TestSocket.authenticated(url, alice);
+    expect((await sendOver(socket, room.id, room.message(alice, 'in time'))).type).toBe('ack');
+
+    await app.db
+      .updateTable('rooms')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', room.id)
+      .execute();
+    // The sweeper (every minute here) has not run: the row is still there.
+    expect(
+      await app.db.selectFrom('rooms').select('id').where('id', '=', room.id).execute(),
+    ).toHaveLength(1);
+
+    const get = (path: string) => app.inject({ method: 'GET', url: path, headers: alice.auth });
+    expectError(await get(`/api/rooms/${room.id}`), 404, 'ROOM_NOT_FOUND');
+    expectError(await get(`/api/rooms/${room.id}/messages`), 404, 'ROOM_NOT_FOUND');
+    const rooms = (await get('/api/rooms')).json<{ rooms: Room[] }>().rooms;
+    expect(rooms.map((r) => r.id)).not.toContain(room.id);
+    const upload = await app.inject({
+      method: 'POST',
+      url: `/api/rooms/${room.id}/attachments`,
+      headers: { ...alice.auth, 'content-type': 'application/octet-stream' },
+      payload: Buffer.from('late'),
+    });
+    expectError(upload, 404, 'ROOM_NOT_FOUND');
+    expect(await sendOver(socket, room.id, room.message(alice, 'too late'))).toMatchObject({
+      type: 'error',
+      code: 'ROOM_NOT_FOUND',
+    });
+    socket.send({ type: 'subscribe', room: room.id });
+    expect(await socket.next((f) => f.type === 'error' && f.ref === room.id)).toMatchObject({
+      code: 'ROOM_NOT_FOUND',
+    });
+    const stored = await app.db
+      .selectFrom('messages')
+      .select('seq')
+      .where('room_id', '=', room.id)
+      .execute();
+    expect(stored).toHaveLength(1);
+    socket.close();
+  });
+
   it('deletes an expired room with its messages, chain, envelopes and attachments', async () => {
     const sweeping = await createTestApp({ config: { roomSweepIntervalMs: 50 } });
     try {

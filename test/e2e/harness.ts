@@ -28,7 +28,11 @@ export async function startServer(config: ServerConfig = {}): Promise<LiveServer
   const app = await createTestApp({
     config: {
       // Scenarios sign up and log in several users from one address within a minute.
-      limits: { authPerIpPerMinute: 1000, loginPerAccountPer15Minutes: 1000 },
+      limits: {
+        authPerIpPerMinute: 1000,
+        loginPerAccountPer15Minutes: 1000,
+        loginFreeFailures: 1000,
+      },
       ...config,
     },
   });

@@ -165,6 +165,15 @@ async function runTarget(target: Target, options: BenchOptions): Promise<TargetR
       JWT_SECRET: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
       ACCESS_TOKEN_TTL_SECONDS: '7200',
       RATE_LIMIT_AUTH_PER_IP_PER_MINUTE: '1000000',
+      // The bench offers its load from a few clients, far above one person's message rate.
+      WS_MESSAGES_PER_10_SECONDS_PER_SOCKET: '1000000',
+      WS_MESSAGES_PER_10_SECONDS_PER_ACCOUNT: '1000000',
+      WS_MAX_PENDING_SENDS: '1000000',
+      // Up to 10,000 sockets from this one address, most of them opened at once.
+      MAX_CONNECTIONS: '100000',
+      MAX_CONNECTIONS_PER_IP: '100000',
+      WS_MAX_SOCKETS_PER_IP: '100000',
+      WS_MAX_UNAUTHENTICATED: '100000',
       REDIS_URL: '',
     };
   }

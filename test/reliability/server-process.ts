@@ -131,6 +131,8 @@ export class ServerProcess {
       LOG_LEVEL: 'warn',
       // The test signs up and reconnects many clients from one address.
       RATE_LIMIT_AUTH_PER_IP_PER_MINUTE: '100000',
+      WS_MESSAGES_PER_10_SECONDS_PER_SOCKET: '1000000',
+      WS_MESSAGES_PER_10_SECONDS_PER_ACCOUNT: '1000000',
       ...(this.options.databaseUrl === undefined ? {} : { DATABASE_URL: this.options.databaseUrl }),
       ...(this.options.redisUrl === undefined
         ? {}

@@ -53,6 +53,7 @@ import type {
   SearchPeopleResponse,
   UserKeys,
 } from '@parley/wire';
+import { normalizePassword } from '@parley/wire';
 import { ServerApi, tokenExpiry, type Tokens } from './api';
 import { Connection, type ServerFrame } from './connection';
 import { ClientError, fromCryptoError, isClientError } from './errors';
@@ -311,7 +312,7 @@ export class Client {
     if (input.passphrase !== undefined) this.assertPassphrase(input.passphrase, input, operation);
     const answer = await this.api.request<AuthAnswer>('POST', '/api/auth/register', {
       auth: false,
-      body: { username: input.username, password: input.password },
+      body: { username: input.username, password: normalizePassword(input.password) },
     });
     await this.saveTokens(answer);
     const seeds = generateIdentity();
@@ -335,7 +336,7 @@ export class Client {
   async logIn(input: Credentials): Promise<void> {
     const answer = await this.api.request<AuthAnswer>('POST', '/api/auth/login', {
       auth: false,
-      body: { username: input.username, password: input.password },
+      body: { username: input.username, password: normalizePassword(input.password) },
     });
     if (this.secrets !== undefined && this.secrets.record.userId !== answer.user.id) {
       throw new ClientError(

@@ -18,6 +18,15 @@ export const PASSWORD_RULES = {
   maxLength: 256,
 } as const;
 
+/**
+ * The form a password is sent and compared in: Unicode NFKC, so a password typed with composed
+ * or decomposed accents, or full-width digits, is the same password on every keyboard (NIST SP
+ * 800-63B). Clients send it so; the server normalises again, so an older client still matches.
+ */
+export function normalizePassword(password: string): string {
+  return password.normalize('NFKC');
+}
+
 /** Input may use upper case; the server stores and compares the lower-case form. */
 export const Username = Type.String({
   minLength: USERNAME_RULES.minLength,

@@ -14,6 +14,9 @@ export const errorTable = {
   NOT_FOUND: { status: 404, message: 'No such resource' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; try again later' },
+  URI_TOO_LONG: { status: 414, message: 'The request URL is too long' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive' },
   SERVER_BUSY: { status: 503, message: 'The server is busy; try again shortly' },
   TOO_MANY_CONNECTIONS: {
     status: 429,
@@ -48,6 +51,10 @@ export const errorTable = {
   AVATAR_TOO_LARGE: { status: 413, message: 'The avatar is too large' },
   AVATAR_INVALID: { status: 400, message: 'The avatar is not a PNG, JPEG, WebP or GIF image' },
   AVATAR_NOT_FOUND: { status: 404, message: 'The user has no avatar' },
+  NAME_CONFUSABLE: {
+    status: 409,
+    message: 'The name looks like another user’s name; choose one that is told apart at a glance',
+  },
 
   // Key directory.
   KEYS_NOT_PUBLISHED: { status: 404, message: 'The user has not published keys' },
@@ -99,6 +106,14 @@ export const errorTable = {
     message: 'The message envelope is malformed or names another room or sender',
   },
   ATTACHMENT_NOT_FOUND: { status: 404, message: 'No such attachment' },
+  ATTACHMENT_QUOTA_EXCEEDED: {
+    status: 413,
+    message: 'The account’s attachment storage is full',
+  },
+  SEND_QUEUE_FULL: {
+    status: 429,
+    message: 'Too many messages of this connection wait for their commit; wait for an ack',
+  },
   NOT_SUBSCRIBED: { status: 409, message: 'Subscribe to the room first' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

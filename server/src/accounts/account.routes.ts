@@ -38,12 +38,19 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
     timeWindow: 60_000,
     keyGenerator: (request) => `ip:${request.ip}`,
   });
-  const loginThrottle = new LoginThrottle(limits.loginPerAccountPer15Minutes, 15 * 60_000);
+  const loginThrottle = new LoginThrottle({
+    counters: app.counters,
+    freeFailures: limits.loginFreeFailures,
+    maxBackoffMs: limits.loginBackoffMaxSeconds * 1000,
+    maxAccountFailures: limits.loginPerAccountPer15Minutes,
+    windowMs: 15 * 60_000,
+  });
   const accounts = createAccountService({
     db: app.db,
     hasher: options.hasher,
     loginThrottle,
     refreshTokenTtlSeconds: app.config.refreshTokenTtlSeconds,
+    refreshReuseGraceSeconds: app.config.refreshReuseGraceSeconds,
     issueAccessToken: app.issueAccessToken,
     onRevoked: (event) => app.sessionEvents.emit('revoked', event),
   });
@@ -91,7 +98,7 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
         response: { 200: AuthResponse, ...errors },
       },
     },
-    async (request) => accounts.login(request.body),
+    async (request) => accounts.login(request.body, request.ip),
   );
 
   app.post(
@@ -146,7 +153,7 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
       },
     },
     async (request, reply) => {
-      await accounts.deleteAccount(request.user.id, request.body.password);
+      await accounts.deleteAccount(request.user.id, request.body.password, request.ip);
       return reply.code(204).send(null);
     },
   );

@@ -3,16 +3,20 @@ import type { AuthResponse } from '@parley/wire';
 import { isUniqueViolation, type Db } from '../db/database';
 import { parleyError } from '../errors';
 import type { AuthenticatedUser, SessionsRevoked } from '../plugins/auth';
+import { nameSkeleton } from '../profiles/names';
+import { claimNameSkeleton, nameSkeletonTaken } from '../profiles/profile.repository';
 import * as repo from './account.repository';
 import type { LoginThrottle } from './login-throttle';
 import type { PasswordHasher } from './password-hasher';
-import { canonicalUsername, checkPassword } from './password-rules';
+import { canonicalUsername, checkPassword, normalizePassword } from './password-rules';
 
 export interface AccountServiceDeps {
   db: Db;
   hasher: PasswordHasher;
   loginThrottle: LoginThrottle;
   refreshTokenTtlSeconds: number;
+  /** A spent refresh token presented again within this window rotates instead of revoking. */
+  refreshReuseGraceSeconds: number;
   issueAccessToken(user: AuthenticatedUser): { token: string; expiresAt: Date };
   /** Told after sessions ended, once the change is committed. */
   onRevoked(event: SessionsRevoked): void;
@@ -23,7 +27,9 @@ export interface AccountServiceDeps {
  *
  * A session is one logged-in device. Each refresh spends the presented refresh token and hands out
  * the next one of the same session (its "family"); presenting a spent token means it was copied,
- * so the whole session is revoked and every token of it, old or new, stops working.
+ * so the whole session is revoked and every token of it, old or new, stops working; except within
+ * a few seconds of the spend (REFRESH_REUSE_GRACE_SECONDS), where it is one client refreshing
+ * twice at once, and gets a token of its own.
  */
 export function createAccountService(deps: AccountServiceDeps) {
   const { db, hasher } = deps;
@@ -31,17 +37,23 @@ export function createAccountService(deps: AccountServiceDeps) {
   return {
     async register(input: { username: string; password: string }): Promise<AuthResponse> {
       const username = canonicalUsername(input.username);
-      checkPassword(input.password, username);
-      // Checked before the expensive hash; the unique index still decides a race.
+      const password = normalizePassword(input.password);
+      checkPassword(password, username);
+      // Checked before the expensive hash; the unique indexes still decide a race.
       if ((await repo.findUserByUsername(db, username)) !== undefined) {
         throw parleyError('USERNAME_TAKEN');
       }
-      const passwordHash = await hasher.hash(input.password);
+      const skeleton = nameSkeleton(username);
+      if (await nameSkeletonTaken(db, skeleton)) throw usernameConfusable();
+      const passwordHash = await hasher.hash(password);
       const id = randomHex(16);
       try {
-        await db
-          .transaction()
-          .execute((trx) => repo.insertUser(trx, { id, username, password_hash: passwordHash }));
+        await db.transaction().execute(async (trx) => {
+          await repo.insertUser(trx, { id, username, password_hash: passwordHash });
+          if (!(await claimNameSkeleton(trx, id, 'username', skeleton))) {
+            throw usernameConfusable();
+          }
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw parleyError('USERNAME_TAKEN');
         throw error;
@@ -49,19 +61,27 @@ export function createAccountService(deps: AccountServiceDeps) {
       return openSession({ id, username });
     },
 
-    /** Same answer, and the same Argon2 work, for an unknown user as for a wrong password. */
-    async login(input: { username: string; password: string }): Promise<AuthResponse> {
+    /**
+     * Same answer, and the same Argon2 work, for an unknown user as for a wrong password.
+     * `address` is the client's, for the throttle.
+     */
+    async login(
+      input: { username: string; password: string },
+      address: string,
+    ): Promise<AuthResponse> {
       const username = input.username.toLowerCase();
-      deps.loginThrottle.assertAllowed(username);
+      const password = normalizePassword(input.password);
+      await deps.loginThrottle.assertAllowed(username, address);
       const user = await repo.findUserByUsername(db, username);
       const valid =
         user === undefined
-          ? await hasher.verifyDummy(input.password).then(() => false)
-          : await hasher.verify(user.password_hash, input.password);
+          ? await hasher.verifyDummy(password).then(() => false)
+          : await hasher.verify(user.password_hash, password);
       if (user === undefined || !valid) {
-        deps.loginThrottle.recordFailure(username);
+        await deps.loginThrottle.recordFailure(username, address);
         throw parleyError('INVALID_CREDENTIALS');
       }
+      await deps.loginThrottle.recordSuccess(username, address);
       return openSession({ id: user.id, username: user.username });
     },
 
@@ -71,14 +91,21 @@ export function createAccountService(deps: AccountServiceDeps) {
         const token = await repo.findRefreshToken(trx, tokenHash);
         if (token === undefined || token.revoked_at !== null) return 'invalid' as const;
         const reused = { reused: { userId: token.user_id, sessionId: token.session_id } };
-        if (token.used_at !== null) {
+        const graceMs = deps.refreshReuseGraceSeconds * 1000;
+        // Two tabs, or a retry after a lost answer, refresh with one token at once: within the
+        // grace window the later one gets a token of its own; after it, a spent token is stolen.
+        const withinGrace = (usedAt: Date) => Date.now() - usedAt.getTime() <= graceMs;
+        if (token.used_at !== null && !withinGrace(token.used_at)) {
           await repo.revokeSession(trx, token.session_id);
           return reused;
         }
         if (token.expires_at.getTime() <= Date.now()) return 'invalid' as const;
-        if (!(await repo.spendRefreshToken(trx, tokenHash))) {
-          await repo.revokeSession(trx, token.session_id);
-          return reused;
+        if (token.used_at === null && !(await repo.spendRefreshToken(trx, tokenHash))) {
+          // Spent by a concurrent refresh that committed just now.
+          if (graceMs === 0) {
+            await repo.revokeSession(trx, token.session_id);
+            return reused;
+          }
         }
         const next = await issueRefreshToken(trx, token.session_id);
         await repo.touchSession(trx, token.session_id);
@@ -111,11 +138,16 @@ export function createAccountService(deps: AccountServiceDeps) {
       return ended;
     },
 
-    /** Deletes the account and everything that references it, after checking the password. */
-    async deleteAccount(userId: string, password: string): Promise<void> {
+    /**
+     * Deletes the account and everything that references it, after checking the password under
+     * the login throttle (a stolen access token must not become a way to guess it).
+     */
+    async deleteAccount(userId: string, password: string, address: string): Promise<void> {
       const user = await repo.findUserById(db, userId);
       if (user === undefined) throw parleyError('USER_NOT_FOUND');
-      if (!(await hasher.verify(user.password_hash, password))) {
+      await deps.loginThrottle.assertAllowed(user.username, address);
+      if (!(await hasher.verify(user.password_hash, normalizePassword(password)))) {
+        await deps.loginThrottle.recordFailure(user.username, address);
         throw parleyError('INVALID_CREDENTIALS');
       }
       await repo.deleteUser(db, userId);
@@ -179,6 +211,10 @@ export type AccountService = ReturnType<typeof createAccountService>;
 interface IssuedRefreshToken {
   token: string;
   expiresAt: Date;
+}
+
+function usernameConfusable() {
+  return parleyError('NAME_CONFUSABLE', 'The username looks like another user’s name');
 }
 
 /** A 16-byte random identifier as 32 lowercase hex characters (PROTOCOL.md §2.1). */

@@ -1,53 +1,81 @@
 import { parleyError } from '../errors';
+import type { Counters } from '../limits/counters';
+
+export interface LoginThrottleOptions {
+  counters: Counters;
+  /** Failures of one account from one address before each further one waits. */
+  freeFailures: number;
+  /** The wait doubles from one second with each failure past the free ones, up to this. */
+  maxBackoffMs: number;
+  /** Failures of one account from all addresses in `windowMs` before unknown addresses wait. */
+  maxAccountFailures: number;
+  windowMs: number;
+  /** How long an address that logged in to an account stays known to it. */
+  knownAddressMs?: number;
+  clock?: () => number;
+}
 
 /**
- * Failed logins per account in a fixed window. @fastify/rate-limit runs one limiter per request,
- * and the per-IP one is taken, so the per-account bound lives here. Counting failures only means a
- * guessing attack locks the account's logins for the rest of the window, while its owner, who
- * knows the password, is only slowed by the same bound once others start guessing.
- * Counters live in this process's memory, bounded to `maxAccounts` (oldest dropped first).
+ * Password guessing, slowed as OWASP's authentication cheat sheet advises: by the pair of account
+ * and client address, not by the account alone, so that nobody locks a victim out by failing ten
+ * logins in their name.
+ * - Each (account, address) pair has a few free failures, then waits 1 s, 2 s, 4 s ... before
+ *   each next try, up to `maxBackoffMs`; a successful login clears its pair.
+ * - Failures of the account from all addresses are counted too; past `maxAccountFailures` in the
+ *   window only addresses that have logged in to the account before may try, so a botnet that
+ *   spreads its guesses over many addresses is stopped, and the owner at home is not.
+ * Counters are shared by every process when the deployment has Redis (see Counters).
  */
 export class LoginThrottle {
-  private readonly failures = new Map<string, { count: number; resetAt: number }>();
+  private readonly clock: () => number;
+  private readonly knownAddressMs: number;
 
-  constructor(
-    readonly maxFailures: number,
-    readonly windowMs: number,
-    readonly maxAccounts = 100_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly options: LoginThrottleOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.knownAddressMs = options.knownAddressMs ?? 30 * 24 * 3600 * 1000;
+  }
 
-  /** Throws RATE_LIMITED while `account` has used up its failures for the window. */
-  assertAllowed(account: string): void {
-    const entry = this.current(account);
-    if (entry !== undefined && entry.count >= this.maxFailures) {
-      const seconds = Math.ceil((entry.resetAt - this.now()) / 1000);
-      throw parleyError(
-        'RATE_LIMITED',
-        `Too many failed logins for this account; retry in ${seconds} s`,
-      );
+  /** Throws RATE_LIMITED while `account` may not be tried from `address`. */
+  async assertAllowed(account: string, address: string): Promise<void> {
+    const { counters, freeFailures, maxAccountFailures } = this.options;
+    const now = this.clock();
+    const pair = await counters.get(pairKey(account, address));
+    if (pair !== undefined && pair.count >= freeFailures) {
+      const wait = Math.min(this.options.maxBackoffMs, 1000 * 2 ** (pair.count - freeFailures));
+      if (now < pair.last + wait) {
+        const seconds = Math.ceil((pair.last + wait - now) / 1000);
+        throw parleyError('RATE_LIMITED', `Too many failed logins; retry in ${seconds} s`);
+      }
+    }
+    const all = await counters.get(accountKey(account));
+    if (all !== undefined && all.count >= maxAccountFailures) {
+      if (!(await counters.has(knownKey(account, address)))) {
+        throw parleyError(
+          'RATE_LIMITED',
+          'Too many failed logins for this account; retry later from an address that logged in before',
+        );
+      }
     }
   }
 
-  recordFailure(account: string): void {
-    const entry = this.current(account);
-    if (entry !== undefined) {
-      entry.count += 1;
-      return;
-    }
-    if (this.failures.size >= this.maxAccounts) {
-      const oldest = this.failures.keys().next().value;
-      if (oldest !== undefined) this.failures.delete(oldest);
-    }
-    this.failures.set(account, { count: 1, resetAt: this.now() + this.windowMs });
+  async recordFailure(account: string, address: string): Promise<void> {
+    const { counters, windowMs } = this.options;
+    const now = this.clock();
+    await Promise.all([
+      counters.add(pairKey(account, address), now, windowMs),
+      counters.add(accountKey(account), now, windowMs),
+    ]);
   }
 
-  private current(account: string) {
-    const entry = this.failures.get(account);
-    if (entry !== undefined && entry.resetAt <= this.now()) {
-      this.failures.delete(account);
-      return undefined;
-    }
-    return entry;
+  async recordSuccess(account: string, address: string): Promise<void> {
+    const { counters } = this.options;
+    await Promise.all([
+      counters.delete(pairKey(account, address)),
+      counters.mark(knownKey(account, address), this.knownAddressMs),
+    ]);
   }
 }
+
+const pairKey = (account: string, address: string) => `login:pair:${account}:${address}`;
+const accountKey = (account: string) => `login:account:${account}`;
+const knownKey = (account: string, address: string) => `login:known:${account}:${address}`;

@@ -38,6 +38,13 @@ export function canonicalUsername(input: string): string {
   return username;
 }
 
+/**
+ * Passwords are compared in Unicode NFKC, so that "é" typed as one code point or as e plus an
+ * accent, or a full-width digit, is the same password on every keyboard (as NIST SP 800-63B
+ * asks). The client sends it so normalised too (@parley/wire's normalizePassword).
+ */
+export { normalizePassword } from '@parley/wire';
+
 /** Throws PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG or PASSWORD_TOO_COMMON. */
 export function checkPassword(password: string, username: string): void {
   // Length in code points, so a password of emoji is not counted double.

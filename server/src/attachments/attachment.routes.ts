@@ -12,10 +12,11 @@ const OCTET_STREAM = 'application/octet-stream';
 /**
  * Encrypted attachment blobs (PROTOCOL.md §8): uploaded by a member into a room, downloaded by
  * its members, deleted with the room. The key and hash travel inside encrypted messages; to the
- * server a blob is opaque bytes.
+ * server a blob is opaque bytes. What an account keeps stored is bounded by its quota.
  */
 export async function attachmentRoutes(app: ParleyApp): Promise<void> {
   const maxBytes = app.config.limits.attachmentBytes;
+  const quotaBytes = app.config.limits.attachmentBytesPerAccount;
   app.addContentTypeParser(
     OCTET_STREAM,
     { parseAs: 'buffer', bodyLimit: maxBytes },
@@ -42,16 +43,37 @@ export async function attachmentRoutes(app: ParleyApp): Promise<void> {
       }
       await requireMember(app.db, request.params.id, request.user.id);
       const blobId = randomBytes(16).toString('hex');
-      await app.db
-        .insertInto('attachments')
-        .values({
-          id: blobId,
-          room_id: request.params.id,
-          uploader_id: request.user.id,
-          size: request.body.length,
-          data: request.body,
-        })
-        .execute();
+      const blob = request.body;
+      await app.db.transaction().execute(async (trx) => {
+        // The uploader's row is locked so that two uploads at once cannot both fit in what is left.
+        await trx
+          .selectFrom('users')
+          .select('id')
+          .where('id', '=', request.user.id)
+          .forUpdate()
+          .execute();
+        const { stored } = await trx
+          .selectFrom('attachments')
+          .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('size'), eb.lit(0)).as('stored'))
+          .where('uploader_id', '=', request.user.id)
+          .executeTakeFirstOrThrow();
+        if (Number(stored) + blob.length > quotaBytes) {
+          throw parleyError(
+            'ATTACHMENT_QUOTA_EXCEEDED',
+            `The account stores ${Number(stored)} attachment bytes of ${quotaBytes}`,
+          );
+        }
+        await trx
+          .insertInto('attachments')
+          .values({
+            id: blobId,
+            room_id: request.params.id,
+            uploader_id: request.user.id,
+            size: blob.length,
+            data: blob,
+          })
+          .execute();
+      });
       return reply.code(201).send({ blobId, size: request.body.length });
     },
   );

@@ -6,6 +6,7 @@ import type {
 } from '../accounts/account.table';
 import type { EncryptionKeyTable, IdentityKeyTable } from '../directory/directory.table';
 import type { ProfileTable } from '../profiles/profile.table';
+import type { NameSkeletonTable } from '../profiles/name-skeleton.table';
 import type { AttachmentTable } from '../attachments/attachment.table';
 import type { MessageTable } from '../messages/message.table';
 import type {
@@ -27,6 +28,7 @@ export interface Database {
   refresh_tokens: RefreshTokenTable;
   key_backups: KeyBackupTable;
   profiles: ProfileTable;
+  name_skeletons: NameSkeletonTable;
   identity_keys: IdentityKeyTable;
   encryption_keys: EncryptionKeyTable;
   rooms: RoomTable;

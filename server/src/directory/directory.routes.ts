@@ -19,7 +19,7 @@ const bearer = [{ bearer: [] }];
 export async function directoryRoutes(app: ParleyApp): Promise<void> {
   await cryptoReady();
   const directory = createDirectoryService(app.db);
-  const profiles = createProfileService(app.db);
+  const profiles = createProfileService(app.db, { avatarPixels: app.config.limits.avatarPixels });
   const read = { preHandler: app.authenticate };
 
   app.put(

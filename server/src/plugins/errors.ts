@@ -1,4 +1,12 @@
-import type { FastifyError, FastifyReply } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type {
+  ConnectionError,
+  FastifyBaseLogger,
+  FastifyError,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import { errorTable, isErrorCode, type ErrorCode, type ErrorResponse } from '@parley/wire';
 import { isParleyError } from '../errors';
@@ -29,6 +37,66 @@ export const errorsPlugin = fp(
   },
   { name: 'parley-errors', fastify: '5.x' },
 );
+
+/**
+ * Fastify's `frameworkErrors`: errors met while routing, before any handler (a path parameter
+ * over maxParamLength, a malformed percent-encoding), in the same shape as every other.
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const code: ErrorCode =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'URI_TOO_LONG' : 'BAD_REQUEST';
+  request.log.warn({ code, reason: error.code }, 'request refused while routing');
+  return sendError(reply, errorTable[code].status, code);
+}
+
+/**
+ * Node's `clientError`: a request that cannot even be parsed (a request line or headers past
+ * the 16 KiB limit, bytes that are not HTTP, a request that took too long). Answered in the
+ * `{ error }` shape too; logged at warn without a stack, since the fault is the client's.
+ */
+export function clientErrorHandler(
+  this: { log: FastifyBaseLogger },
+  error: ConnectionError,
+  socket: Socket,
+): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code = clientErrorCode(error);
+  this.log.warn({ code, reason: error.code }, 'malformed request refused');
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const { status, message } = errorTable[code];
+  const body = JSON.stringify({ error: { code, message } } satisfies ErrorResponse);
+  // end, not destroy: a destroyed socket may drop the answer before it is written.
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+/** A request line longer than this, of the 16 KiB that Node parses, is the URL's fault. */
+const MAX_SHORT_REQUEST_LINE = 8 * 1024;
+
+function clientErrorCode(error: ConnectionError): ErrorCode {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'REQUEST_TIMEOUT';
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    // The limit counts the request line with the headers: past it before the line ended, the
+    // URL is what is too long.
+    const packet = (error as { rawPacket?: unknown }).rawPacket;
+    const lineEnd = Buffer.isBuffer(packet) ? packet.indexOf('\r\n') : -1;
+    return lineEnd === -1 || lineEnd > MAX_SHORT_REQUEST_LINE
+      ? 'URI_TOO_LONG'
+      : 'HEADERS_TOO_LARGE';
+  }
+  return 'BAD_REQUEST';
+}
 
 export function sendError(
   reply: FastifyReply,

@@ -46,11 +46,36 @@ export function resolveWebRoot(requested: string | false | undefined): string | 
   return existsSync(join(DEFAULT_WEB_ROOT, 'index.html')) ? DEFAULT_WEB_ROOT : undefined;
 }
 
+/**
+ * Powerful features: calls use the camera and microphone of this origin only; nothing else is
+ * used, so nothing else may be, by this page or anything framed in it.
+ */
+export const PERMISSIONS_POLICY = [
+  'camera=(self)',
+  'microphone=(self)',
+  'display-capture=(self)',
+  'geolocation=()',
+  'payment=()',
+  'usb=()',
+  'serial=()',
+  'bluetooth=()',
+  'hid=()',
+  'midi=()',
+  'interest-cohort=()',
+].join(', ');
+
 const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ['content-security-policy', CONTENT_SECURITY_POLICY],
   ['x-content-type-options', 'nosniff'],
   ['referrer-policy', 'no-referrer'],
+  ['permissions-policy', PERMISSIONS_POLICY],
+  // No other site's window keeps a handle on ours, and no other site may embed what we serve.
+  ['cross-origin-opener-policy', 'same-origin'],
+  ['cross-origin-resource-policy', 'same-origin'],
 ];
+
+/** Two years, as the HSTS preload list asks. */
+export const STRICT_TRANSPORT_SECURITY = 'max-age=63072000; includeSubDomains';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 // Everything outside /_app/immutable/ keeps its name across builds: revalidate it (ETag) each time,
@@ -59,10 +84,21 @@ const REVALIDATE = 'no-cache';
 
 export const webPlugin = fp<WebPluginOptions>(
   async (app, options) => {
-    app.addHook('onSend', async (_request, reply, payload) => {
+    app.addHook('onSend', async (request, reply, payload) => {
       // A route that set a stricter policy of its own (avatars: default-src 'none') keeps it.
       for (const [name, value] of SECURITY_HEADERS) {
         if (!reply.hasHeader(name)) reply.header(name, value);
+      }
+      // Over TLS, here or at a trusted proxy (X-Forwarded-Proto is believed only from one).
+      if (request.protocol === 'https') {
+        reply.header('strict-transport-security', STRICT_TRANSPORT_SECURITY);
+      }
+      // API answers carry tokens, keys and profiles: no shared or browser cache keeps them.
+      if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) {
+        const type = reply.getHeader('content-type');
+        if (typeof type === 'string' && type.startsWith('application/json')) {
+          reply.header('cache-control', 'no-store');
+        }
       }
       return payload;
     });

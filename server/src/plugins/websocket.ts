@@ -25,6 +25,17 @@ export const websocketPlugin = fp<WebsocketPluginOptions>(
         // Frames are small JSON; compressing each one costs more CPU than it saves.
         perMessageDeflate: false,
       },
+      errorHandler: function onSocketError(error, socket, request) {
+        const code = (error as { code?: unknown }).code;
+        if (typeof code === 'string') {
+          // The client broke the protocol (ws closes with the matching code, 1009, 1002...) or
+          // the network dropped: a warning, without a stack that would only point into ws.
+          request.log.warn({ code, message: error.message }, 'websocket protocol error');
+          return;
+        }
+        request.log.error({ err: error }, 'websocket handler failed');
+        socket.terminate();
+      },
       preClose: async function closeSockets() {
         const clients = [...app.websocketServer.clients];
         await Promise.all(

@@ -1,3 +1,5 @@
+import { imageSize } from 'image-size';
+
 /**
  * Recognises an avatar image by its magic bytes: a declared content type is not evidence, and the
  * bytes are served back to other users' browsers.
@@ -21,4 +23,18 @@ const WEBP = [...'WEBP'].map((c) => c.charCodeAt(0));
 
 function startsWith(bytes: Uint8Array, magic: number[]): boolean {
   return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
+}
+
+/**
+ * The width and height an image's header declares, or undefined when they cannot be read. An
+ * image a few kilobytes long can declare millions of pixels, which every viewer's browser would
+ * decode, so avatars are bounded in pixels as well as bytes.
+ */
+export function imageDimensions(bytes: Uint8Array): { width: number; height: number } | undefined {
+  try {
+    const { width, height } = imageSize(bytes);
+    return width > 0 && height > 0 ? { width, height } : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -83,3 +83,44 @@ export async function searchProfiles(
   if (afterUsername !== undefined) query = query.where('users.username', '>', afterUsername);
   return query.orderBy('users.username').limit(limit).execute();
 }
+
+/**
+ * Takes `skeleton` for the user's username or display name; false when another user's name has
+ * it (the primary key decides a race). The user's own display-name skeleton is replaced.
+ */
+export async function claimNameSkeleton(
+  db: Db,
+  userId: string,
+  source: 'username' | 'display_name',
+  skeleton: string,
+): Promise<boolean> {
+  const result = await db
+    .insertInto('name_skeletons')
+    .values({ skeleton, user_id: userId, source })
+    .onConflict((oc) => oc.column('skeleton').doNothing())
+    .executeTakeFirst();
+  if ((result.numInsertedOrUpdatedRows ?? 0n) > 0n) return true;
+  const holder = await db
+    .selectFrom('name_skeletons')
+    .select('user_id')
+    .where('skeleton', '=', skeleton)
+    .executeTakeFirst();
+  return holder?.user_id === userId;
+}
+
+export async function releaseDisplayNameSkeleton(db: Db, userId: string): Promise<void> {
+  await db
+    .deleteFrom('name_skeletons')
+    .where('user_id', '=', userId)
+    .where('source', '=', 'display_name')
+    .execute();
+}
+
+export async function nameSkeletonTaken(db: Db, skeleton: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('name_skeletons')
+    .select('user_id')
+    .where('skeleton', '=', skeleton)
+    .executeTakeFirst();
+  return row !== undefined;
+}

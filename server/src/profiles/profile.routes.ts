@@ -18,7 +18,7 @@ const bearer = [{ bearer: [] }];
 
 /** The caller's profile under /api/me and everyone's public profile under /api/users. */
 export async function profileRoutes(app: ParleyApp): Promise<void> {
-  const profiles = createProfileService(app.db);
+  const profiles = createProfileService(app.db, { avatarPixels: app.config.limits.avatarPixels });
   const avatarBytes = app.config.limits.avatarBytes;
 
   // Avatars are uploaded as the raw image, not base64 in JSON.

@@ -7,10 +7,16 @@ import {
 } from '@parley/wire';
 import type { Db } from '../db/database';
 import { parleyError } from '../errors';
-import { sniffImageType, type AvatarType } from './avatar';
+import { imageDimensions, sniffImageType, type AvatarType } from './avatar';
+import { cleanDisplayName, nameSkeleton } from './names';
 import * as repo from './profile.repository';
 
-export function createProfileService(db: Db) {
+export interface ProfileServiceOptions {
+  /** Largest avatar width and height, in pixels. */
+  avatarPixels: number;
+}
+
+export function createProfileService(db: Db, options: ProfileServiceOptions) {
   return {
     async me(userId: string): Promise<Me> {
       const row = await repo.findProfileById(db, userId);
@@ -30,10 +36,27 @@ export function createProfileService(db: Db) {
       return toPublicProfile(row);
     },
 
+    /**
+     * A display name is cleaned (names.ts) and must not look like another user's username or
+     * display name (NAME_CONFUSABLE); looking like one's own username is fine.
+     */
     async update(userId: string, changes: UpdateProfileRequest): Promise<Me> {
-      await repo.updateProfile(db, userId, {
-        ...(changes.displayName === undefined ? {} : { display_name: changes.displayName }),
-        ...(changes.statusMessage === undefined ? {} : { status_message: changes.statusMessage }),
+      const displayName =
+        changes.displayName == null ? changes.displayName : cleanDisplayName(changes.displayName);
+      await db.transaction().execute(async (trx) => {
+        if (displayName !== undefined) {
+          await repo.releaseDisplayNameSkeleton(trx, userId);
+          if (
+            displayName !== null &&
+            !(await repo.claimNameSkeleton(trx, userId, 'display_name', nameSkeleton(displayName)))
+          ) {
+            throw parleyError('NAME_CONFUSABLE', 'The display name looks like another user’s name');
+          }
+        }
+        await repo.updateProfile(trx, userId, {
+          ...(displayName === undefined ? {} : { display_name: displayName }),
+          ...(changes.statusMessage === undefined ? {} : { status_message: changes.statusMessage }),
+        });
       });
       return this.me(userId);
     },
@@ -44,6 +67,15 @@ export function createProfileService(db: Db) {
       if (type === undefined) throw parleyError('AVATAR_INVALID');
       if (type !== declaredType) {
         throw parleyError('AVATAR_INVALID', `The image is ${type}, not ${declaredType}`);
+      }
+      const size = imageDimensions(bytes);
+      if (size === undefined) throw parleyError('AVATAR_INVALID', 'The image size cannot be read');
+      const max = options.avatarPixels;
+      if (size.width > max || size.height > max) {
+        throw parleyError(
+          'AVATAR_TOO_LARGE',
+          `The avatar is ${size.width}×${size.height} pixels; at most ${max}×${max}`,
+        );
       }
       await repo.setAvatar(db, userId, { bytes, type });
     },

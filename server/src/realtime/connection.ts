@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws';
 import { CloseCode, type ClientFrame, type PresenceStatus } from '@parley/wire';
 import { fromBase64Url } from '../codec';
 import { isParleyError } from '../errors';
+import { TokenBucket, type TokenBuckets } from '../limits/token-bucket';
 import type { MessageService } from '../messages/message.service';
 import type { ReceiptService } from '../messages/receipt.service';
 import type { AuthenticatedUser } from '../plugins/auth';
@@ -25,13 +26,30 @@ export interface ConnectionDeps {
   authTimeoutMs: number;
   sendBufferBytes: number;
   malformedFrames: number;
+  quotas: ConnectionQuotas;
   /** The socket authenticated: it no longer counts against the unauthenticated cap. */
   onAuthenticated?(): void;
 }
 
+/** What one socket may ask of the server (docs/ARCHITECTURE.md, Limits and quotas). */
+export interface ConnectionQuotas {
+  /** Messages per 10 s from this socket, and (shared by the account's sockets) its account. */
+  messagesPer10Seconds: number;
+  accountMessages: TokenBuckets;
+  typingPer10Seconds: number;
+  pingsPer10Seconds: number;
+  /** Sends waiting for their commit, beyond which a send is refused with SEND_QUEUE_FULL. */
+  pendingSends: number;
+}
+
 const OPEN = 1;
+const CLOSED = 3;
 /** RFC 6455's "unexpected condition": the server failed, not the client. */
 const INTERNAL_ERROR = 1011;
+/** How a closing socket is watched (see terminateIfStalled). */
+const CLOSE_CHECK_MS = 250;
+const CLOSE_GRACE_MS = 2000;
+const CLOSE_STALL_MS = 10_000;
 /** Frames a client may send after `auth` before `ready` arrives. */
 const EARLY_FRAMES = 64;
 
@@ -61,11 +79,20 @@ class Connection implements Peer {
   private closed = false;
   private corked = false;
   private corkedBytes = 0;
+  private readonly messageBucket: TokenBucket;
+  private readonly typingBucket: TokenBucket;
+  private readonly pingBucket: TokenBucket;
+  private pendingSends = 0;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly deps: ConnectionDeps,
-  ) {}
+  ) {
+    const { quotas } = deps;
+    this.messageBucket = new TokenBucket(quotas.messagesPer10Seconds, 10_000);
+    this.typingBucket = new TokenBucket(quotas.typingPer10Seconds, 10_000);
+    this.pingBucket = new TokenBucket(quotas.pingsPer10Seconds, 10_000);
+  }
 
   get userId(): string {
     return this.user!.id;
@@ -198,6 +225,10 @@ class Connection implements Peer {
       case 'send':
         return this.sendMessage(frame.room, frame.envelope);
       case 'typing':
+        if (!this.typingBucket.take()) {
+          this.send(errorFrame('RATE_LIMITED', 'Too many typing frames; slow down', frame.room));
+          return;
+        }
         if (!this.subscriptions.has(frame.room)) {
           this.send(errorFrame('NOT_SUBSCRIBED', undefined, frame.room));
           return;
@@ -229,6 +260,10 @@ class Connection implements Peer {
         this.announcePresence(frame.status === 'invisible' ? 'offline' : frame.status);
         return;
       case 'ping':
+        if (!this.pingBucket.take()) {
+          this.send(errorFrame('RATE_LIMITED', 'Too many pings; slow down'));
+          return;
+        }
         this.send('{"type":"pong"}');
         return;
     }
@@ -340,6 +375,12 @@ class Connection implements Peer {
       this.refuse({ code: 'VALIDATION_FAILED', message: (error as Error).message });
       return;
     }
+    const refused = this.overQuota();
+    if (refused !== undefined) {
+      this.send(errorFrame(refused, undefined, this.deps.messages.messageIdOf(envelope)));
+      return;
+    }
+    this.pendingSends += 1;
     try {
       const accepted = await this.deps.messages.send(roomId, this.userId, envelope, envelopeText);
       this.send(
@@ -348,7 +389,23 @@ class Connection implements Peer {
     } catch (error) {
       if (!isParleyError(error)) throw error;
       this.send(errorFrame(error.code, error.message, this.deps.messages.messageIdOf(envelope)));
+    } finally {
+      this.pendingSends -= 1;
     }
+  }
+
+  /**
+   * Why a send is refused before it is queued, if it is: too many of this socket's sends still
+   * wait for their commit (the queue is bounded, not the client's patience), or the socket or
+   * its account sends faster than its quota. The client may retry the same message later.
+   */
+  private overQuota(): 'SEND_QUEUE_FULL' | 'RATE_LIMITED' | undefined {
+    const { quotas } = this.deps;
+    if (this.pendingSends >= quotas.pendingSends) return 'SEND_QUEUE_FULL';
+    if (!this.messageBucket.take() || !quotas.accountMessages.take(this.userId)) {
+      return 'RATE_LIMITED';
+    }
+    return undefined;
   }
 
   tellPresenceTo(userId: string): void {
@@ -399,9 +456,34 @@ class Connection implements Peer {
     if (this.closed) return;
     this.closed = true;
     this.socket.close(code, reason);
-    // A peer that stopped reading may never complete the closing handshake.
-    setTimeout(() => this.socket.terminate(), 2000).unref();
+    this.terminateIfStalled();
     this.cleanUp();
+  }
+
+  /**
+   * A peer that stopped reading may never complete the closing handshake, so the socket is
+   * terminated in the end; but the close frame waits behind everything already queued (a slow
+   * consumer's whole backlog), and the client needs its code to know it should resume. So the
+   * socket is given time while it drains: terminated once its queue has not shrunk for
+   * CLOSE_STALL_MS, or is empty and the peer still silent after CLOSE_GRACE_MS.
+   */
+  private terminateIfStalled(): void {
+    let queued = this.socket.bufferedAmount;
+    let unchangedFor = 0;
+    const timer = setInterval(() => {
+      if (this.socket.readyState === CLOSED) {
+        clearInterval(timer);
+        return;
+      }
+      const now = this.socket.bufferedAmount;
+      unchangedFor = now < queued ? 0 : unchangedFor + CLOSE_CHECK_MS;
+      queued = now;
+      if (unchangedFor >= (now === 0 ? CLOSE_GRACE_MS : CLOSE_STALL_MS)) {
+        clearInterval(timer);
+        this.socket.terminate();
+      }
+    }, CLOSE_CHECK_MS);
+    timer.unref();
   }
 
   private onClose(): void {

@@ -4,6 +4,7 @@ import type { Db } from '../db/database';
 import { parleyError } from '../errors';
 import { messageFrame } from '../messages/message.service';
 import { messagesAfter } from '../messages/message.repository';
+import { notExpired } from '../rooms/room.repository';
 import type { Bus } from '../plugins/bus';
 import {
   decodeEvent,
@@ -245,6 +246,7 @@ async function roomAccess(db: Db, roomId: string, userId: string): Promise<Acces
     )
     .select(['rooms.head_seq', 'rooms.ephemeral', 'room_members.user_id'])
     .where('rooms.id', '=', roomId)
+    .where(notExpired)
     .executeTakeFirst();
   if (row === undefined) return 'missing';
   if (row.user_id === null) return 'not-member';

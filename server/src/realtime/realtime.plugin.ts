@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { CloseCode } from '@parley/wire';
+import { TokenBuckets } from '../limits/token-bucket';
 import { createMessageService, type MessageService } from '../messages/message.service';
 import { createReceiptService, type ReceiptService } from '../messages/receipt.service';
 import { isMember } from '../rooms/room.repository';
@@ -67,6 +68,9 @@ export const realtimePlugin = fp(
     });
 
     const { config } = app;
+    const { limits } = config;
+    // Shared by every socket of an account in this process.
+    const accountMessages = new TokenBuckets(limits.wsMessagesPer10SecondsPerAccount, 10_000);
     const gate = new SocketGate({
       total: config.limits.wsMaxSockets,
       perIp: config.limits.wsMaxSocketsPerIp,
@@ -100,6 +104,13 @@ export const realtimePlugin = fp(
           authTimeoutMs: config.wsAuthTimeoutMs,
           sendBufferBytes: config.limits.wsSendBufferBytes,
           malformedFrames: config.limits.wsMalformedFrames,
+          quotas: {
+            messagesPer10Seconds: limits.wsMessagesPer10SecondsPerSocket,
+            accountMessages,
+            typingPer10Seconds: limits.wsTypingPer10Seconds,
+            pingsPer10Seconds: limits.wsPingsPer10Seconds,
+            pendingSends: limits.wsPendingSends,
+          },
           onAuthenticated: () => admissions.get(request.raw)?.authenticated(),
         });
       },

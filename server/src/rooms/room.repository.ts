@@ -9,13 +9,30 @@ export interface RoomWithMembership extends Selectable<RoomTable> {
   read_seq: number | null;
 }
 
+/**
+ * A room whose expiry has passed is gone for every request at once, not only once the sweeper
+ * has deleted it: each lookup below keeps to rooms that have not expired.
+ */
+export const notExpired = sql<boolean>`(rooms.expires_at is null or rooms.expires_at > now())`;
+
 export async function findRoom(db: Db, roomId: string): Promise<RoomRow | undefined> {
-  return db.selectFrom('rooms').selectAll().where('id', '=', roomId).executeTakeFirst();
+  return db
+    .selectFrom('rooms')
+    .selectAll()
+    .where('id', '=', roomId)
+    .where(notExpired)
+    .executeTakeFirst();
 }
 
 /** Locks the room's row until the transaction ends: chain appends to one room run one by one. */
 export async function lockRoom(db: Db, roomId: string): Promise<RoomRow | undefined> {
-  return db.selectFrom('rooms').selectAll().where('id', '=', roomId).forUpdate().executeTakeFirst();
+  return db
+    .selectFrom('rooms')
+    .selectAll()
+    .where('id', '=', roomId)
+    .where(notExpired)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 export async function findRoomFor(
@@ -31,6 +48,7 @@ export async function findRoomFor(
     .selectAll('rooms')
     .select(['room_members.role', 'room_members.delivered_seq', 'room_members.read_seq'])
     .where('rooms.id', '=', roomId)
+    .where(notExpired)
     .executeTakeFirst();
 }
 
@@ -42,6 +60,7 @@ export async function roomsOf(db: Db, userId: string): Promise<RoomWithMembershi
     .selectAll('rooms')
     .select(['room_members.role', 'room_members.delivered_seq', 'room_members.read_seq'])
     .where('room_members.user_id', '=', userId)
+    .where(notExpired)
     .orderBy('rooms.last_activity_at', 'desc')
     .orderBy('rooms.id')
     .execute();
@@ -68,7 +87,8 @@ export async function searchChannels(
     )
     .selectAll('rooms')
     .select(['room_members.role', 'room_members.delivered_seq', 'room_members.read_seq'])
-    .where('rooms.kind', '=', 'channel');
+    .where('rooms.kind', '=', 'channel')
+    .where(notExpired);
   if (search.text !== undefined) {
     const pattern = `%${escapeLike(search.text.toLowerCase())}%`;
     query = query.where((eb) =>
@@ -137,9 +157,11 @@ export async function rolesOf(
 export async function isMember(db: Db, roomId: string, userId: string): Promise<boolean> {
   const row = await db
     .selectFrom('room_members')
-    .select('user_id')
-    .where('room_id', '=', roomId)
-    .where('user_id', '=', userId)
+    .innerJoin('rooms', 'rooms.id', 'room_members.room_id')
+    .select('room_members.user_id')
+    .where('room_members.room_id', '=', roomId)
+    .where('room_members.user_id', '=', userId)
+    .where(notExpired)
     .executeTakeFirst();
   return row !== undefined;
 }

@@ -35,6 +35,7 @@ import {
   insertRoom,
   isFormerMember,
   isMember,
+  notExpired,
   lockRoom,
   rolesOf,
   roomsOf,
@@ -373,6 +374,7 @@ export function createRoomService(db: Db, bus: Bus) {
           .selectFrom('rooms')
           .select(['epoch'])
           .where('id', '=', roomId)
+          .where(notExpired)
           .forShare()
           .executeTakeFirst();
         if (room === undefined) throw parleyError('ROOM_NOT_FOUND');

@@ -69,6 +69,12 @@ const ERROR_TEXT: Record<string, string> = {
   PASSWORD_TOO_LONG: 'That password is too long.',
   PASSWORD_TOO_COMMON: 'That password is too common. Pick something less guessable.',
   RATE_LIMITED: 'Too many attempts. Wait a minute and try again.',
+  NAME_CONFUSABLE:
+    'That name looks too much like someone else’s name. Pick one that cannot be mistaken for it.',
+  ATTACHMENT_QUOTA_EXCEEDED:
+    'Your attachment storage is full. Files go when their rooms are deleted.',
+  SEND_QUEUE_FULL: 'Messages are still on their way. Wait a moment and send again.',
+  AVATAR_TOO_LARGE: 'That picture is too large. Use one under 256 KB and 1024×1024 pixels.',
   NETWORK_ERROR: 'The server cannot be reached. Check your connection.',
   TIMEOUT: 'The server took too long to answer. Try again.',
   PASSPHRASE_TOO_WEAK: 'That passphrase is too easy to guess. Add more words.',
