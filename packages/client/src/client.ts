@@ -3,6 +3,7 @@
 // PROTOCOL.md done here and every verified thing kept in the key store.
 import {
   BACKUP_PARAMS,
+  BACKUP_SALT_BYTES,
   CryptoError,
   checkBackupBlob,
   createGenesis,
@@ -21,9 +22,11 @@ import {
   generateIdentity,
   generateRoomKey,
   identityKeyPair,
-  openBackup,
+  largestAttachment,
+  deriveBackupKey,
+  openBackupWithKey,
   ready,
-  sealBackup,
+  sealBackupWithKey,
   sealRoomKey,
   signEncryptionKey,
   toBase64Url,
@@ -40,6 +43,7 @@ import {
 } from '@parley/crypto';
 import type {
   AccountRules,
+  AttachmentLimits,
   AuthResponse,
   ChainPage,
   HistoryPage,
@@ -73,6 +77,7 @@ import {
   systemClock,
   type ClientOptions,
   type Clock,
+  type DeriveBackupKey,
   type Logger,
   type Tuning,
 } from './options';
@@ -126,6 +131,15 @@ export interface RoomLifetime {
   expiresInDays?: 7;
   /** The server relays messages to connected members and stores none (no history, no replay). */
   ephemeral?: boolean;
+}
+
+/** How far `sendFiles` has got: file `file` of `files` is at `stage`; bytes of whole files done. */
+export interface UploadProgress {
+  file: number;
+  files: number;
+  stage: 'encrypting' | 'uploading' | 'sent';
+  doneBytes: number;
+  totalBytes: number;
 }
 
 /** A file to send: encrypted on this device, uploaded as an opaque blob. */
@@ -189,6 +203,7 @@ export class Client {
   private refreshing: Promise<Tokens> | undefined;
   private retryTimer: unknown;
   private closed = false;
+  private readonly deriveBackupKey: DeriveBackupKey;
 
   private constructor(
     private readonly store: KeyStore,
@@ -200,6 +215,9 @@ export class Client {
     options: ClientOptions,
   ) {
     this.events = new ClientEventEmitter(logger);
+    this.deriveBackupKey =
+      options.deriveBackupKey ??
+      ((passphrase, salt, params) => Promise.resolve(deriveBackupKey(passphrase, salt, params)));
     const transport = resolveTransport(options);
     this.api = new ServerApi(
       transport,
@@ -349,9 +367,7 @@ export class Client {
     let secrets;
     try {
       const blob = await this.fetchBackup();
-      // Refuse a planted blob (wrong user, weak parameters) before spending the derivation.
-      checkBackupBlob(blob, fromHex(userId));
-      secrets = openBackup(blob, { userId: fromHex(userId), passphrase: input.passphrase });
+      secrets = await this.openBackup(blob, userId, input.passphrase);
     } catch (error) {
       // A failed restore leaves the device as it was: not even a session of its own remains.
       if (!hadSession) await this.logOut();
@@ -386,7 +402,7 @@ export class Client {
     this.assertPassphrase(next, { username: secrets.record.username }, 'changePassphrase');
     const blob = await this.fetchBackup();
     try {
-      openBackup(blob, { userId: fromHex(secrets.record.userId), passphrase: current });
+      await this.openBackup(blob, secrets.record.userId, current);
     } catch (error) {
       throw fromCryptoError(error, 'changePassphrase');
     }
@@ -776,17 +792,24 @@ export class Client {
     roomId: string,
     files: OutgoingFile[],
     text = '',
+    options: { onProgress?: (progress: UploadProgress) => void } = {},
   ): Promise<{ messageId: string; attachments: AttachmentDescriptor[] }> {
     const operation = 'sendFiles';
     this.requireRoom(roomId, operation);
     const attachments: AttachmentDescriptor[] = [];
-    for (const file of files) {
+    const totalBytes = files.reduce((sum, file) => sum + file.data.length, 0);
+    let doneBytes = 0;
+    for (const [index, file] of files.entries()) {
+      const report = (stage: UploadProgress['stage']) =>
+        options.onProgress?.({ file: index, files: files.length, stage, doneBytes, totalBytes });
+      report('encrypting');
       let sealed;
       try {
         sealed = encryptAttachment(file.data);
       } catch (error) {
         throw fromCryptoError(error, operation);
       }
+      report('uploading');
       const { blobId } = await this.api.request<{ blobId: string; size: number }>(
         'POST',
         `/api/rooms/${roomId}/attachments`,
@@ -800,9 +823,38 @@ export class Client {
         mediaType: file.mediaType,
         name: file.name,
       });
+      doneBytes += file.data.length;
     }
+    options.onProgress?.({
+      file: files.length,
+      files: files.length,
+      stage: 'sent',
+      doneBytes,
+      totalBytes,
+    });
     const { messageId } = await this.send(roomId, { kind: 'text', text, attachments });
     return { messageId, attachments };
+  }
+
+  /**
+   * The largest file `sendFiles` can send, in bytes: the server's largest blob (GET
+   * /api/attachments/limits) less what encryption adds, so a too-large file is refused up front.
+   */
+  async attachmentLimit(): Promise<number> {
+    const answer = await this.api.request<AttachmentLimits>('GET', '/api/attachments/limits');
+    const maxBlobBytes = (answer as Partial<AttachmentLimits> | null)?.maxBlobBytes;
+    if (
+      typeof maxBlobBytes !== 'number' ||
+      !Number.isSafeInteger(maxBlobBytes) ||
+      maxBlobBytes < 1
+    ) {
+      throw new ClientError(
+        'BAD_RESPONSE',
+        'attachmentLimit',
+        'maxBlobBytes is not a positive integer',
+      );
+    }
+    return largestAttachment(maxBlobBytes);
   }
 
   /**
@@ -1080,9 +1132,12 @@ export class Client {
 
   private async storeBackup(passphrase: string): Promise<void> {
     const secrets = this.requireSecrets('storeBackup');
-    const blob = sealBackup({
+    const salt = crypto.getRandomValues(new Uint8Array(BACKUP_SALT_BYTES));
+    const key = await this.deriveBackupKey(passphrase, salt, BACKUP_PARAMS);
+    const blob = sealBackupWithKey({
       userId: fromHex(secrets.record.userId),
-      passphrase,
+      key,
+      salt,
       params: BACKUP_PARAMS,
       secrets: {
         identitySeed: secrets.record.identitySeed,
@@ -1091,7 +1146,19 @@ export class Client {
         extra: utf8(JSON.stringify({ verified: this.trust.exportVerified() })),
       },
     });
+    key.fill(0);
     await this.api.request('PUT', '/api/me/backup', { body: { blob: toBase64Url(blob) } });
+  }
+
+  /** The secrets in `blob`, with every check of §7; the planted blob is refused before Argon2id. */
+  private async openBackup(blob: Uint8Array, userId: string, passphrase: string) {
+    const { salt, params } = checkBackupBlob(blob, fromHex(userId));
+    const key = await this.deriveBackupKey(passphrase, salt, params);
+    try {
+      return openBackupWithKey(blob, fromHex(userId), key);
+    } finally {
+      key.fill(0);
+    }
   }
 
   /** The stored backup blob; BACKUP_NOT_FOUND (404) when the account never stored one. */

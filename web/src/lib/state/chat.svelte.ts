@@ -1,7 +1,12 @@
 // One open conversation: its messages (verified and decrypted by the client), the delivery state of
 // this browser's own messages, typing and older history. Created by the chat screen for the room on
 // screen and disposed when it leaves.
-import type { ReceivedMessage } from '@parley/client';
+import type {
+  AttachmentDescriptor,
+  OutgoingFile,
+  ReceivedMessage,
+  UploadProgress,
+} from '@parley/client';
 import type { Session } from './session.svelte';
 
 export type Delivery = 'sending' | 'sent' | 'delivered' | 'seen' | 'failed';
@@ -11,6 +16,8 @@ export interface ChatMessage {
   seq: number | undefined;
   senderId: string;
   text: string;
+  /** Files sent with it: encrypted blobs, described (name, type, size, key) inside the message. */
+  attachments: AttachmentDescriptor[];
   /** Milliseconds since 1970: the server's commit time when known, else the sender's clock. */
   time: number;
   own: boolean;
@@ -109,23 +116,40 @@ export class ChatState {
   }
 
   async send(text: string): Promise<void> {
-    const client = this.session.requireClient();
-    const { messageId } = await client.send(this.roomId, text);
+    const { messageId } = await this.session.requireClient().send(this.roomId, text);
+    this.addOwn(messageId, text, []);
+  }
+
+  /** Encrypts each file on this device, uploads the blobs, then sends one message describing them. */
+  async sendFiles(
+    files: OutgoingFile[],
+    text: string,
+    onProgress: (progress: UploadProgress) => void,
+  ): Promise<void> {
+    const { messageId, attachments } = await this.session
+      .requireClient()
+      .sendFiles(this.roomId, files, text, { onProgress });
+    this.addOwn(messageId, text, attachments);
+  }
+
+  dispose(): void {
+    for (const off of this.unsubscribe) off();
+  }
+
+  /** A message this browser just queued, shown until the server's copy replaces it. */
+  private addOwn(messageId: string, text: string, attachments: AttachmentDescriptor[]): void {
     if (this.messages.some((message) => message.messageId === messageId)) return;
     this.messages.push({
       messageId,
       seq: undefined,
       senderId: this.session.me!.userId,
       text,
+      attachments,
       time: Date.now(),
       own: true,
       delivery: 'sending',
       afterGap: false,
     });
-  }
-
-  dispose(): void {
-    for (const off of this.unsubscribe) off();
   }
 
   /** The room's first message has sequence number 1; an empty page also means nothing is older. */
@@ -149,6 +173,7 @@ export class ChatState {
         seq: message.seq,
         senderId: message.senderId,
         text: message.text,
+        attachments: message.payload.attachments,
         time: message.sentAt !== undefined ? Date.parse(message.sentAt) : message.clientTime,
         own: message.own,
         delivery: message.own ? 'sent' : undefined,
