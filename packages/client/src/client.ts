@@ -591,9 +591,12 @@ export class Client {
 
   // ===== rooms =====
 
-  /** Rooms this device knows, each with its verified members. */
+  /** Rooms this device knows, each with its verified members (none past its expiry time). */
   listRooms(): RoomView[] {
-    return [...this.rooms.values()].map((room) => this.view(room));
+    const now = this.clock.now();
+    return [...this.rooms.values()]
+      .filter((room) => !hasExpired(room, now))
+      .map((room) => this.view(room));
   }
 
   /**
@@ -607,6 +610,7 @@ export class Client {
       const room = this.rooms.get(summary.id);
       if (room !== undefined) describe(room, summary);
     }
+    await this.forgetDeletedRooms(answer.rooms);
     return this.listRooms().sort((a, b) =>
       (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''),
     );
@@ -1002,6 +1006,7 @@ export class Client {
    */
   async syncRooms(): Promise<void> {
     const answer = await this.api.request<RoomList>('GET', '/api/rooms');
+    await this.forgetDeletedRooms(answer.rooms);
     for (const summary of answer.rooms) {
       const room = this.rooms.get(summary.id) ?? new RoomState(summary.id);
       this.rooms.set(summary.id, room);
@@ -1577,6 +1582,31 @@ export class Client {
     });
   }
 
+  /**
+   * Rooms with a lifetime that the server no longer lists, and says no longer exist, were deleted
+   * at their expiry: forgotten here too. (A room the account was removed from is NOT_A_MEMBER.)
+   */
+  private async forgetDeletedRooms(listed: RoomAnswer[]): Promise<void> {
+    const ids = new Set(listed.map((summary) => summary.id));
+    for (const room of [...this.rooms.values()]) {
+      if (ids.has(room.roomId)) continue;
+      if (room.summary !== undefined && room.summary.expiresAt === null) continue;
+      const gone = await this.api.request('GET', `/api/rooms/${room.roomId}`).then(
+        () => false,
+        (error: unknown) => isClientError(error, 'ROOM_NOT_FOUND'),
+      );
+      if (gone) await this.serial(room.roomId, () => this.forgetRoom(room));
+    }
+  }
+
+  /** Erases a deleted room from this device: its chain, epoch keys and counters. */
+  private async forgetRoom(room: RoomState): Promise<void> {
+    if (this.rooms.get(room.roomId) !== room) return;
+    this.rooms.delete(room.roomId);
+    await this.store.delete(ROOM_PREFIX + room.roomId);
+    this.events.emit('expired', { roomId: room.roomId });
+  }
+
   private async saveRoom(room: RoomState): Promise<void> {
     await this.store.set(ROOM_PREFIX + room.roomId, room.toRecord());
   }
@@ -1819,16 +1849,17 @@ export class Client {
 
   /** After every (re)connect: new rooms, chains, keys; then subscribe with resume and send the outbox. */
   private async resync(): Promise<void> {
-    let summaries: RoomAnswer[] = [];
+    let summaries: RoomAnswer[] | undefined;
     try {
       summaries = (await this.api.request<RoomList>('GET', '/api/rooms')).rooms;
     } catch (error) {
       this.events.emit('error', { operation: 'listRooms', error });
     }
-    for (const summary of summaries) {
+    for (const summary of summaries ?? []) {
       if (!this.rooms.has(summary.id)) this.rooms.set(summary.id, new RoomState(summary.id));
       describe(this.rooms.get(summary.id)!, summary);
     }
+    if (summaries !== undefined) await this.forgetDeletedRooms(summaries);
     for (const room of this.rooms.values()) {
       void this.serial(room.roomId, async () => {
         await this.syncChain(room);
@@ -1895,7 +1926,9 @@ export class Client {
         break;
       }
       case 'removed':
-        if (roomId !== undefined) {
+        if (roomId !== undefined && frame.reason === 'expired') {
+          run((r) => this.forgetRoom(r));
+        } else if (roomId !== undefined) {
           run((r) => this.syncChain(r));
         }
         break;
@@ -2031,6 +2064,12 @@ function decodeKeys(answer: KeysAnswer): PublishedKeys {
   } catch (error) {
     throw new ClientError('BAD_RESPONSE', 'lookUp', 'keys are not base64url', { cause: error });
   }
+}
+
+/** Whether the room's lifetime, as the server described it, is over. */
+function hasExpired(room: RoomState, now: number): boolean {
+  const expiresAt = room.summary?.expiresAt;
+  return typeof expiresAt === 'string' && Date.parse(expiresAt) <= now;
 }
 
 /** Takes what the server says of a room: its description and its advisory summary. */
