@@ -46,6 +46,10 @@ export interface RoomSummary {
   members: RoomView['members'];
   /** For a direct conversation: the other person. */
   peerId: string | undefined;
+  /** The server relays its messages and stores none. */
+  ephemeral: boolean;
+  /** ISO time at which the server deletes the room; null or undefined for never (or unknown). */
+  expiresAt: string | null | undefined;
 }
 
 /** The account this browser opens at start (a username; no secret). */
@@ -310,6 +314,12 @@ export class Session {
     for (const type of ['membership', 'room-key', 'removed', 'acked', 'admitted'] as const) {
       on(type, () => this.revision++);
     }
+    on('expired', (event) => {
+      const name = this.rooms.find((room) => room.roomId === event.roomId)?.name ?? 'A room';
+      this.notify(`${name} reached the end of its lifetime and was deleted, here too.`, 'info');
+      if (this.activeRoomId === event.roomId) location.hash = '#/';
+      this.revision++;
+    });
     on('room-key', (event) => {
       // A key for a room this browser does not know yet: someone added this account to it.
       if (!client.listRooms().some((room) => room.roomId === event.roomId)) {
@@ -390,6 +400,8 @@ export class Session {
           canSend: room.canSend,
           members: room.members,
           peerId,
+          ephemeral: room.ephemeral === true,
+          expiresAt: room.expiresAt,
         };
       });
     return summaries.sort((a, b) => (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''));
