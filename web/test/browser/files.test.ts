@@ -108,7 +108,7 @@ describe('files and room lifetimes in two browsers', () => {
   it('shows the size limit and refuses a larger file before uploading anything', async () => {
     const a = alice.page;
     // The server's limit is 10 MiB of ciphertext: the file may be 10.5 MB less the overhead.
-    await expect.poll(() => a.getByTestId('file-limit').textContent()).toContain('up to 10 MB');
+    await expect.poll(() => a.getByTestId('file-limit').textContent(), { timeout: 10_000 }).toContain('up to 10 MB');
     const chooser = a.waitForEvent('filechooser');
     await a.getByRole('button', { name: 'Attach files' }).click();
     await (
@@ -151,12 +151,12 @@ describe('files and room lifetimes in two browsers', () => {
     expect(await chosen.textContent()).toContain('3.6 MB');
     await screenshot(a, '30-files-chosen');
     await send(a, 'the files from **today**');
-    await expect
-      .poll(() => a.evaluate(() => (window as { __progress?: string[] }).__progress))
-      .toEqual(
-        expect.arrayContaining([expect.stringMatching(/^(Encrypting|Uploading) file \d of 3…$/)]),
-      );
-    expect(uploads).toHaveLength(3);
+    await expect.poll(() => uploads.length, { timeout: 15_000 }).toBe(3);
+    await a.getByRole('list', { name: 'Files to send' }).waitFor({ state: 'detached' });
+    // Each file is encrypted on the device, then uploaded: the line said which, file by file.
+    expect(await a.evaluate(() => (window as { __progress?: string[] }).__progress)).toEqual(
+      expect.arrayContaining(['Uploading file 1 of 3…', 'Uploading file 3 of 3…']),
+    );
 
     const b = bob.page;
     await messageVisible(b, 'the files from today');
@@ -164,7 +164,7 @@ describe('files and room lifetimes in two browsers', () => {
     const image = message.locator('img');
     await image.waitFor();
     expect(await image.getAttribute('src')).toMatch(/^blob:/);
-    await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1);
+    await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 10_000 }).toBe(1);
     expect(await image.getAttribute('alt')).toBe('dot.png');
 
     await message.getByRole('button', { name: '▶ Play video' }).click();
@@ -201,7 +201,7 @@ describe('files and room lifetimes in two browsers', () => {
     await a.getByRole('button', { name: 'Send', exact: true }).click();
     const message = bob.page.getByTestId('message').filter({ hasText: 'dropped.txt' });
     await message.getByRole('button', { name: 'Download dropped.txt (13 bytes)' }).waitFor();
-    expect(uploads).toHaveLength(4);
+    await expect.poll(() => uploads.length, { timeout: 15_000 }).toBe(4);
   });
 
   it('creates a room that expires in 7 days and one that stores no messages', async () => {
@@ -224,7 +224,7 @@ describe('files and room lifetimes in two browsers', () => {
           await send(a, 'heard once');
           return b.getByTestId('message').filter({ hasText: 'heard once' }).count();
         },
-        { timeout: 20_000, intervals: [500] },
+        { timeout: 20_000, interval: 500 },
       )
       .toBeGreaterThan(0);
     await screenshot(b, '34-room-ephemeral');
