@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { AttachmentLimits, AttachmentUploaded, BlobParams, ErrorResponse, RoomParams } from '@parley/wire';
+import {
+  AttachmentLimits,
+  AttachmentUploaded,
+  BlobParams,
+  ErrorResponse,
+  RoomParams,
+} from '@parley/wire';
 import type { ParleyApp } from '../app';
 import { parleyError } from '../errors';
 import { requireMember } from '../rooms/room.service';

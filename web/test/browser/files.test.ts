@@ -108,7 +108,9 @@ describe('files and room lifetimes in two browsers', () => {
   it('shows the size limit and refuses a larger file before uploading anything', async () => {
     const a = alice.page;
     // The server's limit is 10 MiB of ciphertext: the file may be 10.5 MB less the overhead.
-    await expect.poll(() => a.getByTestId('file-limit').textContent(), { timeout: 10_000 }).toContain('up to 10 MB');
+    await expect
+      .poll(() => a.getByTestId('file-limit').textContent(), { timeout: 10_000 })
+      .toContain('up to 10 MB');
     const chooser = a.waitForEvent('filechooser');
     await a.getByRole('button', { name: 'Attach files' }).click();
     await (
@@ -164,7 +166,9 @@ describe('files and room lifetimes in two browsers', () => {
     const image = message.locator('img');
     await image.waitFor();
     expect(await image.getAttribute('src')).toMatch(/^blob:/);
-    await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 10_000 }).toBe(1);
+    await expect
+      .poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 10_000 })
+      .toBe(1);
     expect(await image.getAttribute('alt')).toBe('dot.png');
 
     await message.getByRole('button', { name: '▶ Play video' }).click();
