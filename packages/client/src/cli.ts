@@ -349,9 +349,7 @@ async function resolveRoom(client: Client, reference: string): Promise<string> {
  * (no directories, no dot files), never replacing a file: "name (2).ext" when it exists.
  */
 async function saveNew(dir: string, suggested: string, data: Uint8Array): Promise<string> {
-  const plain = basename(suggested.replaceAll('\\', '/'))
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .replace(/^\.+/, '');
+  const plain = printable(basename(suggested.replaceAll('\\', '/'))).replace(/^\.+/, '');
   const name = plain === '' ? 'download' : plain;
   const extension = extname(name);
   const stem = name.slice(0, name.length - extension.length);
@@ -403,7 +401,12 @@ function formatMessage(message: ReceivedMessage): string {
 
 /** A sender's string with terminal control characters taken out. */
 function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+  return [...text]
+    .filter((character) => {
+      const code = character.codePointAt(0)!;
+      return code >= 0x20 && (code < 0x7f || code > 0x9f);
+    })
+    .join('');
 }
 
 function printFailure(failure: VerificationFailure): void {
