@@ -30,11 +30,9 @@ export function formatBytes(bytes: number): string {
 }
 
 /**
- * A Blob of decrypted bytes for an object URL. Downloads are typed application/octet-stream so a
- * file that claims to be a page is saved, never opened in the app's origin.
+ * The type an object URL of the decrypted bytes carries. Downloads are application/octet-stream
+ * so that a file claiming to be a page is saved, never opened in the app's origin.
  */
-export function blobOf(data: Uint8Array, kind: FileKind, mediaType: string): Blob {
-  return new Blob([data as Uint8Array<ArrayBuffer>], {
-    type: kind === 'file' ? 'application/octet-stream' : mediaType,
-  });
+export function blobType(kind: FileKind, mediaType: string): string {
+  return kind === 'file' ? 'application/octet-stream' : mediaType.toLowerCase();
 }

@@ -208,6 +208,35 @@ describe('files and room lifetimes in two browsers', () => {
     await expect.poll(() => uploads.length, { timeout: 15_000 }).toBe(4);
   });
 
+  it('offers a page or an SVG only as a download, and runs nothing of it', async () => {
+    const a = alice.page;
+    const chooser = a.waitForEvent('filechooser');
+    await a.getByRole('button', { name: 'Attach files' }).click();
+    const script =
+      '<script>window.opener && (window.opener.__pwned = 1); window.__pwned = 1</script>';
+    await (
+      await chooser
+    ).setFiles([
+      { name: 'page.html', mimeType: 'text/html', buffer: Buffer.from(`<h1>hi</h1>${script}`) },
+      {
+        name: 'logo.svg',
+        mimeType: 'image/svg+xml',
+        buffer: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" onload="window.__pwned=1"/>`),
+      },
+    ]);
+    await a.getByRole('button', { name: 'Send', exact: true }).click();
+    const b = bob.page;
+    const message = b.getByTestId('message').filter({ hasText: 'page.html' });
+    await message.getByRole('button', { name: /^Download page\.html/ }).waitFor();
+    await message.getByRole('button', { name: /^Download logo\.svg/ }).waitFor();
+    expect(await message.locator('img, video, iframe, svg, object, embed').count()).toBe(0);
+    const download = b.waitForEvent('download');
+    await message.getByRole('button', { name: /^Download page\.html/ }).click();
+    expect((await download).suggestedFilename()).toBe('page.html');
+    expect(await b.evaluate(() => (window as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    expect(b.context().pages()).toHaveLength(1);
+  });
+
   it('creates a room that expires in 7 days and one that stores no messages', async () => {
     const a = alice.page;
     await createGroup(a, 'This week', 'Delete the room after 7 days');

@@ -38,6 +38,9 @@ export class ChatState {
   private readUpTo = $state(0);
   private deliveredUpTo = $state(0);
   private readonly unsubscribe: (() => void)[] = [];
+  /** Decrypted files as object URLs, by blob id: kept while the room is open, so a row scrolled
+   * away and back shows its image again without another download. */
+  private readonly files = new Map<string, Promise<string>>();
 
   constructor(
     private readonly session: Session,
@@ -132,8 +135,29 @@ export class ChatState {
     this.addOwn(messageId, text, attachments);
   }
 
+  /**
+   * An object URL of the decrypted file (ATTACHMENT_HASH_MISMATCH and other failures reject, and
+   * are tried again next time). Downloads are typed by `blobType`.
+   */
+  fileUrl(attachment: AttachmentDescriptor, blobType: string): Promise<string> {
+    let url = this.files.get(attachment.blobId);
+    if (url === undefined) {
+      url = this.session
+        .requireClient()
+        .downloadAttachment(attachment)
+        .then((data) =>
+          URL.createObjectURL(new Blob([data as Uint8Array<ArrayBuffer>], { type: blobType })),
+        );
+      url.catch(() => this.files.delete(attachment.blobId));
+      this.files.set(attachment.blobId, url);
+    }
+    return url;
+  }
+
   dispose(): void {
     for (const off of this.unsubscribe) off();
+    for (const url of this.files.values()) void url.then(URL.revokeObjectURL, () => undefined);
+    this.files.clear();
   }
 
   /** A message this browser just queued, shown until the server's copy replaces it. */
