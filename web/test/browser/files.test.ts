@@ -245,7 +245,31 @@ describe('files and room lifetimes in two browsers', () => {
     await bob.page.getByTestId('room-lifetime').getByText('6 days left').waitFor();
     await screenshot(a, '33-room-expires');
 
-    await createGroup(a, 'Off the record', /Ephemeral/);
+    // At phone width and by keyboard: the lifetime is a group of radio buttons.
+    await nav(a, 'Home');
+    await a.getByRole('link', { name: /New group/ }).click();
+    await a.setViewportSize({ width: 390, height: 780 });
+    await a.getByLabel(/Group/).check();
+    await a.getByLabel('Name', { exact: true }).fill('Off the record');
+    await a.getByLabel('Members', { exact: true }).fill('bob');
+    await a.getByLabel('Keep the history').focus();
+    await a.keyboard.press('ArrowDown');
+    await a.keyboard.press('ArrowDown');
+    expect(await a.getByLabel(/Ephemeral/).isChecked()).toBe(true);
+    await a.getByText('The server passes messages on to members who are online').waitFor();
+    expect(await a.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(a, '35-new-room-lifetime-phone');
+    await a.getByRole('button', { name: 'Create group' }).focus();
+    await a.keyboard.press('Enter');
+    await a.getByRole('heading', { level: 1, name: 'Off the record' }).waitFor();
+    await a.getByTestId('room-lifetime').getByText('Ephemeral · messages are not stored').waitFor();
+    // The title keeps its room: the lifetime goes on a line of its own.
+    expect(
+      await a.getByRole('heading', { level: 1 }).evaluate((h1) => h1.getBoundingClientRect().width),
+    ).toBeGreaterThan(80);
+    expect(await a.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(a, '36-room-ephemeral-phone');
+    await a.setViewportSize({ width: 1180, height: 780 });
     await a.getByTestId('room-lifetime').getByText('Ephemeral · messages are not stored').waitFor();
     const b = bob.page;
     await openRoom(b, 'Off the record');
