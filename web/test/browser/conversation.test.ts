@@ -155,11 +155,13 @@ describe('a conversation in two browsers', () => {
     const list = alice.page.getByTestId('messages');
     await list.evaluate((element) => (element.scrollTop = 0));
     // The older page is added above what was on screen, which stays in place (not at the top).
-    await alice.page.getByText('counting 1', { exact: true }).waitFor();
-    await expect.poll(() => list.evaluate((element) => element.scrollTop)).toBeGreaterThan(100);
+    await expect
+      .poll(() => list.evaluate((element) => element.scrollTop), { timeout: 15_000 })
+      .toBeGreaterThan(100);
     await list.evaluate((element) => (element.scrollTop = 0));
     await alice.page.getByText('This is the beginning of the conversation.').waitFor();
     await messageVisible(alice.page, 'Hello bob, welcome to the garden');
+    await alice.page.getByText('counting 1', { exact: true }).waitFor();
   });
 
   it('shows the directory, a safety number, members and settings', async () => {
