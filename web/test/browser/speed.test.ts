@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, type LiveServer, openBrowser, startServer } from './harness';
 
-/** The budget of issue: the first screen before sign-in, gzipped. */
+/** The budget of the first screen before sign-in, gzipped (docs/PERFORMANCE.md). */
 const FIRST_LOAD_BUDGET = 400_000;
 
 describe('speed of the first screen and of the backup key', () => {
