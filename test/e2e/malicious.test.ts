@@ -1,7 +1,7 @@
 // The server turns against its users: it rewrites a sender, replays a message, drops one, hands out
-// a changed key and plants another account's backup. Each attack is caught by the client, with its event and code. The real
-// server runs underneath; the attacks are a tampering transport (frames and answers changed on
-// their way to one client) and a direct change of the directory in the server's database.
+// a changed key and plants another account's backup. Each attack is caught by the client, with its
+// event and code. The real server runs underneath; the attacks are a tampering transport (frames
+// and answers changed on their way to one client) and direct changes in the server's database.
 import {
   deriveBackupKey,
   encryptionKeyPair,
