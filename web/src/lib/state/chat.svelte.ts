@@ -38,8 +38,11 @@ export class ChatState {
   private readUpTo = $state(0);
   private deliveredUpTo = $state(0);
   private readonly unsubscribe: (() => void)[] = [];
-  /** Decrypted files as object URLs, by blob id: kept while the room is open, so a row scrolled
-   * away and back shows its image again without another download. */
+  /**
+   * Decrypted files as object URLs, by blob id: kept while the room is open, so a row scrolled
+   * away and back shows its image again without another download.
+   */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a cache no view reads directly
   private readonly files = new Map<string, Promise<string>>();
 
   constructor(
