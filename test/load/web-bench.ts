@@ -68,7 +68,16 @@ export async function runWebBench(log: (line: string) => void): Promise<WebBench
             : `message ${n}`;
         last = (await writer.send(room.roomId, text)).messageId;
       }
-      await writer.acked(last);
+      const newest = await writer.acked(last);
+      // The history is in place once the reader's browser has received all of it (its delivered
+      // receipt): an open is timed on a quiet room, not while 1,000 live messages are verified.
+      const readerId = (await writer.lookUp('reader')).userId;
+      for (;;) {
+        const receipts = await writer.receipts(room.roomId);
+        const reader = receipts.find((receipt) => receipt.userId === readerId);
+        if ((reader?.deliveredSeq ?? 0) >= newest) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
 
       const link = page.getByTestId('room-list').getByRole('link', { name: /Long history/ });
       await link.waitFor();
