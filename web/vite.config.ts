@@ -32,4 +32,6 @@ export default defineConfig({
   },
   // libsodium's sumo build is large; it is loaded once and cached.
   build: { chunkSizeWarningLimit: 2500 },
+  // The backup-key worker imports @parley/crypto as modules, like the page.
+  worker: { format: 'es' },
 });

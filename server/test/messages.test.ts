@@ -141,6 +141,21 @@ describe('attachments', () => {
       payload: body,
     });
 
+  it('tells a signed-in client the largest blob it takes', async () => {
+    const limits = await app.inject({
+      method: 'GET',
+      url: '/api/attachments/limits',
+      headers: mallory.auth,
+    });
+    expect(limits.statusCode, limits.body).toBe(200);
+    expect(limits.json()).toEqual({ maxBlobBytes: 4096 });
+    expectError(
+      await app.inject({ method: 'GET', url: '/api/attachments/limits' }),
+      401,
+      'UNAUTHENTICATED',
+    );
+  });
+
   it('stores an opaque blob for members to download', async () => {
     const blob = Buffer.from(crypto.getRandomValues(new Uint8Array(3000)));
     const response = await upload(alice, blob);

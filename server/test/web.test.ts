@@ -12,7 +12,8 @@ import { IMAGES } from './images';
 // a change to the server's constant is a deliberate one.
 const EXPECTED_CSP =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
-  "img-src 'self' blob: data:; connect-src 'self'; font-src 'self'; object-src 'none'; " +
+  "img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; " +
+  "object-src 'none'; " +
   "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const INDEX = '<!doctype html><html><head><title>Parley</title></head><body></body></html>';

@@ -1,7 +1,7 @@
 // Files sent end to end (encrypted on the device, uploaded as an opaque blob, described inside the
 // encrypted message, downloaded and checked by the receiver), and rooms the server deletes after 7
 // days or never stores.
-import type { Client } from '@parley/client';
+import { MemoryKeyStore, type Client } from '@parley/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   canSendIn,
@@ -18,16 +18,48 @@ describe('attachments and room lifetimes', () => {
   let bob: Client;
   let carol: Client;
   const clients: Client[] = [];
+  const bobsStore = new MemoryKeyStore();
 
   beforeAll(async () => {
-    server = await startServer();
-    clients.push(...(await connectedUsers(server, ['alice', 'bob', 'carol'])));
+    // The sweeper looks for expired rooms often, so a test can expire one and watch it go.
+    server = await startServer({ roomSweepIntervalMs: 50 });
+    clients.push(
+      ...(await connectedUsers(server, ['alice', 'bob', 'carol'], async (name) =>
+        name === 'bob' ? { keyStore: bobsStore } : {},
+      )),
+    );
     [alice, bob, carol] = clients as [Client, Client, Client];
   });
 
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.close()));
     await server.close();
+  });
+
+  it('tells the largest file it can send, and sendFiles reports its progress', async () => {
+    // The server's default limit is 10 MiB of ciphertext; the file may be that less the overhead.
+    expect(await alice.attachmentLimit()).toBe(10 * 1024 * 1024 - 24 - 17 * 160);
+    const group = await alice.createGroup({ name: 'progress', members: [] });
+    const stages: string[] = [];
+    await alice.sendFiles(
+      group.roomId,
+      [
+        { data: new Uint8Array(10), name: 'a.txt', mediaType: 'text/plain' },
+        { data: new Uint8Array(30), name: 'b.txt', mediaType: 'text/plain' },
+      ],
+      '',
+      {
+        onProgress: (p) =>
+          stages.push(`${p.file}/${p.files} ${p.stage} ${p.doneBytes}/${p.totalBytes}`),
+      },
+    );
+    expect(stages).toEqual([
+      '0/2 encrypting 0/40',
+      '0/2 uploading 0/40',
+      '1/2 encrypting 10/40',
+      '1/2 uploading 10/40',
+      '2/2 sent 40/40',
+    ]);
   });
 
   it('sends a file that only members can fetch and only the described blob decrypts', async () => {
@@ -125,5 +157,47 @@ describe('attachments and room lifetimes', () => {
     expect(atBob[0]!.text).toMatch(/^said once \d+$/);
     expect(await bob.history(roomId)).toEqual([]);
     expect(await alice.history(roomId)).toEqual([]);
+  });
+
+  it('forgets a room the server deleted at its expiry, keys included, online and offline', async () => {
+    const expire = async (roomId: string) => {
+      await server.app.db
+        .updateTable('rooms')
+        .set({ expires_at: new Date(Date.now() - 1000) })
+        .where('id', '=', roomId)
+        .execute();
+    };
+    // Online: the server says so on bob's socket when it deletes the room.
+    const live = await alice.createGroup({ name: 'a week', members: ['bob'], expiresInDays: 7 });
+    await eventually(() => canSendIn(bob, live.roomId));
+    expect(await bobsStore.get(`room:${live.roomId}`)).toBeDefined();
+    const gone = bob.next('expired', (event) => event.roomId === live.roomId);
+    await expire(live.roomId);
+    await gone;
+    expect(bob.listRooms().some((room) => room.roomId === live.roomId)).toBe(false);
+    expect(await bobsStore.get(`room:${live.roomId}`)).toBeUndefined();
+    await eventually(() => !alice.listRooms().some((room) => room.roomId === live.roomId));
+
+    // Offline: bob's device finds out when it next syncs; a room he was only removed from stays.
+    const later = await alice.createGroup({ name: 'later', members: ['bob'], expiresInDays: 7 });
+    const kept = await alice.createGroup({ name: 'kept', members: ['bob'] });
+    await eventually(() => canSendIn(bob, later.roomId) && canSendIn(bob, kept.roomId));
+    bob.disconnect();
+    await alice.removeMember(kept.roomId, bob.me!.userId);
+    await expire(later.roomId);
+    await eventually(
+      async () =>
+        (await server.app.db
+          .selectFrom('rooms')
+          .select('id')
+          .where('id', '=', later.roomId)
+          .executeTakeFirst()) === undefined,
+    );
+    await bob.syncRooms();
+    expect(bob.listRooms().map((room) => room.roomId)).not.toContain(later.roomId);
+    expect(bob.listRooms().map((room) => room.roomId)).toContain(kept.roomId);
+    expect(await bobsStore.get(`room:${later.roomId}`)).toBeUndefined();
+    bob.connect();
+    await bob.connected();
   });
 });

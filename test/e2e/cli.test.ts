@@ -1,7 +1,7 @@
 // The `parley` command against a live server, as a person or a script would use it: sign up, make
 // a channel, join it (admitted by a member following the room), send, and see the message printed.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,5 +82,86 @@ describe('the parley command', () => {
     expect(rooms).toContain(`${roomId}  channel  rust`);
     expect(rooms).toMatch(/alice\*/);
     follow.kill('SIGTERM');
+  });
+
+  it('follows a room it was added to while offline, sends files and downloads them', async () => {
+    await parley('carol', 'signup', 'carol', '--no-backup');
+    // Carol's machine is not running: alice adds her to a group, and says something there.
+    const groupId = await parley('alice', 'create-group', 'plans', 'carol');
+    expect(await parley('alice', 'send', 'plans', 'for carol')).toMatch(/^sent #\d+$/);
+
+    // Without a `parley rooms` first: the name is found on the server, history and all.
+    const follow = start('carol', ['follow', 'plans']);
+    let printed = '';
+    follow.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    await eventually(() => printed.includes('alice: for carol'), 20_000, 'carol sees the history');
+
+    const files = join(root, 'files');
+    await mkdir(files);
+    const photo = Buffer.from('not really a png, but bytes all the same');
+    await writeFile(join(files, 'photo.png'), photo);
+    await writeFile(join(files, 'notes.txt'), 'line one\nline two\n');
+    const sent = await parley(
+      'alice',
+      'send-file',
+      groupId,
+      join(files, 'photo.png'),
+      join(files, 'notes.txt'),
+      '--text',
+      'two files',
+    );
+    const seq = /^sent #(\d+) with 2 file\(s\)$/.exec(sent)?.[1];
+    expect(seq, sent).toBeDefined();
+    // Following carol sees the message and each file with the name to download it by.
+    await eventually(() => printed.includes('alice: two files'), 20_000, 'carol sees the files');
+    expect(printed).toContain(`file #${seq}.1 photo.png (${photo.length} bytes, image/png)`);
+    expect(printed).toContain(`file #${seq}.2 notes.txt (18 bytes, text/plain)`);
+    follow.kill('SIGTERM');
+
+    const out = join(root, 'carol-downloads');
+    await mkdir(out);
+    expect(await parley('carol', 'download', 'plans', `#${seq}`, '--out', out)).toContain(
+      'photo.png',
+    );
+    expect(await readFile(join(out, 'photo.png'))).toEqual(photo);
+    expect(await readFile(join(out, 'notes.txt'), 'utf8')).toBe('line one\nline two\n');
+    // A second download never replaces the first.
+    expect(await parley('carol', 'download', 'plans', `${seq}.2`, '--out', out)).toContain(
+      'notes (2).txt',
+    );
+    expect((await readdir(out)).sort()).toEqual(['notes (2).txt', 'notes.txt', 'photo.png']);
+  });
+
+  it('saves a file under its plain name only, whatever the sender called it', async () => {
+    // The CLI sends a file under its own name; a hostile sender may name it anything, so the name
+    // is checked where the file lands.
+    const { createClient, MemoryKeyStore } = await import('@parley/client');
+    const { nodeTransport } = await import('@parley/client/node');
+    const mallory = await createClient({
+      transport: nodeTransport(server.baseUrl),
+      keyStore: new MemoryKeyStore(),
+    });
+    try {
+      await mallory.signUp({ username: 'mallory', password: 'mallory-password-1234' });
+      const room = await mallory.createGroup({ name: 'names', members: ['carol'] });
+      mallory.connect();
+      const { messageId } = await mallory.sendFiles(room.roomId, [
+        {
+          data: new TextEncoder().encode('gotcha'),
+          name: '../../.bashrc',
+          mediaType: 'text/plain',
+        },
+      ]);
+      const seq = await mallory.acked(messageId);
+      const out = join(root, 'carol-safe');
+      await mkdir(out);
+      expect(await parley('carol', 'download', room.roomId, `#${seq}`, '--out', out)).toContain(
+        join(out, 'bashrc'),
+      );
+      expect(await readdir(out)).toEqual(['bashrc']);
+      expect(await readFile(join(out, 'bashrc'), 'utf8')).toBe('gotcha');
+    } finally {
+      await mallory.close();
+    }
   });
 });

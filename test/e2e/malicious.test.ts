@@ -1,8 +1,9 @@
-// The server turns against its users: it rewrites a sender, replays a message, drops one, and
-// hands out a changed key. Each attack is caught by the client, with its event and code. The real
-// server runs underneath; the attacks are a tampering transport (frames and answers changed on
-// their way to one client) and a direct change of the directory in the server's database.
+// The server turns against its users: it rewrites a sender, replays a message, drops one, hands out
+// a changed key and plants another account's backup. Each attack is caught by the client, with its
+// event and code. The real server runs underneath; the attacks are a tampering transport (frames
+// and answers changed on their way to one client) and direct changes in the server's database.
 import {
+  deriveBackupKey,
   encryptionKeyPair,
   fromBase64Url,
   fromHex,
@@ -251,6 +252,67 @@ describe('a malicious server handing out keys', () => {
     await bob.send(roomId, 'still the real key');
     await eventually(() => atAlice.includes('still the real key'), 10_000, 'alice reads');
     await Promise.all([alice.close(), bob.close(), mallory.close()]);
+  });
+});
+
+describe('a malicious server handing out a backup', () => {
+  let server: LiveServer;
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("plants another account's backup: BACKUP_WRONG_USER before any key derivation", async () => {
+    const passphrase = 'velvet orbit harbour quietly 42 lanterns';
+    const dave = await newDevice(server);
+    const erin = await newDevice(server);
+    await dave.signUp({ username: 'dave', password: 'dave-password-3456', passphrase });
+    await erin.signUp({ username: 'erin', password: 'erin-password-7890', passphrase });
+    const blobOf = async (userId: string) =>
+      (
+        await server.app.db
+          .selectFrom('key_backups')
+          .select('blob')
+          .where('user_id', '=', userId)
+          .executeTakeFirstOrThrow()
+      ).blob;
+    const plant = (userId: string, blob: Uint8Array) =>
+      server.app.db
+        .updateTable('key_backups')
+        .set({ blob })
+        .where('user_id', '=', userId)
+        .execute();
+    const erinsBlob = await blobOf(erin.me!.userId);
+    await plant(erin.me!.userId, await blobOf(dave.me!.userId));
+
+    // The derivation (a Web Worker in browsers) is passed in; the planted blob never reaches it.
+    let derivations = 0;
+    const counting = {
+      deriveBackupKey: async (...args: Parameters<typeof deriveBackupKey>) => {
+        derivations += 1;
+        return deriveBackupKey(...args);
+      },
+    };
+    const laptop = await newDevice(server, counting);
+    await expect(
+      laptop.restore({ username: 'erin', password: 'erin-password-7890', passphrase }),
+    ).rejects.toMatchObject({ code: 'BACKUP_WRONG_USER' });
+    expect(derivations).toBe(0);
+    expect(laptop.me).toBeUndefined();
+
+    await plant(erin.me!.userId, erinsBlob);
+    const restored = await newDevice(server, counting);
+    const me = await restored.restore({
+      username: 'erin',
+      password: 'erin-password-7890',
+      passphrase,
+    });
+    expect(me.userId).toBe(erin.me!.userId);
+    expect(derivations).toBe(1);
+    await Promise.all([dave.close(), erin.close(), laptop.close(), restored.close()]);
   });
 });
 

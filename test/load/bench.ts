@@ -1,10 +1,11 @@
 // `pnpm bench [--quick] [--targets a,b] [--topologies 1x100,100x10] [--memory 1000,10000|none]
 //             [--reliability postgres,pglite,two-processes|none] [--threads n] [--profile]
-//             [--out dir]`
+//             [--out dir]`, or `pnpm bench --web`
 // Runs the load bench (harness.ts), then the reliability scenario at its large size
 // (test/reliability: servers SIGKILLed and sockets cut while clients send; nothing acknowledged
 // may be lost), prints the table and writes the JSON report under test/load/results/. All of it
 // takes about twelve minutes on two quiet cores, --quick one to two; --quick skips reliability.
+// --web runs only the web app's bench instead (web-bench.ts: a 1,000-message room in Chromium).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,7 @@ import {
   type Topology,
 } from './harness';
 import { formatTable, writeReport } from './report';
+import { formatWebTable, runWebBench, webBenchPassed } from './web-bench';
 
 const TARGETS: Target[] = ['baseline', 'baseline-corked', 'parley-postgres', 'parley-pglite'];
 const TOPOLOGIES: Topology[] = [
@@ -41,8 +43,16 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     reliability: { type: 'string' },
     out: { type: 'string' },
+    web: { type: 'boolean', default: false },
   },
 });
+
+if (values.web === true) {
+  const result = await runWebBench((line) => console.log(`[${elapsed()}] web ${line}`));
+  console.log(`\n${formatWebTable(result)}\n`);
+  console.log(`took ${elapsed()}`);
+  process.exit(webBenchPassed(result) ? 0 : 1);
+}
 
 const resultsDir = values.out ?? fileURLToPath(new URL('./results', import.meta.url));
 const quick = values.quick === true;

@@ -2,12 +2,20 @@
 // `parley`: the command-line client on @parley/client, for people, bots and scripts.
 // Keys live in $PARLEY_HOME/keys.json (default ~/.parley), readable only by their owner.
 // Secrets come from a hidden prompt, or from PARLEY_PASSWORD / PARLEY_PASSPHRASE for scripts.
+import { open, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { Command } from 'commander';
-import type { Client, ReceivedMessage, RoomView, VerificationFailure } from './index';
+import mime from 'mime';
+import type {
+  AttachmentDescriptor,
+  Client,
+  ReceivedMessage,
+  RoomView,
+  VerificationFailure,
+} from './index';
 import { createClient, isClientError } from './index';
 import { FileKeyStore, nodeTransport } from './node';
 
@@ -162,7 +170,7 @@ for (const op of ['add', 'remove', 'promote', 'demote'] as const) {
     .description(`${op} a member of a group or channel (admins)`)
     .action((room: string, username: string) =>
       withClient(async (client) => {
-        const roomId = resolveRoom(client, room);
+        const roomId = await resolveRoom(client, room);
         const user = await client.lookUp(username);
         const methods = {
           add: client.addMember,
@@ -178,7 +186,7 @@ for (const op of ['add', 'remove', 'promote', 'demote'] as const) {
 
 program.command('leave <room>').action((room: string) =>
   withClient(async (client) => {
-    await client.leave(resolveRoom(client, room));
+    await client.leave(await resolveRoom(client, room));
     print('Left.');
   }),
 );
@@ -188,11 +196,65 @@ program
   .description('send a message and wait until the server has it')
   .action((room: string, words: string[]) =>
     withClient(async (client) => {
-      const roomId = resolveRoom(client, room);
+      const roomId = await resolveRoom(client, room);
       client.connect();
       const { messageId } = await client.send(roomId, words.join(' '));
       const seq = await client.acked(messageId);
       print(`sent #${seq}`);
+    }),
+  );
+
+program
+  .command('send-file <room> <files...>')
+  .description('send files, encrypted here, in one message (with --text, a caption)')
+  .option('--text <text>', 'a caption sent with them', '')
+  .action((room: string, paths: string[], options: { text: string }) =>
+    withClient(async (client) => {
+      const roomId = await resolveRoom(client, room);
+      const limit = await client.attachmentLimit();
+      const files = [];
+      for (const path of paths) {
+        const data = new Uint8Array(await readFile(path));
+        if (data.length > limit) {
+          throw new Error(`${path} is ${data.length} bytes; the server takes files up to ${limit}`);
+        }
+        const name = basename(path);
+        files.push({ data, name, mediaType: mime.getType(name) ?? 'application/octet-stream' });
+      }
+      client.connect();
+      const { messageId } = await client.sendFiles(roomId, files, options.text, {
+        onProgress: (p) => {
+          if (p.stage === 'uploading') status(`uploading ${p.file + 1}/${p.files}`);
+        },
+      });
+      const seq = await client.acked(messageId);
+      print(`sent #${seq} with ${files.length} file(s)`);
+    }),
+  );
+
+program
+  .command('download <room> <file>')
+  .description('save a file of a message, decrypted: <file> is #seq.n as `follow` shows it')
+  .option('-o, --out <dir>', 'the directory to save into', '.')
+  .action((room: string, file: string, options: { out: string }) =>
+    withClient(async (client) => {
+      const roomId = await resolveRoom(client, room);
+      const match = /^#?(\d+)(?:\.(\d+))?$/.exec(file);
+      if (match === null) throw new Error(`${file}: expected #seq or #seq.n, e.g. #12.1`);
+      const seq = Number(match[1]);
+      const [message] = await client.history(roomId, { before: seq + 1, limit: 1 });
+      if (message === undefined || message.seq !== seq) throw new Error(`no message #${seq}`);
+      const chosen =
+        match[2] === undefined
+          ? message.payload.attachments
+          : [message.payload.attachments[Number(match[2]) - 1]];
+      if (chosen.length === 0 || chosen[0] === undefined) {
+        throw new Error(`message #${seq} has no file ${file}`);
+      }
+      for (const attachment of chosen as AttachmentDescriptor[]) {
+        const data = await client.downloadAttachment(attachment);
+        print(`saved ${await saveNew(options.out, attachment.name, data)} (${data.length} bytes)`);
+      }
     }),
   );
 
@@ -202,7 +264,7 @@ program
   .option('--history <n>', 'print the last n messages first', '20')
   .action((room: string, options: { history: string }) =>
     withClient(async (client) => {
-      const roomId = resolveRoom(client, room);
+      const roomId = await resolveRoom(client, room);
       client.on('verification-failed', (failure) => printFailure(failure));
       client.on('message', (message) => {
         if (message.roomId === roomId) print(formatMessage(message));
@@ -268,14 +330,43 @@ async function withClient(action: (client: Client) => Promise<void>): Promise<vo
   }
 }
 
-function resolveRoom(client: Client, reference: string): string {
-  if (/^[0-9a-f]{32}$/.test(reference)) return reference;
+/**
+ * A room by id or name. One this machine does not know yet (added while it was offline) is looked
+ * for on the server first.
+ */
+async function resolveRoom(client: Client, reference: string): Promise<string> {
   const name = reference.replace(/^#/, '');
-  const match = client.listRooms().find((room) => room.info.name === name);
-  if (match === undefined) {
-    throw new Error(`no room named ${reference} on this machine; run \`parley rooms\``);
-  }
+  const find = () =>
+    client.listRooms().find((room) => room.roomId === reference || room.info.name === name);
+  if (find() === undefined) await client.syncRooms();
+  const match = find();
+  if (match === undefined) throw new Error(`no room ${reference} among your rooms`);
   return match.roomId;
+}
+
+/**
+ * Writes a received file under `dir` with the sender's name for it, reduced to a plain file name
+ * (no directories, no dot files), never replacing a file: "name (2).ext" when it exists.
+ */
+async function saveNew(dir: string, suggested: string, data: Uint8Array): Promise<string> {
+  const plain = printable(basename(suggested.replaceAll('\\', '/'))).replace(/^\.+/, '');
+  const name = plain === '' ? 'download' : plain;
+  const extension = extname(name);
+  const stem = name.slice(0, name.length - extension.length);
+  for (let n = 1; ; n++) {
+    const path = join(dir, n === 1 ? name : `${stem} (${n})${extension}`);
+    try {
+      const handle = await open(path, 'wx', 0o600);
+      try {
+        await handle.writeFile(data);
+      } finally {
+        await handle.close();
+      }
+      return path;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
 async function drain(client: Client, roomId: string): Promise<void> {
@@ -297,10 +388,25 @@ function describeRoom(client: Client, room: RoomView): string {
   return `${room.roomId}  ${room.kind ?? '?'}  ${room.info.name ?? ''}  epoch ${room.epoch}  [${names}]`;
 }
 
+/** A message as a line, and one more line for each file: `#seq.n name (size, type)`. */
 function formatMessage(message: ReceivedMessage): string {
   const time = new Date(message.clientTime).toISOString().slice(11, 19);
   const flag = message.status === 'new' ? '' : ` (${message.status})`;
-  return `[${time}] ${message.senderName ?? message.senderId.slice(0, 8)}: ${message.text}${flag}`;
+  const files = message.payload.attachments.map(
+    (file, index) =>
+      `\n    file #${message.seq}.${index + 1} ${printable(file.name)} (${file.size} bytes, ${printable(file.mediaType)})`,
+  );
+  return `[${time}] ${message.senderName ?? message.senderId.slice(0, 8)}: ${message.text}${flag}${files.join('')}`;
+}
+
+/** A sender's string with terminal control characters taken out. */
+function printable(text: string): string {
+  return [...text]
+    .filter((character) => {
+      const code = character.codePointAt(0)!;
+      return code >= 0x20 && (code < 0x7f || code > 0x9f);
+    })
+    .join('');
 }
 
 function printFailure(failure: VerificationFailure): void {
@@ -316,6 +422,11 @@ function printError(error: unknown): void {
 
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
+}
+
+/** Progress, on standard error so that standard output stays the result. */
+function status(line: string): void {
+  process.stderr.write(`${line}\n`);
 }
 
 /** A secret from the environment (scripts) or a prompt that does not echo (people). */

@@ -3,6 +3,7 @@
 // PROTOCOL.md done here and every verified thing kept in the key store.
 import {
   BACKUP_PARAMS,
+  BACKUP_SALT_BYTES,
   CryptoError,
   checkBackupBlob,
   createGenesis,
@@ -21,9 +22,11 @@ import {
   generateIdentity,
   generateRoomKey,
   identityKeyPair,
-  openBackup,
+  largestAttachment,
+  deriveBackupKey,
+  openBackupWithKey,
   ready,
-  sealBackup,
+  sealBackupWithKey,
   sealRoomKey,
   signEncryptionKey,
   toBase64Url,
@@ -40,6 +43,7 @@ import {
 } from '@parley/crypto';
 import type {
   AccountRules,
+  AttachmentLimits,
   AuthResponse,
   ChainPage,
   HistoryPage,
@@ -74,6 +78,7 @@ import {
   systemClock,
   type ClientOptions,
   type Clock,
+  type DeriveBackupKey,
   type Logger,
   type Tuning,
 } from './options';
@@ -127,6 +132,15 @@ export interface RoomLifetime {
   expiresInDays?: 7;
   /** The server relays messages to connected members and stores none (no history, no replay). */
   ephemeral?: boolean;
+}
+
+/** How far `sendFiles` has got: file `file` of `files` is at `stage`; bytes of whole files done. */
+export interface UploadProgress {
+  file: number;
+  files: number;
+  stage: 'encrypting' | 'uploading' | 'sent';
+  doneBytes: number;
+  totalBytes: number;
 }
 
 /** A file to send: encrypted on this device, uploaded as an opaque blob. */
@@ -190,6 +204,7 @@ export class Client {
   private refreshing: Promise<Tokens> | undefined;
   private retryTimer: unknown;
   private closed = false;
+  private readonly deriveBackupKey: DeriveBackupKey;
 
   private constructor(
     private readonly store: KeyStore,
@@ -201,6 +216,9 @@ export class Client {
     options: ClientOptions,
   ) {
     this.events = new ClientEventEmitter(logger);
+    this.deriveBackupKey =
+      options.deriveBackupKey ??
+      ((passphrase, salt, params) => Promise.resolve(deriveBackupKey(passphrase, salt, params)));
     const transport = resolveTransport(options);
     this.api = new ServerApi(
       transport,
@@ -360,9 +378,7 @@ export class Client {
     let secrets;
     try {
       const blob = await this.fetchBackup();
-      // Refuse a planted blob (wrong user, weak parameters) before spending the derivation.
-      checkBackupBlob(blob, fromHex(userId));
-      secrets = openBackup(blob, { userId: fromHex(userId), passphrase: input.passphrase });
+      secrets = await this.openBackup(blob, userId, input.passphrase);
     } catch (error) {
       // A failed restore leaves the device as it was: not even a session of its own remains.
       if (!hadSession) await this.logOut();
@@ -397,7 +413,7 @@ export class Client {
     this.assertPassphrase(next, { username: secrets.record.username }, 'changePassphrase');
     const blob = await this.fetchBackup();
     try {
-      openBackup(blob, { userId: fromHex(secrets.record.userId), passphrase: current });
+      await this.openBackup(blob, secrets.record.userId, current);
     } catch (error) {
       throw fromCryptoError(error, 'changePassphrase');
     }
@@ -586,9 +602,12 @@ export class Client {
 
   // ===== rooms =====
 
-  /** Rooms this device knows, each with its verified members. */
+  /** Rooms this device knows, each with its verified members (none past its expiry time). */
   listRooms(): RoomView[] {
-    return [...this.rooms.values()].map((room) => this.view(room));
+    const now = this.clock.now();
+    return [...this.rooms.values()]
+      .filter((room) => !hasExpired(room, now))
+      .map((room) => this.view(room));
   }
 
   /**
@@ -602,6 +621,7 @@ export class Client {
       const room = this.rooms.get(summary.id);
       if (room !== undefined) describe(room, summary);
     }
+    await this.forgetDeletedRooms(answer.rooms);
     return this.listRooms().sort((a, b) =>
       (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''),
     );
@@ -787,17 +807,24 @@ export class Client {
     roomId: string,
     files: OutgoingFile[],
     text = '',
+    options: { onProgress?: (progress: UploadProgress) => void } = {},
   ): Promise<{ messageId: string; attachments: AttachmentDescriptor[] }> {
     const operation = 'sendFiles';
     this.requireRoom(roomId, operation);
     const attachments: AttachmentDescriptor[] = [];
-    for (const file of files) {
+    const totalBytes = files.reduce((sum, file) => sum + file.data.length, 0);
+    let doneBytes = 0;
+    for (const [index, file] of files.entries()) {
+      const report = (stage: UploadProgress['stage']) =>
+        options.onProgress?.({ file: index, files: files.length, stage, doneBytes, totalBytes });
+      report('encrypting');
       let sealed;
       try {
         sealed = encryptAttachment(file.data);
       } catch (error) {
         throw fromCryptoError(error, operation);
       }
+      report('uploading');
       const { blobId } = await this.api.request<{ blobId: string; size: number }>(
         'POST',
         `/api/rooms/${roomId}/attachments`,
@@ -811,9 +838,38 @@ export class Client {
         mediaType: file.mediaType,
         name: file.name,
       });
+      doneBytes += file.data.length;
     }
+    options.onProgress?.({
+      file: files.length,
+      files: files.length,
+      stage: 'sent',
+      doneBytes,
+      totalBytes,
+    });
     const { messageId } = await this.send(roomId, { kind: 'text', text, attachments });
     return { messageId, attachments };
+  }
+
+  /**
+   * The largest file `sendFiles` can send, in bytes: the server's largest blob (GET
+   * /api/attachments/limits) less what encryption adds, so a too-large file is refused up front.
+   */
+  async attachmentLimit(): Promise<number> {
+    const answer = await this.api.request<AttachmentLimits>('GET', '/api/attachments/limits');
+    const maxBlobBytes = (answer as Partial<AttachmentLimits> | null)?.maxBlobBytes;
+    if (
+      typeof maxBlobBytes !== 'number' ||
+      !Number.isSafeInteger(maxBlobBytes) ||
+      maxBlobBytes < 1
+    ) {
+      throw new ClientError(
+        'BAD_RESPONSE',
+        'attachmentLimit',
+        'maxBlobBytes is not a positive integer',
+      );
+    }
+    return largestAttachment(maxBlobBytes);
   }
 
   /**
@@ -961,6 +1017,7 @@ export class Client {
    */
   async syncRooms(): Promise<void> {
     const answer = await this.api.request<RoomList>('GET', '/api/rooms');
+    await this.forgetDeletedRooms(answer.rooms);
     for (const summary of answer.rooms) {
       const room = this.rooms.get(summary.id) ?? new RoomState(summary.id);
       this.rooms.set(summary.id, room);
@@ -1091,9 +1148,12 @@ export class Client {
 
   private async storeBackup(passphrase: string): Promise<void> {
     const secrets = this.requireSecrets('storeBackup');
-    const blob = sealBackup({
+    const salt = crypto.getRandomValues(new Uint8Array(BACKUP_SALT_BYTES));
+    const key = await this.deriveBackupKey(passphrase, salt, BACKUP_PARAMS);
+    const blob = sealBackupWithKey({
       userId: fromHex(secrets.record.userId),
-      passphrase,
+      key,
+      salt,
       params: BACKUP_PARAMS,
       secrets: {
         identitySeed: secrets.record.identitySeed,
@@ -1102,7 +1162,19 @@ export class Client {
         extra: utf8(JSON.stringify({ verified: this.trust.exportVerified() })),
       },
     });
+    key.fill(0);
     await this.api.request('PUT', '/api/me/backup', { body: { blob: toBase64Url(blob) } });
+  }
+
+  /** The secrets in `blob`, with every check of §7; the planted blob is refused before Argon2id. */
+  private async openBackup(blob: Uint8Array, userId: string, passphrase: string) {
+    const { salt, params } = checkBackupBlob(blob, fromHex(userId));
+    const key = await this.deriveBackupKey(passphrase, salt, params);
+    try {
+      return openBackupWithKey(blob, fromHex(userId), key);
+    } finally {
+      key.fill(0);
+    }
   }
 
   /** The stored backup blob; BACKUP_NOT_FOUND (404) when the account never stored one. */
@@ -1521,6 +1593,31 @@ export class Client {
     });
   }
 
+  /**
+   * Rooms with a lifetime that the server no longer lists, and says no longer exist, were deleted
+   * at their expiry: forgotten here too. (A room the account was removed from is NOT_A_MEMBER.)
+   */
+  private async forgetDeletedRooms(listed: RoomAnswer[]): Promise<void> {
+    const ids = new Set(listed.map((summary) => summary.id));
+    for (const room of [...this.rooms.values()]) {
+      if (ids.has(room.roomId)) continue;
+      if (room.summary !== undefined && room.summary.expiresAt === null) continue;
+      const gone = await this.api.request('GET', `/api/rooms/${room.roomId}`).then(
+        () => false,
+        (error: unknown) => isClientError(error, 'ROOM_NOT_FOUND'),
+      );
+      if (gone) await this.serial(room.roomId, () => this.forgetRoom(room));
+    }
+  }
+
+  /** Erases a deleted room from this device: its chain, epoch keys and counters. */
+  private async forgetRoom(room: RoomState): Promise<void> {
+    if (this.rooms.get(room.roomId) !== room) return;
+    this.rooms.delete(room.roomId);
+    await this.store.delete(ROOM_PREFIX + room.roomId);
+    this.events.emit('expired', { roomId: room.roomId });
+  }
+
   private async saveRoom(room: RoomState): Promise<void> {
     await this.store.set(ROOM_PREFIX + room.roomId, room.toRecord());
   }
@@ -1763,16 +1860,17 @@ export class Client {
 
   /** After every (re)connect: new rooms, chains, keys; then subscribe with resume and send the outbox. */
   private async resync(): Promise<void> {
-    let summaries: RoomAnswer[] = [];
+    let summaries: RoomAnswer[] | undefined;
     try {
       summaries = (await this.api.request<RoomList>('GET', '/api/rooms')).rooms;
     } catch (error) {
       this.events.emit('error', { operation: 'listRooms', error });
     }
-    for (const summary of summaries) {
+    for (const summary of summaries ?? []) {
       if (!this.rooms.has(summary.id)) this.rooms.set(summary.id, new RoomState(summary.id));
       describe(this.rooms.get(summary.id)!, summary);
     }
+    if (summaries !== undefined) await this.forgetDeletedRooms(summaries);
     for (const room of this.rooms.values()) {
       void this.serial(room.roomId, async () => {
         await this.syncChain(room);
@@ -1839,7 +1937,9 @@ export class Client {
         break;
       }
       case 'removed':
-        if (roomId !== undefined) {
+        if (roomId !== undefined && frame.reason === 'expired') {
+          run((r) => this.forgetRoom(r));
+        } else if (roomId !== undefined) {
           run((r) => this.syncChain(r));
         }
         break;
@@ -1975,6 +2075,12 @@ function decodeKeys(answer: KeysAnswer): PublishedKeys {
   } catch (error) {
     throw new ClientError('BAD_RESPONSE', 'lookUp', 'keys are not base64url', { cause: error });
   }
+}
+
+/** Whether the room's lifetime, as the server described it, is over. */
+function hasExpired(room: RoomState, now: number): boolean {
+  const expiresAt = room.summary?.expiresAt;
+  return typeof expiresAt === 'string' && Date.parse(expiresAt) <= now;
 }
 
 /** Takes what the server says of a room: its description and its advisory summary. */

@@ -78,6 +78,8 @@ export type ClientEvents = {
   admitted: { roomId: string; userId: string };
   /** This account is no longer a member of the room. */
   removed: { roomId: string };
+  /** The server deleted the room at the end of its lifetime; this device forgot it, keys included. */
+  expired: { roomId: string };
   typing: { roomId: string; userId: string; active: boolean };
   presence: { userId: string; status: PresenceStatus };
   receipt: { roomId: string; userId: string; kind: 'delivered' | 'read'; seq: number };

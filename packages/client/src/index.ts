@@ -19,6 +19,7 @@ export { DEFAULT_TUNING, silentLogger, systemClock } from './options';
 export type {
   ClientOptions,
   Clock,
+  DeriveBackupKey,
   FetchLike,
   Logger,
   Transport,
@@ -46,6 +47,7 @@ export type {
   OwnProfile,
   PersonListing,
   OutgoingFile,
+  UploadProgress,
   Profile,
   RoomLifetime,
   RoomView,

@@ -1,5 +1,6 @@
 // The client's dependencies, passed in as one options object so that the same client runs in a
 // browser, in Node, in tests and in load generators (STYLE.md: dependencies passed in, not globals).
+import type { KdfParams } from '@parley/crypto';
 import { ClientError } from './errors';
 import type { KeyStore } from './key-store/key-store';
 
@@ -20,7 +21,19 @@ export interface ClientOptions {
   logger?: Logger;
   /** Tuning; the defaults suit a chat client. */
   tuning?: Partial<Tuning>;
+  /**
+   * Argon2id over the backup passphrase (PROTOCOL.md §7), the one slow step of backup and restore:
+   * a browser passes one that runs @parley/crypto's `deriveBackupKey` in a Web Worker. By default
+   * it runs here, blocking this thread for as long as it takes.
+   */
+  deriveBackupKey?: DeriveBackupKey;
 }
+
+export type DeriveBackupKey = (
+  passphrase: string,
+  salt: Uint8Array,
+  params: KdfParams,
+) => Promise<Uint8Array>;
 
 export interface Transport {
   baseUrl: string;

@@ -56,6 +56,24 @@ export interface EncryptedAttachment {
   size: number;
 }
 
+/** The size of the blob `encryptAttachment` makes of a file of `plaintextBytes` bytes. */
+export function attachmentBlobBytes(plaintextBytes: number): number {
+  const chunks = Math.floor(plaintextBytes / ATTACHMENT_CHUNK_BYTES) + 1;
+  return STREAM_HEADER_BYTES + plaintextBytes + chunks * STREAM_CHUNK_OVERHEAD;
+}
+
+/** The largest file whose encrypted blob fits in `blobBytes` (0 when not even an empty one does). */
+export function largestAttachment(blobBytes: number): number {
+  let size = Math.max(0, blobBytes - STREAM_HEADER_BYTES - STREAM_CHUNK_OVERHEAD);
+  // Each full chunk costs one more tag and MAC: step down until the chunks' overhead fits too.
+  while (size > 0 && attachmentBlobBytes(size) > blobBytes) {
+    size -= attachmentBlobBytes(size) - blobBytes;
+  }
+  // A step may drop a chunk and undershoot by its overhead: climb back to the exact largest.
+  while (attachmentBlobBytes(size + 1) <= blobBytes) size++;
+  return attachmentBlobBytes(size) <= blobBytes ? size : 0;
+}
+
 /**
  * Encrypts a file for upload. `dangerousTestOnlyRandomness` fixes the file key and stream header
  * so that test vectors are reproducible; never pass it otherwise.

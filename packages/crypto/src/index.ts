@@ -116,6 +116,7 @@ export {
   openBackup,
   checkBackupBlob,
   deriveBackupKey,
+  BACKUP_SALT_BYTES,
   sealBackupWithKey,
   openBackupWithKey,
   decodeBackupBlob,
@@ -130,6 +131,8 @@ export type {
 } from './backup';
 export {
   ATTACHMENT_CHUNK_BYTES,
+  attachmentBlobBytes,
+  largestAttachment,
   encryptAttachment,
   decryptAttachment,
   encodeAttachmentDescriptor,

@@ -3,6 +3,8 @@ import sodium from 'libsodium-wrappers-sumo';
 import { describe, expect, it } from 'vitest';
 import {
   ATTACHMENT_CHUNK_BYTES,
+  attachmentBlobBytes,
+  largestAttachment,
   decodeAttachmentDescriptor,
   decryptAttachment,
   encodeAttachmentDescriptor,
@@ -204,5 +206,30 @@ describe('attachment descriptors', () => {
     );
     const encoded = encodeAttachmentDescriptor(descriptor);
     expectCode(() => decodeAttachmentDescriptor(encoded.subarray(1)), 'MESSAGE_MALFORMED_PAYLOAD');
+  });
+});
+
+describe('attachment sizes', () => {
+  it('attachmentBlobBytes is the length of the blob encryptAttachment makes', () => {
+    for (const size of [
+      0,
+      1,
+      ATTACHMENT_CHUNK_BYTES - 1,
+      ATTACHMENT_CHUNK_BYTES,
+      3 * ATTACHMENT_CHUNK_BYTES + 5,
+    ]) {
+      expect(attachmentBlobBytes(size)).toBe(encryptAttachment(plaintextOf(size)).blob.length);
+    }
+  });
+
+  it('largestAttachment is the largest file whose blob fits', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 64 * 1024 * 1024 }), (limit) => {
+        const size = largestAttachment(limit);
+        if (attachmentBlobBytes(0) > limit) return size === 0;
+        return attachmentBlobBytes(size) <= limit && attachmentBlobBytes(size + 1) > limit;
+      }),
+    );
+    expect(largestAttachment(10 * 1024 * 1024)).toBe(10 * 1024 * 1024 - 24 - 17 * 160);
   });
 });

@@ -79,3 +79,10 @@ export const AttachmentUploaded = Type.Object(
   { additionalProperties: false },
 );
 export type AttachmentUploaded = Static<typeof AttachmentUploaded>;
+
+/** GET /api/attachments/limits: the largest encrypted blob an upload may carry, in bytes. */
+export const AttachmentLimits = Type.Object(
+  { maxBlobBytes: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
+export type AttachmentLimits = Static<typeof AttachmentLimits>;

@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { AttachmentUploaded, BlobParams, ErrorResponse, RoomParams } from '@parley/wire';
+import {
+  AttachmentLimits,
+  AttachmentUploaded,
+  BlobParams,
+  ErrorResponse,
+  RoomParams,
+} from '@parley/wire';
 import type { ParleyApp } from '../app';
 import { parleyError } from '../errors';
 import { requireMember } from '../rooms/room.service';
@@ -23,6 +29,13 @@ export async function attachmentRoutes(app: ParleyApp): Promise<void> {
     (_request, body, done) => done(null, body),
   );
   const auth = { preHandler: app.authenticate };
+
+  // So a client can say before encrypting anything whether a file fits.
+  app.get(
+    '/attachments/limits',
+    { ...auth, schema: { tags, security, response: { 200: AttachmentLimits, ...errors } } },
+    async () => ({ maxBlobBytes: maxBytes }),
+  );
 
   app.post(
     '/rooms/:id/attachments',

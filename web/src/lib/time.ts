@@ -42,3 +42,14 @@ export function relativeTime(iso: string, now = Date.now()): string {
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/** "6 days left", "5 hours left", "under a minute left": what remains of a room's lifetime. */
+export function timeLeft(iso: string, now = Date.now()): string {
+  const ms = Date.parse(iso) - now;
+  if (Number.isNaN(ms)) return '';
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'} left`;
+  if (ms >= 86_400_000) return plural(Math.floor(ms / 86_400_000), 'day');
+  if (ms >= 3_600_000) return plural(Math.floor(ms / 3_600_000), 'hour');
+  if (ms >= 60_000) return plural(Math.floor(ms / 60_000), 'minute');
+  return 'under a minute left';
+}

@@ -13,24 +13,33 @@ import { createTestApp } from '../../../server/test/helpers';
 const WEB = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SCREENSHOTS = join(WEB, 'test-results', 'screenshots');
 
+type TestApp = Awaited<ReturnType<typeof createTestApp>>;
+
 export interface LiveServer {
   baseUrl: string;
+  /** The server itself, for a test that moves time on (a room's expiry) in its database. */
+  app: TestApp;
   close(): Promise<void>;
 }
 
-export async function startServer(): Promise<LiveServer> {
+export async function startServer(
+  config: { roomSweepIntervalMs?: number } = {},
+): Promise<LiveServer> {
   const app = await createTestApp({
     // The server serves this run's build itself, with its own Content-Security-Policy.
     webRoot: inject('webBuild'),
     config: {
       limits: { authPerIpPerMinute: 1000, loginPerAccountPer15Minutes: 1000 },
       logLevel: (process.env.PARLEY_TEST_LOG ?? 'silent') as 'silent',
+      ...(config.roomSweepIntervalMs === undefined
+        ? {}
+        : { roomSweepIntervalMs: config.roomSweepIntervalMs }),
     },
   });
   // The WebSocket accepts an Origin whose host is the request's Host: the page served here.
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
-  return { baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
+  return { baseUrl: `http://127.0.0.1:${port}`, app, close: () => app.close() };
 }
 
 export interface Browser {

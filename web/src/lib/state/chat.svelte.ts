@@ -1,7 +1,12 @@
 // One open conversation: its messages (verified and decrypted by the client), the delivery state of
 // this browser's own messages, typing and older history. Created by the chat screen for the room on
 // screen and disposed when it leaves.
-import type { ReceivedMessage } from '@parley/client';
+import type {
+  AttachmentDescriptor,
+  OutgoingFile,
+  ReceivedMessage,
+  UploadProgress,
+} from '@parley/client';
 import type { Session } from './session.svelte';
 
 export type Delivery = 'sending' | 'sent' | 'delivered' | 'seen' | 'failed';
@@ -11,6 +16,8 @@ export interface ChatMessage {
   seq: number | undefined;
   senderId: string;
   text: string;
+  /** Files sent with it: encrypted blobs, described (name, type, size, key) inside the message. */
+  attachments: AttachmentDescriptor[];
   /** Milliseconds since 1970: the server's commit time when known, else the sender's clock. */
   time: number;
   own: boolean;
@@ -31,6 +38,12 @@ export class ChatState {
   private readUpTo = $state(0);
   private deliveredUpTo = $state(0);
   private readonly unsubscribe: (() => void)[] = [];
+  /**
+   * Decrypted files as object URLs, by blob id: kept while the room is open, so a row scrolled
+   * away and back shows its image again without another download.
+   */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a cache no view reads directly
+  private readonly files = new Map<string, Promise<string>>();
 
   constructor(
     private readonly session: Session,
@@ -109,23 +122,61 @@ export class ChatState {
   }
 
   async send(text: string): Promise<void> {
-    const client = this.session.requireClient();
-    const { messageId } = await client.send(this.roomId, text);
+    const { messageId } = await this.session.requireClient().send(this.roomId, text);
+    this.addOwn(messageId, text, []);
+  }
+
+  /** Encrypts each file on this device, uploads the blobs, then sends one message describing them. */
+  async sendFiles(
+    files: OutgoingFile[],
+    text: string,
+    onProgress: (progress: UploadProgress) => void,
+  ): Promise<void> {
+    const { messageId, attachments } = await this.session
+      .requireClient()
+      .sendFiles(this.roomId, files, text, { onProgress });
+    this.addOwn(messageId, text, attachments);
+  }
+
+  /**
+   * An object URL of the decrypted file (ATTACHMENT_HASH_MISMATCH and other failures reject, and
+   * are tried again next time). Downloads are typed by `blobType`.
+   */
+  fileUrl(attachment: AttachmentDescriptor, blobType: string): Promise<string> {
+    let url = this.files.get(attachment.blobId);
+    if (url === undefined) {
+      url = this.session
+        .requireClient()
+        .downloadAttachment(attachment)
+        .then((data) =>
+          URL.createObjectURL(new Blob([data as Uint8Array<ArrayBuffer>], { type: blobType })),
+        );
+      url.catch(() => this.files.delete(attachment.blobId));
+      this.files.set(attachment.blobId, url);
+    }
+    return url;
+  }
+
+  dispose(): void {
+    for (const off of this.unsubscribe) off();
+    for (const url of this.files.values()) void url.then(URL.revokeObjectURL, () => undefined);
+    this.files.clear();
+  }
+
+  /** A message this browser just queued, shown until the server's copy replaces it. */
+  private addOwn(messageId: string, text: string, attachments: AttachmentDescriptor[]): void {
     if (this.messages.some((message) => message.messageId === messageId)) return;
     this.messages.push({
       messageId,
       seq: undefined,
       senderId: this.session.me!.userId,
       text,
+      attachments,
       time: Date.now(),
       own: true,
       delivery: 'sending',
       afterGap: false,
     });
-  }
-
-  dispose(): void {
-    for (const off of this.unsubscribe) off();
   }
 
   /** The room's first message has sequence number 1; an empty page also means nothing is older. */
@@ -149,6 +200,7 @@ export class ChatState {
         seq: message.seq,
         senderId: message.senderId,
         text: message.text,
+        attachments: message.payload.attachments,
         time: message.sentAt !== undefined ? Date.parse(message.sentAt) : message.clientTime,
         own: message.own,
         delivery: message.own ? 'sent' : undefined,

@@ -1,15 +1,13 @@
 // The signed-in (or not yet signed-in) state of this browser, over one @parley/client Client whose
 // keys live in IndexedDB. Screens read the $state fields and call the methods; every protocol step
 // happens in the client library.
-import {
-  createClient,
-  IndexedDbKeyStore,
-  type Client,
-  type ClientEvents,
-  type ConnectionState,
-  type Me,
-  type PresenceStatus,
-  type RoomView,
+import type {
+  Client,
+  ClientEvents,
+  ConnectionState,
+  Me,
+  PresenceStatus,
+  RoomView,
 } from '@parley/client';
 import type { AccountRules } from '@parley/wire';
 import { describeError, VERIFICATION_FAILURE_TEXT } from '../failures';
@@ -48,6 +46,10 @@ export interface RoomSummary {
   members: RoomView['members'];
   /** For a direct conversation: the other person. */
   peerId: string | undefined;
+  /** The server relays its messages and stores none. */
+  ephemeral: boolean;
+  /** ISO time at which the server deletes the room; null or undefined for never (or unknown). */
+  expiresAt: string | null | undefined;
 }
 
 /** The account this browser opens at start (a username; no secret). */
@@ -69,6 +71,8 @@ export class Session {
   activeRoomId = $state<string | undefined>(undefined);
   /** Bumped whenever the client's rooms or contacts change, so derived views recompute. */
   revision = $state(0);
+  /** When the running Argon2id derivation of the backup key started (it runs in a worker). */
+  derivingKeySince = $state<number | undefined>(undefined);
   /** True when this account has no backup yet (set-up was skipped). */
   backupMissing = $state(false);
 
@@ -99,6 +103,11 @@ export class Session {
       // A key store that cannot be opened is treated as no session; logging in again fixes it.
     }
     this.phase = 'signed-out';
+  }
+
+  /** Starts loading the client library while someone fills in the sign-in form. */
+  prepare(): void {
+    void loadClientLibrary();
   }
 
   async loadRules(): Promise<void> {
@@ -251,8 +260,20 @@ export class Session {
 
   private async openClient(username: string): Promise<Client> {
     const name = username.trim().toLowerCase();
-    const keyStore = await IndexedDbKeyStore.open(`parley:${name}`);
-    return createClient({ baseUrl: this.origin, keyStore });
+    const [{ createClient, IndexedDbKeyStore }, { deriveBackupKeyInWorker }] =
+      await loadClientLibrary();
+    return createClient({
+      baseUrl: this.origin,
+      keyStore: await IndexedDbKeyStore.open(`parley:${name}`),
+      deriveBackupKey: async (passphrase, salt, params) => {
+        this.derivingKeySince = Date.now();
+        try {
+          return await deriveBackupKeyInWorker(passphrase, salt, params);
+        } finally {
+          this.derivingKeySince = undefined;
+        }
+      },
+    });
   }
 
   private start(client: Client): void {
@@ -297,6 +318,12 @@ export class Session {
     for (const type of ['membership', 'room-key', 'removed', 'acked', 'admitted'] as const) {
       on(type, () => this.revision++);
     }
+    on('expired', (event) => {
+      const name = this.rooms.find((room) => room.roomId === event.roomId)?.name ?? 'A room';
+      this.notify(`${name} reached the end of its lifetime and was deleted, here too.`, 'info');
+      if (this.activeRoomId === event.roomId) location.hash = '#/';
+      this.revision++;
+    });
     on('room-key', (event) => {
       // A key for a room this browser does not know yet: someone added this account to it.
       if (!client.listRooms().some((room) => room.roomId === event.roomId)) {
@@ -385,10 +412,20 @@ export class Session {
           canSend: room.canSend,
           members: room.members,
           peerId,
+          ephemeral: room.ephemeral === true,
+          expiresAt: room.expiresAt,
         };
       });
     return summaries.sort((a, b) => (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''));
   }
+}
+
+/**
+ * The client library, loaded on first use: libsodium and zxcvbn's dictionaries are most of the
+ * app's weight, and the sign-in screen needs neither until the form is used.
+ */
+function loadClientLibrary() {
+  return Promise.all([import('@parley/client'), import('../backup/derive')]);
 }
 
 function latest(a: string | undefined, b: string | undefined): string | undefined {
