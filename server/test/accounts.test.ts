@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { AuthResponse } from '@parley/wire';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import {
   uniqueUsername,
   type TestUser,
 } from './accounts';
-import { createTestApp } from './helpers';
+import { createTestApp, spentMinutesAgo } from './helpers';
 
 let app: ParleyApp;
 beforeAll(async () => {
@@ -221,15 +220,6 @@ describe('POST /api/auth/login', () => {
   });
 });
 
-/** Moves a spent token's spend back past the grace window: a replay minutes later. */
-async function spentMinutesAgo(refreshToken: string): Promise<void> {
-  await app.db
-    .updateTable('refresh_tokens')
-    .set({ used_at: new Date(Date.now() - 5 * 60_000) })
-    .where('token_hash', '=', createHash('sha256').update(refreshToken).digest('hex'))
-    .execute();
-}
-
 describe('refresh tokens', () => {
   it('rotate: each refresh spends the token and hands out the next', async () => {
     const user = await registerUser(app);
@@ -247,7 +237,7 @@ describe('refresh tokens', () => {
     const rotated = (
       await post('/api/auth/refresh', { refreshToken: user.refreshToken })
     ).json<AuthResponse>();
-    await spentMinutesAgo(user.refreshToken);
+    await spentMinutesAgo(app, user.refreshToken);
     // Someone replays the old token: the theft is detected and the session ends.
     expectError(
       await post('/api/auth/refresh', { refreshToken: user.refreshToken }),
@@ -273,7 +263,7 @@ describe('refresh tokens', () => {
       await post('/api/auth/login', { username: user.username, password: user.password })
     ).json<AuthResponse>();
     await post('/api/auth/refresh', { refreshToken: user.refreshToken });
-    await spentMinutesAgo(user.refreshToken);
+    await spentMinutesAgo(app, user.refreshToken);
     expectError(
       await post('/api/auth/refresh', { refreshToken: user.refreshToken }),
       401,
@@ -305,7 +295,7 @@ describe('refresh tokens', () => {
     await post('/api/auth/refresh', { refreshToken: user.refreshToken });
     const retried = await post('/api/auth/refresh', { refreshToken: user.refreshToken });
     expect(retried.statusCode, retried.body).toBe(200);
-    await spentMinutesAgo(user.refreshToken);
+    await spentMinutesAgo(app, user.refreshToken);
     expectError(
       await post('/api/auth/refresh', { refreshToken: user.refreshToken }),
       401,
@@ -523,7 +513,7 @@ describe('session events', () => {
         await post('/api/auth/login', { username: user.username, password: user.password })
       ).json<AuthResponse>();
       await post('/api/auth/refresh', { refreshToken: second.refreshToken });
-      await spentMinutesAgo(second.refreshToken);
+      await spentMinutesAgo(app, second.refreshToken);
       await post('/api/auth/refresh', { refreshToken: second.refreshToken });
       expect(events).toHaveLength(2);
       expect(events[1]).toMatchObject({ userId: user.id, sessionId: expect.any(String) });

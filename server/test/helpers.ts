@@ -50,6 +50,15 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<Parle
 }
 
 /** A fresh migrated database (see createTestApp); the caller closes it, which drops it. */
+/** Moves a spent refresh token's spend back past the grace window: a replay minutes later. */
+export async function spentMinutesAgo(app: ParleyApp, refreshToken: string): Promise<void> {
+  await app.db
+    .updateTable('refresh_tokens')
+    .set({ used_at: new Date(Date.now() - 5 * 60_000) })
+    .where('token_hash', '=', createHash('sha256').update(refreshToken).digest('hex'))
+    .execute();
+}
+
 export async function createTestDatabase(): Promise<DatabaseHandle> {
   const url = process.env.DATABASE_URL;
   return url !== undefined && url !== ''

@@ -6,7 +6,7 @@ import { toBase64Url } from '@parley/crypto';
 import { CloseCode, type AuthResponse } from '@parley/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../src/app';
-import { createTestApp } from './helpers';
+import { createTestApp, spentMinutesAgo } from './helpers';
 import { createPerson, groupWith, listen, TestSocket, type Person } from './rooms-fixtures';
 
 let app: ParleyApp;
@@ -115,6 +115,8 @@ describe('ending a session closes its sockets', () => {
     );
     // A token that rotated has a live socket of its session still open.
     await stillOpen(socket);
+    // Past the grace window for concurrent refreshes: a replay, not a second tab.
+    await spentMinutesAgo(app, alice.refreshToken);
     const reuse = await post('/api/auth/refresh', { refreshToken: alice.refreshToken });
     expect(reuse.json()).toMatchObject({ error: { code: 'REFRESH_TOKEN_REUSED' } });
     await closedWith(socket, 'SESSION_REVOKED');
