@@ -7,11 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toBase64Url } from '@parley/crypto';
 import { CloseCode } from '@parley/wire';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgres } from '../src/db/database';
-import { migrateToLatest } from '../src/db/migrations';
-import { startServer as startProcess, stopServer, type ServerProcess } from './processes';
+import {
+  createSharedDatabase,
+  startServer as startProcess,
+  stopServer,
+  type ServerProcess,
+  type SharedDatabase,
+} from './processes';
 import {
   appendEntry,
   createPerson,
@@ -21,28 +24,24 @@ import {
   type TestRoom,
 } from './rooms-fixtures';
 
-const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 
-const database = `parley_test_${randomBytes(8).toString('hex')}`;
+let database: SharedDatabase | undefined;
 const prefix = `parley-test-${randomBytes(6).toString('hex')}:`;
 const dataDir = mkdtempSync(join(tmpdir(), 'parley-fanout-'));
 const servers: ServerProcess[] = [];
 const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  await admin((client) => client.query(`CREATE DATABASE ${database}`));
-  const url = databaseUrl();
-  const handle = openPostgres(url, { maxConnections: 1 });
-  await migrateToLatest(handle.db);
-  await handle.close();
+  database = await createSharedDatabase();
+  const { url } = database;
   servers.push(...(await Promise.all([startServer(url), startServer(url)])));
 }, 60_000);
 
 afterAll(async () => {
   for (const socket of sockets) socket.close();
   await Promise.all(servers.map((server) => stopServer(server.child)));
-  await admin((client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+  await database?.drop();
   rmSync(dataDir, { recursive: true, force: true });
 }, 30_000);
 
@@ -161,12 +160,6 @@ async function connect(server: ServerProcess, person: Person): Promise<TestSocke
   return socket;
 }
 
-function databaseUrl(): string {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
 describe('two server processes sharing login counters through Redis', () => {
   it('slow guesses at one account wherever they land', async () => {
     const [one, two] = servers as [ServerProcess, ServerProcess];
@@ -185,16 +178,6 @@ describe('two server processes sharing login counters through Redis', () => {
     expect((await guess(one)).statusCode).toBe(429);
   });
 });
-
-async function admin(run: (client: pg.Client) => Promise<unknown>): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await run(client);
-  } finally {
-    await client.end();
-  }
-}
 
 function startServer(url: string): Promise<ServerProcess> {
   return startProcess({

@@ -2,13 +2,48 @@
 // process, driven over HTTP, and a redis-server of the test's own, on a free port, that the test
 // may kill and start again (the shared Redis on 6379 is never touched).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import pg from 'pg';
 import type { ParleyApp } from '../src/app';
+import { openPostgres } from '../src/db/database';
+import { migrateToLatest } from '../src/db/migrations';
 import { TEST_JWT_SECRET } from './helpers';
 
 const SERVER_DIR = join(import.meta.dirname, '..');
+const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A migrated PostgreSQL database of the test's own, for processes that share one. */
+export interface SharedDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function createSharedDatabase(): Promise<SharedDatabase> {
+  const name = `parley_test_${randomBytes(8).toString('hex')}`;
+  await admin((client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const handle = openPostgres(url.toString(), { maxConnections: 1 });
+  await migrateToLatest(handle.db);
+  await handle.close();
+  return {
+    url: url.toString(),
+    drop: () => admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
+  };
+}
+
+async function admin(run: (client: pg.Client) => Promise<unknown>): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await run(client);
+  } finally {
+    await client.end();
+  }
+}
 
 export interface ServerProcess {
   child: ChildProcess;

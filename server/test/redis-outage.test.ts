@@ -11,13 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toBase64Url } from '@parley/crypto';
 import { CloseCode } from '@parley/wire';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../src/app';
-import { openPostgres } from '../src/db/database';
-import { migrateToLatest } from '../src/db/migrations';
 import { createTestApp } from './helpers';
-import { freePort, RedisProcess, startServer, stopServer, type ServerProcess } from './processes';
+import {
+  createSharedDatabase,
+  freePort,
+  RedisProcess,
+  startServer,
+  stopServer,
+  type ServerProcess,
+  type SharedDatabase,
+} from './processes';
 import {
   createPerson,
   groupWith,
@@ -111,10 +116,8 @@ describe('one server and a Redis that is down at start', () => {
   }, 30_000);
 });
 
-const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-
 describe('two server processes through a Redis outage', () => {
-  const database = `parley_test_${randomBytes(8).toString('hex')}`;
+  let database: SharedDatabase | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-outage-'));
   let redis: RedisProcess;
   let one: ServerProcess;
@@ -125,16 +128,11 @@ describe('two server processes through a Redis outage', () => {
   };
 
   beforeAll(async () => {
-    await admin((client) => client.query(`CREATE DATABASE ${database}`));
-    const url = new URL(ADMIN_URL);
-    url.pathname = `/${database}`;
-    const handle = openPostgres(url.toString(), { maxConnections: 1 });
-    await migrateToLatest(handle.db);
-    await handle.close();
+    database = await createSharedDatabase();
     redis = new RedisProcess(await freePort());
     await redis.start();
     const env = {
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: database.url,
       REDIS_URL: redis.url,
       REDIS_CHANNEL_PREFIX: `parley-test-${randomBytes(6).toString('hex')}:`,
       DATA_DIR: dataDir,
@@ -145,7 +143,7 @@ describe('two server processes through a Redis outage', () => {
   afterAll(async () => {
     await Promise.all([one, two].filter((s) => s !== undefined).map((s) => stopServer(s.child)));
     await redis?.kill();
-    await admin((client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+    await database?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }, 30_000);
 
@@ -196,13 +194,3 @@ describe('two server processes through a Redis outage', () => {
     for (const socket of [a, b, c]) expect(seqsOf(socket)).toEqual([1, 2, 3, 4, 5]);
   }, 60_000);
 });
-
-async function admin(run: (client: pg.Client) => Promise<unknown>): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await run(client);
-  } finally {
-    await client.end();
-  }
-}
