@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../src/app';
 import { DEFAULT_WEB_ROOT, resolveWebRoot } from '../src/plugins/web';
@@ -30,7 +31,16 @@ describe('web app serving', () => {
     writeFileSync(join(root, 'index.html'), INDEX);
     writeFileSync(join(root, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
     writeFileSync(join(root, '_app', 'version.json'), '{"version":"1"}');
-    writeFileSync(join(root, '_app', 'immutable', 'entry', 'start.Ab12.js'), BUNDLE);
+    const bundle = join(root, '_app', 'immutable', 'entry', 'start.Ab12.js');
+    writeFileSync(bundle, BUNDLE);
+    // The build precompresses every file (web/build-tools/external-bootstrap.ts).
+    for (const [file, content] of [
+      [bundle, BUNDLE],
+      [join(root, 'index.html'), INDEX],
+    ] as const) {
+      writeFileSync(`${file}.br`, brotliCompressSync(content));
+      writeFileSync(`${file}.gz`, gzipSync(content));
+    }
     app = await createTestApp({ webRoot: root });
   });
   afterAll(async () => {
@@ -74,6 +84,34 @@ describe('web app serving', () => {
     const icon = await app.inject({ method: 'GET', url: '/favicon.svg' });
     expect(icon.statusCode).toBe(200);
     expect(icon.headers['cache-control']).toBe('no-cache');
+  });
+
+  it('sends the precompressed copy a browser accepts, with the same caching', async () => {
+    const url = '/_app/immutable/entry/start.Ab12.js';
+    const br = await app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip, br' } });
+    expect(br.statusCode).toBe(200);
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['content-type']).toMatch(/javascript/);
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(br.headers.vary).toMatch(/accept-encoding/i);
+    expect(brotliDecompressSync(br.rawPayload).toString()).toBe(BUNDLE);
+
+    const gz = await app.inject({
+      method: 'GET',
+      url: '/',
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gz.headers['content-type']).toMatch(/^text\/html/);
+    expect(gz.headers['cache-control']).toBe('no-cache');
+    expect(gunzipSync(gz.rawPayload).toString()).toBe(INDEX);
+
+    // No Accept-Encoding: the file itself.
+    const plain = await app.inject({ method: 'GET', url });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body).toBe(BUNDLE);
+    // The compressed copies are not files of their own.
+    expect((await app.inject({ method: 'GET', url: `${url}.br` })).statusCode).toBe(404);
   });
 
   it('leaves the API, health checks and unknown paths to the server, with the JSON 404', async () => {

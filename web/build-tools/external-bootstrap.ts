@@ -3,7 +3,8 @@
 // 'unsafe-inline') blocks inline scripts. This moves that script into a content-hashed file under
 // _app/immutable/ and points a classic <script src> at it. It stays a classic script (not a module)
 // because the bootstrap finds its mount point through document.currentScript, which module scripts
-// do not set.
+// do not set. Then every file is precompressed (brotli and gzip beside it), after the rewrite so
+// that index.html's compressed copies match it; the server sends them to browsers that accept them.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +38,7 @@ export function staticAdapterWithExternalBootstrap(options: {
       writeFileSync(join(pages, name), `${code}\n`);
       writeFileSync(file, html.replace(script[0], `<script src="/${name}"></script>`));
       builder.log.minor(`moved the inline bootstrap script to ${name}`);
+      await builder.compress(pages);
     },
   };
 }

@@ -116,6 +116,10 @@ export const webPlugin = fp<WebPluginOptions>(
         // /api, /ws, /healthz or /readyz can be shadowed, and unknown paths keep the JSON 404.
         wildcard: false,
         index: ['index.html'],
+        // The build writes .br and .gz beside every file: sent to a browser that accepts them
+        // (with Vary: Accept-Encoding), never listed as files of their own.
+        preCompressed: true,
+        globIgnore: ['**/*.br', '**/*.gz'],
         cacheControl: false,
         setHeaders: (reply: FastifyReply, path: string) => {
           reply.header('cache-control', path.startsWith(immutable) ? IMMUTABLE : REVALIDATE);
