@@ -118,6 +118,28 @@ describe('a conversation in two browsers', () => {
     await screenshot(alice.page, '10-hostile-text');
   });
 
+  it('collapses a long message behind "Show more" and shows where a misleading link goes', async () => {
+    await send(bob.page, `${'a long paste '.repeat(120)}the end of it`);
+    const long = alice.page.getByTestId('message').filter({ hasText: 'the end of it' }).first();
+    await long.waitFor({ timeout: 30_000 });
+    const more = long.getByRole('button', { name: 'Show more' });
+    expect(await more.getAttribute('aria-expanded')).toBe('false');
+    const collapsed = (await long.boundingBox())!.height;
+    await more.click();
+    const less = long.getByRole('button', { name: 'Show less' });
+    expect(await less.getAttribute('aria-expanded')).toBe('true');
+    await expect.poll(async () => (await long.boundingBox())!.height).toBeGreaterThan(collapsed);
+
+    await send(bob.page, '[https://bank.example/login](https://evil.example/steal)');
+    const phishing = alice.page.getByTestId('message').filter({ hasText: 'bank.example' }).first();
+    await phishing.waitFor({ timeout: 30_000 });
+    expect(await phishing.locator('.link-target').textContent()).toBe(
+      ' (goes to https://evil.example/steal)',
+    );
+    expect(await phishing.locator('a').getAttribute('title')).toBe('https://evil.example/steal');
+    await screenshot(alice.page, '10b-long-message-and-link-target');
+  });
+
   it('keeps the session and the history over a reload', async () => {
     await alice.page.reload();
     await alice.page.getByRole('heading', { level: 1, name: HOSTILE_NAME }).waitFor();

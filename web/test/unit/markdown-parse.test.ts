@@ -154,6 +154,32 @@ describe('safeHref', () => {
   });
 });
 
+describe('link labels', () => {
+  it('hold no link of their own: the address written in a label stays text', () => {
+    const [link] = parseInline(
+      '[https://bank.example/login](https://evil.example/) and *[x](https://a.example)*',
+    );
+    expect(link).toEqual({
+      type: 'link',
+      href: 'https://evil.example/',
+      children: [{ type: 'text', text: 'https://bank.example/login' }],
+    });
+    // However labels and emphasis are mixed, no link holds another.
+    const linkInside = (nodes: ReturnType<typeof parseInline>, inLink: boolean): boolean =>
+      nodes.some(
+        (node) =>
+          (node.type === 'link' && inLink) ||
+          ('children' in node && linkInside(node.children, inLink || node.type === 'link')),
+      );
+    for (const source of [
+      '[see [inner](https://b.example) **https://c.example**](https://a.example)',
+      '[**https://c.example** and _https://d.example_](https://a.example)',
+    ]) {
+      expect(linkInside(parseInline(source), false), source).toBe(false);
+    }
+  });
+});
+
 function textOf(nodes: ReturnType<typeof parseInline>): string {
   return nodes
     .map((node) => {

@@ -72,8 +72,9 @@ export function safeHref(target: string): string | undefined {
   return url.href;
 }
 
-export function parseInline(text: string, depth = 0): Inline[] {
-  return new InlineParser(text, depth).parse();
+/** `inLink`: the text is a link's label, where no link may start (an anchor inside an anchor). */
+export function parseInline(text: string, depth = 0, inLink = false): Inline[] {
+  return new InlineParser(text, depth, inLink).parse();
 }
 
 const PUNCTUATION_AFTER_URL = /[.,;:!?'")\]]+$/;
@@ -87,6 +88,7 @@ class InlineParser {
   constructor(
     private readonly text: string,
     private readonly depth: number,
+    private readonly inLink: boolean,
   ) {}
 
   parse(): Inline[] {
@@ -144,14 +146,14 @@ class InlineParser {
       return true;
     });
     if (end === undefined) return undefined;
-    const children = parseInline(text.slice(start, end), this.depth + 1);
+    const children = parseInline(text.slice(start, end), this.depth + 1, this.inLink);
     this.push({ type: marker.length === 2 ? 'strong' : 'em', children });
     return end + marker.length;
   }
 
   private tryLink(i: number): number | undefined {
     const { text } = this;
-    if (text[i] !== '[' || this.depth >= MAX_DEPTH) return undefined;
+    if (text[i] !== '[' || this.inLink || this.depth >= MAX_DEPTH) return undefined;
     const labelEnd = this.findCloser(']', i + 1, (at) => text[at + 1] === '(');
     if (labelEnd === undefined) return undefined;
     const targetEnd = text.indexOf(')', labelEnd + 2);
@@ -160,13 +162,14 @@ class InlineParser {
     const href = safeHref(text.slice(labelEnd + 2, targetEnd));
     // A link to a refused scheme is shown as the text that was typed, target included.
     if (href === undefined || label.trim() === '') return undefined;
-    this.push({ type: 'link', href, children: parseInline(label, this.depth + 1) });
+    this.push({ type: 'link', href, children: parseInline(label, this.depth + 1, true) });
     return targetEnd + 1;
   }
 
   private tryAutolink(i: number): number | undefined {
     const { text } = this;
-    if (text[i] !== 'h' || (i > 0 && /[\p{L}\p{N}]/u.test(text[i - 1]!))) return undefined;
+    if (text[i] !== 'h' || this.inLink) return undefined;
+    if (i > 0 && /[\p{L}\p{N}]/u.test(text[i - 1]!)) return undefined;
     const match = /^https?:\/\/[^\s<>]+/.exec(text.slice(i, i + 2048));
     if (match === null) return undefined;
     const raw = match[0].replace(PUNCTUATION_AFTER_URL, '');

@@ -45,14 +45,46 @@ function renderInline(inline: Inline, document: Document): Node {
       appendInlines(element, inline.children, document);
       return element;
     }
-    case 'link': {
-      const anchor = document.createElement('a');
-      // parse.ts admits only http:, https: and mailto: URLs here (safeHref).
-      anchor.setAttribute('href', inline.href);
-      anchor.setAttribute('rel', 'noopener noreferrer nofollow');
-      anchor.setAttribute('target', '_blank');
-      appendInlines(anchor, inline.children, document);
-      return anchor;
-    }
+    case 'link':
+      return renderLink(inline, document);
   }
+}
+
+/**
+ * A link, with its real target shown beside it when its text reads as a different address: text
+ * saying "https://bank.example" that opens somewhere else is the oldest phishing trick there is.
+ * The target is also the link's title, shown on hover before anything opens.
+ */
+function renderLink(link: Extract<Inline, { type: 'link' }>, document: Document): Node {
+  const anchor = document.createElement('a');
+  // parse.ts admits only http:, https: and mailto: URLs here (safeHref).
+  anchor.setAttribute('href', link.href);
+  anchor.setAttribute('title', link.href);
+  anchor.setAttribute('rel', 'noopener noreferrer nofollow');
+  anchor.setAttribute('target', '_blank');
+  appendInlines(anchor, link.children, document);
+  if (!misleadingLinkText(anchor.textContent ?? '', link.href)) return anchor;
+  const fragment = document.createDocumentFragment();
+  const warning = document.createElement('span');
+  warning.className = 'link-target';
+  warning.append(document.createTextNode(` (goes to ${link.href})`));
+  fragment.append(anchor, warning);
+  return fragment;
+}
+
+/** True when `text` looks like a web address and is not the address `href` opens. */
+export function misleadingLinkText(text: string, href: string): boolean {
+  const written = text.trim();
+  if (!/^(https?:\/\/|www\.)\S+$|^[a-z0-9-]+(\.[a-z0-9-]+)+(\/\S*)?$/i.test(written)) return false;
+  let shown: URL;
+  try {
+    shown = new URL(/^https?:\/\//i.test(written) ? written : `https://${written}`);
+  } catch {
+    return false;
+  }
+  const target = new URL(href);
+  // "example.org" for https://example.org/ is the same address; another host or path is not.
+  const same = (url: URL) =>
+    `${url.host}${url.pathname.replace(/\/$/, '')}${url.search}${url.hash}`;
+  return same(shown).toLowerCase() !== same(target).toLowerCase();
 }
