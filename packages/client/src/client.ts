@@ -59,6 +59,7 @@ import type {
 } from '@parley/wire';
 import { normalizePassword } from '@parley/wire';
 import { ServerApi, tokenExpiry, type Tokens } from './api';
+import type { ProtocolViolation } from './boundary';
 import { Connection, type ServerFrame } from './connection';
 import { ClientError, fromCryptoError, isClientError } from './errors';
 import {
@@ -204,6 +205,7 @@ export class Client {
   private refreshing: Promise<Tokens> | undefined;
   private retryTimer: unknown;
   private closed = false;
+  private protocolErrors = 0;
   private readonly deriveBackupKey: DeriveBackupKey;
 
   private constructor(
@@ -226,6 +228,7 @@ export class Client {
       clock,
       logger,
       tuning.requestTimeoutMs,
+      (violation) => this.onProtocolError(violation),
     );
     this.connection = new Connection(
       this.api.socketUrl,
@@ -233,6 +236,7 @@ export class Client {
       {
         onReady: () => this.onReady(),
         onFrame: (frame) => this.onFrame(frame),
+        onProtocolError: (violation) => this.onProtocolError(violation),
         onState: (state, attempt) => this.events.emit('connection', { state, attempt }),
         accessToken: () => this.freshAccessToken(),
         onAuthRejected: async () => {
@@ -272,6 +276,11 @@ export class Client {
   }
 
   // ===== events =====
+
+  /** How many frames and answers failed their schema and were dropped since this client started. */
+  get protocolErrorCount(): number {
+    return this.protocolErrors;
+  }
 
   on<K extends ClientEventName>(type: K, handler: ClientEventHandler<K>): () => void {
     return this.events.on(type, handler);
@@ -1883,9 +1892,14 @@ export class Client {
     this.flushOutbox();
   }
 
+  private onProtocolError(violation: ProtocolViolation): void {
+    this.protocolErrors += 1;
+    this.events.emit('protocol-error', violation);
+  }
+
+  /** Every frame here passed its schema (boundary.ts): its fields have the types they claim. */
   private onFrame(frame: ServerFrame): void {
-    const roomId = typeof frame.room === 'string' ? frame.room : undefined;
-    const room = roomId === undefined ? undefined : this.rooms.get(roomId);
+    const room = 'room' in frame ? this.rooms.get(frame.room) : undefined;
     const run = (task: (room: RoomState) => Promise<void>): void => {
       if (room === undefined) return;
       void this.serial(room.roomId, () => task(room)).catch((error: unknown) =>
@@ -1895,90 +1909,76 @@ export class Client {
     switch (frame.type) {
       case 'message':
         run(async (r) => {
-          await this.receive(r, frame as unknown as MessageItem, 'live');
+          await this.receive(r, frame, 'live');
           await this.saveRoom(r);
           this.acknowledgeDelivery(r);
         });
         break;
       case 'ack':
-        void this.onAck(String(frame.room), String(frame.messageId), Number(frame.seq));
+        void this.onAck(frame.room, frame.messageId, frame.seq).catch((error: unknown) =>
+          this.events.emit('error', { operation: 'frame ack', error }),
+        );
         break;
       case 'membership':
         run(async (r) => {
-          const entry = fromBase64Url(String(frame.entry));
+          const entry = fromBase64Url(frame.entry);
           if (r.hasEntry(entry)) return;
-          const position = Number(frame.position);
           const head = r.head?.position ?? -1;
-          if (position === head + 1) await this.applyChainEntries(r, [...r.chain, entry]);
+          if (frame.position === head + 1) await this.applyChainEntries(r, [...r.chain, entry]);
           else await this.syncChain(r);
           if (r.kind === 'channel' && r.isMember(this.myId)) await this.admitPending(r);
         });
         break;
       case 'key':
         if (room === undefined) {
-          if (roomId !== undefined) {
-            void this.adoptRoom(roomId).catch((error: unknown) =>
-              this.events.emit('error', { operation: 'adoptRoom', error }),
-            );
-          }
+          void this.adoptRoom(frame.room).catch((error: unknown) =>
+            this.events.emit('error', { operation: 'adoptRoom', error }),
+          );
           break;
         }
         run(async (r) => {
-          if (await this.acceptEnvelope(r, String(frame.envelope))) await this.releaseHeld(r);
+          if (await this.acceptEnvelope(r, frame.envelope)) await this.releaseHeld(r);
           await this.saveRoom(r);
         });
         break;
-      case 'join-request': {
-        const userId = userIdOf(frame.user);
-        if (roomId !== undefined && userId !== undefined) {
-          this.events.emit('join-request', { roomId, userId });
-          run((r) => this.admit(r, userId));
-        }
+      case 'join-request':
+        this.events.emit('join-request', { roomId: frame.room, userId: frame.user });
+        run((r) => this.admit(r, frame.user));
         break;
-      }
       case 'removed':
-        if (roomId !== undefined && frame.reason === 'expired') {
-          run((r) => this.forgetRoom(r));
-        } else if (roomId !== undefined) {
-          run((r) => this.syncChain(r));
-        }
+        if (frame.reason === 'expired') run((r) => this.forgetRoom(r));
+        else run((r) => this.syncChain(r));
         break;
       case 'typing':
-        if (roomId !== undefined) {
-          this.events.emit('typing', {
-            roomId,
-            userId: String(frame.user),
-            active: frame.active === true,
-          });
-        }
-        break;
-      case 'presence':
-        this.events.emit('presence', {
-          userId: String(frame.user),
-          status: frame.status as PresenceStatus,
+        this.events.emit('typing', {
+          roomId: frame.room,
+          userId: frame.user,
+          active: frame.active,
         });
         break;
+      case 'presence':
+        this.events.emit('presence', { userId: frame.user, status: frame.status });
+        break;
       case 'receipt':
-        if (roomId !== undefined) {
-          this.events.emit('receipt', {
-            roomId,
-            userId: String(frame.user),
-            kind: frame.kind === 'read' ? 'read' : 'delivered',
-            seq: Number(frame.seq),
-          });
-        }
+        this.events.emit('receipt', {
+          roomId: frame.room,
+          userId: frame.user,
+          kind: frame.kind,
+          seq: frame.seq,
+        });
         break;
       case 'error':
-        void this.onErrorFrame(frame);
+        void this.onErrorFrame(frame).catch((error: unknown) =>
+          this.events.emit('error', { operation: 'frame error', error }),
+        );
         break;
       default:
         break;
     }
   }
 
-  private async onErrorFrame(frame: ServerFrame): Promise<void> {
-    const code = String(frame.code);
-    const ref = typeof frame.ref === 'string' ? frame.ref : undefined;
+  private async onErrorFrame(frame: Extract<ServerFrame, { type: 'error' }>): Promise<void> {
+    const { code, ref } = frame;
     const entry = ref === undefined ? undefined : this.outbox.get(ref);
     this.logger.warn('server error frame', { code });
     if (entry === undefined) return;
@@ -1989,7 +1989,7 @@ export class Client {
       roomId: entry.roomId,
       messageId: entry.messageId,
       code,
-      detail: String(frame.message ?? ''),
+      detail: frame.message,
     });
   }
 
