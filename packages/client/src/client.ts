@@ -59,6 +59,7 @@ import type {
 } from '@parley/wire';
 import { normalizePassword } from '@parley/wire';
 import { ServerApi, tokenExpiry, type Tokens } from './api';
+import { AckBook } from './acks';
 import type { ProtocolViolation } from './boundary';
 import { Connection, type ServerFrame } from './connection';
 import { ClientError, fromCryptoError, isClientError } from './errors';
@@ -197,7 +198,7 @@ export class Client {
   private readonly connection: Connection;
   private readonly rooms = new Map<string, RoomState>();
   private readonly queues = new Map<string, Promise<void>>();
-  private readonly ackWaiters = new Map<string, ((seq: number) => void)[]>();
+  private readonly acks = new AckBook();
   /** Per room, the highest seq a `delivered` receipt was sent for. */
   private readonly deliveredSent = new Map<string, number>();
   private secrets: Secrets | undefined;
@@ -897,13 +898,12 @@ export class Client {
     }
   }
 
-  /** Resolves with the server's sequence number once the message is acknowledged. */
+  /**
+   * Resolves with the server's sequence number once the message is acknowledged, at once for one
+   * acknowledged already (the last 1,024 are remembered).
+   */
   acked(messageId: string): Promise<number> {
-    return new Promise((resolve) => {
-      const waiters = this.ackWaiters.get(messageId) ?? [];
-      waiters.push(resolve);
-      this.ackWaiters.set(messageId, waiters);
-    });
+    return this.acks.wait(messageId);
   }
 
   /** Messages still waiting for the server's acknowledgement. */
@@ -1850,8 +1850,7 @@ export class Client {
     const entry = await this.outbox.remove(messageId);
     if (entry === undefined) return;
     this.events.emit('acked', { roomId, messageId, seq });
-    for (const resolve of this.ackWaiters.get(messageId) ?? []) resolve(seq);
-    this.ackWaiters.delete(messageId);
+    this.acks.settle(messageId, seq);
   }
 
   // ===== internals: connection =====
