@@ -10,7 +10,8 @@ export class HostileTransport implements Transport {
   readonly fetch: Transport['fetch'];
   readonly WebSocket: WebSocketConstructor;
   /** Rewrites a JSON answer (return the value to deliver; a string is sent as it is). */
-  answer: (method: string, path: string, body: unknown) => unknown = (_m, _p, body) => body;
+  answer: (method: string, path: string, body: unknown, url: URL) => unknown = (_m, _p, body) =>
+    body;
   /** Rewrites a server frame's text (return the texts to deliver instead). */
   frames: (text: string) => string[] = (text) => [text];
   private deliver: (text: string) => void = () => undefined;
@@ -24,7 +25,8 @@ export class HostileTransport implements Transport {
       if (!type.includes('json')) return response;
       const text = await response.text();
       const body: unknown = text === '' ? undefined : JSON.parse(text);
-      const rewritten = this.answer(init?.method ?? 'GET', new URL(input).pathname, body);
+      const url = new URL(input);
+      const rewritten = this.answer(init?.method ?? 'GET', url.pathname, body, url);
       const out = typeof rewritten === 'string' ? rewritten : JSON.stringify(rewritten ?? null);
       return new Response(out, { status: response.status, headers: response.headers });
     };

@@ -191,12 +191,17 @@ const ACCOUNT_KEY = 'account';
 const SESSION_KEY = 'session';
 const ROOM_PREFIX = 'room:';
 const PAGE = 100;
+/** Pages per catch-up (and chain pages per sync): what is beyond waits for the next one. */
+const CATCH_UP_PAGES = 20;
+const CHAIN_PAGES = 1000;
 
 export class Client {
   private readonly events: ClientEventEmitter;
   private readonly api: ServerApi;
   private readonly connection: Connection;
   private readonly rooms = new Map<string, RoomState>();
+  /** Rooms named by a key frame whose chain is being verified (not listed until it shows us). */
+  private readonly adopting = new Map<string, RoomState>();
   private readonly queues = new Map<string, Promise<void>>();
   private readonly acks = new AckBook();
   /** Per room, the highest seq a `delivered` receipt was sent for. */
@@ -1029,10 +1034,14 @@ export class Client {
     await this.forgetDeletedRooms(answer.rooms);
     for (const summary of answer.rooms) {
       const room = this.rooms.get(summary.id) ?? new RoomState(summary.id);
-      this.rooms.set(summary.id, room);
       describe(room, summary);
       await this.serial(room.roomId, async () => {
         await this.syncChain(room);
+        // Listed by the server, kept once the verified chain says this account is in it.
+        if (!this.rooms.has(room.roomId)) {
+          if (!room.isMember(this.myId)) return;
+          this.rooms.set(room.roomId, room);
+        }
         await this.ensureEpochKey(room);
         await this.catchUpNow(room);
       });
@@ -1402,7 +1411,10 @@ export class Client {
     const head = room.head;
     const fresh: Uint8Array[] = [];
     let after = head?.position;
-    for (;;) {
+    for (let pages = 0; ; pages++) {
+      if (pages === CHAIN_PAGES) {
+        throw new ClientError('BAD_RESPONSE', 'syncChain', 'the chain does not end');
+      }
       const page = await this.api.request<ChainPage>('GET', `/api/rooms/${room.roomId}/chain`, {
         query: { after },
       });
@@ -1518,9 +1530,12 @@ export class Client {
 
   private async fetchKeys(room: RoomState): Promise<void> {
     const answer = await this.api.request<KeysListAnswer>('GET', `/api/rooms/${room.roomId}/keys`);
+    let added = false;
     for (const item of answer.envelopes) {
-      await this.acceptEnvelope(room, item.envelope);
+      if (await this.acceptEnvelope(room, item.envelope)) added = true;
     }
+    // Messages held for a key are released whichever way it arrives: a frame or this fetch.
+    if (added && room.heldCount > 0) await this.releaseHeld(room);
   }
 
   /**
@@ -1577,29 +1592,43 @@ export class Client {
 
   /** A room this device learns of from a key sealed to it (it was just added or admitted). */
   private async adoptRoom(roomId: string): Promise<void> {
-    if (this.rooms.has(roomId)) return;
+    if (this.rooms.has(roomId) || this.adopting.has(roomId)) return;
+    // A key frame names a room, but only the room's verified chain makes it one of this
+    // account's: until then the room waits here, out of the room list (its frames still queue).
     const room = new RoomState(roomId);
+    this.adopting.set(roomId, room);
+    try {
+      await this.serial(roomId, () => this.adoptVerified(room));
+    } finally {
+      this.adopting.delete(roomId);
+    }
+  }
+
+  private async adoptVerified(room: RoomState): Promise<void> {
+    const roomId = room.roomId;
+    // Subscribed (and described) before the chain and the key are read, so the room shows as
+    // writable only once it is also heard: an ephemeral room replays nothing. Frames that
+    // arrive meanwhile wait in this room's queue until the key is in. The server refuses the
+    // subscription of a non-member, and the chain below decides.
+    this.subscribe(room);
+    const described = await this.api
+      .request<Room>('GET', `/api/rooms/${roomId}`)
+      .catch((error: unknown) => {
+        if (isClientError(error, 'NOT_A_MEMBER') || isClientError(error, 'ROOM_NOT_FOUND')) {
+          return undefined;
+        }
+        throw error;
+      });
+    if (described !== undefined) describe(room, described);
+    await this.syncChain(room);
+    if (!room.isMember(this.myId)) {
+      this.connection.send({ type: 'unsubscribe', room: roomId });
+      await this.store.delete(ROOM_PREFIX + roomId);
+      return;
+    }
     this.rooms.set(roomId, room);
-    await this.serial(roomId, async () => {
-      // Subscribed (and described) before the chain and the key are read, so the room shows as
-      // writable only once it is also heard: an ephemeral room replays nothing. Frames that
-      // arrive meanwhile wait in this room's queue until the key is in. The server refuses the
-      // subscription of a non-member, and the chain below decides.
-      this.subscribe(room);
-      const described = await this.api
-        .request<Room>('GET', `/api/rooms/${roomId}`)
-        .catch((error: unknown) => {
-          if (isClientError(error, 'NOT_A_MEMBER') || isClientError(error, 'ROOM_NOT_FOUND')) {
-            return undefined;
-          }
-          throw error;
-        });
-      if (described !== undefined) describe(room, described);
-      await this.syncChain(room);
-      if (!room.isMember(this.myId)) return;
-      await this.fetchKeys(room);
-      await this.saveRoom(room);
-    });
+    await this.fetchKeys(room);
+    await this.saveRoom(room);
   }
 
   /**
@@ -1633,25 +1662,34 @@ export class Client {
 
   // ===== internals: messages =====
 
+  /**
+   * Reads forward from lastSeq, at most CATCH_UP_PAGES pages of PAGE messages: the room's queue
+   * (and `send()` behind it) waits for a catch-up, so a server that pages forever cannot block it.
+   * The cursor is the page's own, since messages that fail to verify do not move lastSeq.
+   */
   private async catchUpNow(room: RoomState): Promise<ReceivedMessage[]> {
     const out: ReceivedMessage[] = [];
-    for (;;) {
+    let after = room.lastSeq;
+    for (let page = 0; page < CATCH_UP_PAGES; page++) {
       const answer = await this.api.request<MessagesAnswer>(
         'GET',
         `/api/rooms/${room.roomId}/messages`,
-        { query: { after: room.lastSeq, limit: PAGE } },
+        { query: { after, limit: PAGE } },
       );
-      const items = [...answer.messages].sort((a, b) => a.seq - b.seq);
+      const items = answer.messages
+        .filter((item) => item.seq > after)
+        .sort((a, b) => a.seq - b.seq)
+        .slice(0, PAGE);
       for (const item of items) {
         const message = await this.receive(room, item, 'live');
         if (message !== undefined) out.push(message);
       }
       await this.saveRoom(room);
-      if (!answer.more || items.length === 0) {
-        this.acknowledgeDelivery(room);
-        return out;
-      }
+      if (!answer.more || items.length === 0) break;
+      after = items.at(-1)!.seq;
     }
+    this.acknowledgeDelivery(room);
+    return out;
   }
 
   /** A `delivered` receipt up to what this device has processed (the server coalesces them). */
@@ -1671,7 +1709,9 @@ export class Client {
     item: MessageItem,
     mode: 'live' | 'history',
   ): Promise<ReceivedMessage | undefined> {
-    if (mode === 'live' && !room.noteSeq(item.seq)) return undefined;
+    // Nothing here moves the room before the message verified: a forged frame with an absurd seq
+    // must not move the resume position (and silence the room), and a genuine message that
+    // arrives late (below lastSeq) is verified and shown out of order, not dropped.
     let bytes: Uint8Array;
     try {
       bytes = fromBase64Url(item.envelope);
@@ -1776,6 +1816,7 @@ export class Client {
       own: sender === this.myId,
     };
     if (mode === 'live') {
+      room.noteSeq(item.seq);
       this.noteActivity(room, item.seq, received.own, item.sentAt);
       this.events.emit('message', received);
     }
@@ -1817,7 +1858,11 @@ export class Client {
       { seq: item.seq, envelope: toBase64Url(item.envelope), sentAt: item.sentAt },
       'history',
     );
-    if (message !== undefined) this.events.emit('message', message);
+    if (message !== undefined) {
+      room.noteSeq(item.seq);
+      this.noteActivity(room, item.seq, message.own, item.sentAt);
+      this.events.emit('message', message);
+    }
     return 'done';
   }
 
@@ -1874,15 +1919,19 @@ export class Client {
     } catch (error) {
       this.events.emit('error', { operation: 'listRooms', error });
     }
+    const listed = new Map<string, RoomState>();
     for (const summary of summaries ?? []) {
-      if (!this.rooms.has(summary.id)) this.rooms.set(summary.id, new RoomState(summary.id));
-      describe(this.rooms.get(summary.id)!, summary);
+      const room = this.rooms.get(summary.id) ?? new RoomState(summary.id);
+      describe(room, summary);
+      if (!this.rooms.has(summary.id)) listed.set(summary.id, room);
     }
     if (summaries !== undefined) await this.forgetDeletedRooms(summaries);
-    for (const room of this.rooms.values()) {
+    for (const room of [...this.rooms.values(), ...listed.values()]) {
       void this.serial(room.roomId, async () => {
         await this.syncChain(room);
         if (!room.isMember(this.myId)) return;
+        // The server's list names it; the verified chain makes it a room of this account.
+        if (!this.rooms.has(room.roomId)) this.rooms.set(room.roomId, room);
         await this.ensureEpochKey(room);
         this.subscribe(room);
         if (room.kind === 'channel') await this.admitPending(room);
@@ -1898,7 +1947,9 @@ export class Client {
 
   /** Every frame here passed its schema (boundary.ts): its fields have the types they claim. */
   private onFrame(frame: ServerFrame): void {
-    const room = 'room' in frame ? this.rooms.get(frame.room) : undefined;
+    const room =
+      'room' in frame ? (this.rooms.get(frame.room) ?? this.adopting.get(frame.room)) : undefined;
+    const known = room !== undefined && this.rooms.has(room.roomId);
     const run = (task: (room: RoomState) => Promise<void>): void => {
       if (room === undefined) return;
       void this.serial(room.roomId, () => task(room)).catch((error: unknown) =>
@@ -1929,7 +1980,7 @@ export class Client {
         });
         break;
       case 'key':
-        if (room === undefined) {
+        if (room === undefined || !known) {
           void this.adoptRoom(frame.room).catch((error: unknown) =>
             this.events.emit('error', { operation: 'adoptRoom', error }),
           );
@@ -1941,6 +1992,7 @@ export class Client {
         });
         break;
       case 'join-request':
+        if (!known) break;
         this.events.emit('join-request', { roomId: frame.room, userId: frame.user });
         run((r) => this.admit(r, frame.user));
         break;
@@ -1949,6 +2001,8 @@ export class Client {
         else run((r) => this.syncChain(r));
         break;
       case 'typing':
+        // Advisory, but only of a verified member of a room this device knows.
+        if (!known || !room.isMember(frame.user)) break;
         this.events.emit('typing', {
           roomId: frame.room,
           userId: frame.user,
@@ -1959,6 +2013,7 @@ export class Client {
         this.events.emit('presence', { userId: frame.user, status: frame.status });
         break;
       case 'receipt':
+        if (!known || !room.isMember(frame.user)) break;
         this.events.emit('receipt', {
           roomId: frame.room,
           userId: frame.user,
