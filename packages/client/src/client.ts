@@ -50,12 +50,9 @@ import type {
   Me as MeProfile,
   MemberReceipts,
   PublicProfile,
-  ReceiptList,
   Room,
   RoomKeyList,
   RoomList,
-  SearchPeopleResponse,
-  UserKeys,
 } from '@parley/wire';
 import { normalizePassword } from '@parley/wire';
 import { ServerApi, tokenExpiry, type Tokens } from './api';
@@ -70,7 +67,6 @@ import {
   type ClientEvents,
   type PresenceStatus,
   type ReceivedMessage,
-  type VerificationFailure,
 } from './events';
 import type { KeyStore, StoredValue } from './key-store/key-store';
 import {
@@ -85,8 +81,10 @@ import {
   type Tuning,
 } from './options';
 import { Outbox } from './outbox';
+import { People } from './people';
+import { Receipts } from './receipts';
 import { RoomState, type RoomInfo, type RoomSummary } from './room-state';
-import { TrustStore, type Contact, type PublishedKeys } from './trust';
+import { TrustStore, type Contact } from './trust';
 
 /** The zxcvbn score a backup passphrase needs (3: "safely unguessable", about 10^10 guesses). */
 export const MIN_PASSPHRASE_SCORE = 3;
@@ -204,8 +202,8 @@ export class Client {
   private readonly adopting = new Map<string, RoomState>();
   private readonly queues = new Map<string, Promise<void>>();
   private readonly acks = new AckBook();
-  /** Per room, the highest seq a `delivered` receipt was sent for. */
-  private readonly deliveredSent = new Map<string, number>();
+  private readonly receiptBook: Receipts;
+  private readonly people: People;
   private secrets: Secrets | undefined;
   private tokens: Tokens | undefined;
   private refreshing: Promise<Tokens> | undefined;
@@ -236,6 +234,24 @@ export class Client {
       tuning.requestTimeoutMs,
       (violation) => this.onProtocolError(violation),
     );
+    this.people = new People({
+      api: this.api,
+      trust,
+      events: this.events,
+      logger,
+      me: () =>
+        this.secrets && {
+          userId: this.secrets.record.userId,
+          identityKey: this.secrets.identity.publicKey,
+        },
+    });
+    this.receiptBook = new Receipts({
+      api: this.api,
+      send: (frame) => this.connection.send(frame),
+      rooms: this.rooms,
+      myId: () => this.myId,
+      logger,
+    });
     this.connection = new Connection(
       this.api.socketUrl,
       transport.WebSocket,
@@ -480,35 +496,33 @@ export class Client {
   // ===== profiles =====
 
   /** A person's public profile (display name, status message, whether an avatar is set). */
-  async getProfile(userId: string): Promise<Profile> {
-    return this.api.request<Profile>('GET', `/api/users/by-id/${userId}`);
+  getProfile(userId: string): Promise<Profile> {
+    return this.people.getProfile(userId);
   }
 
   /** This account's own profile. */
-  async myProfile(): Promise<OwnProfile> {
-    return this.api.request<OwnProfile>('GET', '/api/me');
+  myProfile(): Promise<OwnProfile> {
+    return this.people.myProfile();
   }
 
   /** Changes the given fields (null clears one; absent ones stay). */
-  async updateProfile(changes: {
+  updateProfile(changes: {
     displayName?: string | null;
     statusMessage?: string | null;
   }): Promise<OwnProfile> {
-    return this.api.request<OwnProfile>('PATCH', '/api/me/profile', { body: changes });
+    return this.people.updateProfile(changes);
   }
 
   /**
    * Sets the avatar: PNG, JPEG, WebP or GIF bytes (the server checks the bytes against
    * `mediaType` and refuses an image over its limit with AVATAR_TOO_LARGE).
    */
-  async setAvatar(bytes: Uint8Array, mediaType: string): Promise<void> {
-    await this.api.request('PUT', '/api/me/avatar', {
-      bytes: { data: bytes, contentType: mediaType },
-    });
+  setAvatar(bytes: Uint8Array, mediaType: string): Promise<void> {
+    return this.people.setAvatar(bytes, mediaType);
   }
 
-  async removeAvatar(): Promise<void> {
-    await this.api.request('DELETE', '/api/me/avatar');
+  removeAvatar(): Promise<void> {
+    return this.people.removeAvatar();
   }
 
   /**
@@ -516,65 +530,27 @@ export class Client {
    * profile has none: check `hasAvatar` first).
    */
   avatarUrl(userId: string): string {
-    return `${this.api.baseUrl}/api/users/by-id/${userId}/avatar`;
+    return this.people.avatarUrl(userId);
   }
 
   /** A person's avatar bytes and type, or undefined when none is set. */
-  async avatar(userId: string): Promise<{ data: Uint8Array; mediaType: string } | undefined> {
-    try {
-      const { data, contentType } = await this.api.requestBytes(
-        'GET',
-        `/api/users/by-id/${userId}/avatar`,
-        { auth: false },
-      );
-      return { data, mediaType: contentType.split(';')[0]!.trim() };
-    } catch (error) {
-      if (isClientError(error, 'AVATAR_NOT_FOUND') || isClientError(error, 'USER_NOT_FOUND')) {
-        return undefined;
-      }
-      throw error;
-    }
+  avatar(userId: string): Promise<{ data: Uint8Array; mediaType: string } | undefined> {
+    return this.people.avatar(userId);
   }
 
   // ===== directory and trust =====
 
   /** Looks a user up by name and pins their keys (first use) or checks them against the pin. */
-  async lookUp(username: string): Promise<Contact> {
-    const answer = await this.api.request<KeysAnswer>(
-      'GET',
-      `/api/users/${encodeURIComponent(username)}/keys`,
-    );
-    const keys = decodeKeys(answer);
-    if (keys.username.toLowerCase() !== username.toLowerCase()) {
-      throw new ClientError('BAD_RESPONSE', 'lookUp', 'the server answered for another user');
-    }
-    const earlier = this.trust.list().find((c) => c.username === keys.username);
-    if (earlier !== undefined && earlier.userId !== keys.userId) {
-      // The name now points at another account: whoever the user talked to is not this one.
-      this.fail({
-        code: 'KEY_CHANGED',
-        severity: earlier.verified ? 'critical' : 'warning',
-        userId: keys.userId,
-        detail: `${keys.username} is now another account than the one pinned on this device`,
-      });
-    }
-    return this.observeKeys(keys);
+  lookUp(username: string): Promise<Contact> {
+    return this.people.lookUp(username);
   }
 
-  async lookUpById(userId: string): Promise<Contact> {
-    const answer = await this.api.request<KeysAnswer>('GET', `/api/users/by-id/${userId}/keys`);
-    const keys = decodeKeys(answer);
-    if (keys.userId !== userId) {
-      throw new ClientError('BAD_RESPONSE', 'lookUpById', 'the server answered for another user');
-    }
-    return this.observeKeys(keys);
+  lookUpById(userId: string): Promise<Contact> {
+    return this.people.lookUpById(userId);
   }
 
-  async searchPeople(prefix: string): Promise<PersonListing[]> {
-    const answer = await this.api.request<SearchPeopleResponse>('GET', '/api/users', {
-      query: { q: prefix },
-    });
-    return answer.users;
+  searchPeople(prefix: string): Promise<PersonListing[]> {
+    return this.people.searchPeople(prefix);
   }
 
   contacts(): Contact[] {
@@ -586,22 +562,12 @@ export class Client {
   }
 
   safetyNumber(userId: string): SafetyNumber {
-    const me = this.requireSecrets('safetyNumber');
-    return this.trust.safetyNumber(
-      { userId: me.record.userId, identityKey: me.identity.publicKey },
-      userId,
-    );
+    return this.people.safetyNumber(userId);
   }
 
   /** Marks a contact verified: after comparing the digits, or by a scanned QR payload. */
-  async verifyContact(userId: string, scannedQr?: string): Promise<Contact> {
-    if (scannedQr === undefined) return this.trust.setVerified(userId, true);
-    const me = this.requireSecrets('verifyContact');
-    return this.trust.verifyScannedCode(
-      { userId: me.record.userId, identityKey: me.identity.publicKey },
-      userId,
-      scannedQr,
-    );
+  verifyContact(userId: string, scannedQr?: string): Promise<Contact> {
+    return this.people.verifyContact(userId, scannedQr);
   }
 
   /** The user accepts a contact's changed keys; rooms they are in get the current key again. */
@@ -953,15 +919,7 @@ export class Client {
 
   /** Moves this account's read marker (others see `receipt` events; `unread` counts from it). */
   async markRead(roomId: string, seq: number): Promise<void> {
-    const room = this.rooms.get(roomId);
-    const summary = room?.summary;
-    if (room !== undefined && summary !== undefined && seq > summary.readSeq) {
-      summary.readSeq = seq;
-      summary.unread = Math.max(0, room.lastSeq - seq);
-    }
-    if (!this.connection.send({ type: 'receipt', room: roomId, kind: 'read', seq })) {
-      await this.api.request('POST', `/api/rooms/${roomId}/receipts`, { body: { read: seq } });
-    }
+    return this.receiptBook.markRead(roomId, seq);
   }
 
   /**
@@ -969,13 +927,7 @@ export class Client {
    * by itself for every message it receives live or catches up on, so a UI rarely needs to.
    */
   async markDelivered(roomId: string, seq: number): Promise<void> {
-    if (seq <= (this.deliveredSent.get(roomId) ?? 0)) return;
-    this.deliveredSent.set(roomId, seq);
-    if (!this.connection.send({ type: 'receipt', room: roomId, kind: 'delivered', seq })) {
-      await this.api.request('POST', `/api/rooms/${roomId}/receipts`, {
-        body: { delivered: seq },
-      });
-    }
+    return this.receiptBook.markDelivered(roomId, seq);
   }
 
   /**
@@ -983,16 +935,15 @@ export class Client {
    * them after a reload; live changes arrive as `receipt` events).
    */
   async receipts(roomId: string): Promise<MemberReceipts[]> {
-    const answer = await this.api.request<ReceiptList>('GET', `/api/rooms/${roomId}/receipts`);
-    return answer.receipts;
+    return this.receiptBook.receipts(roomId);
   }
 
   setTyping(roomId: string, active: boolean): void {
-    this.connection.send({ type: 'typing', room: roomId, active });
+    this.receiptBook.setTyping(roomId, active);
   }
 
   setPresence(status: Exclude<PresenceStatus, 'offline'>): void {
-    this.connection.send({ type: 'presence', status });
+    this.receiptBook.setPresence(status);
   }
 
   // ===== connection =====
@@ -1066,7 +1017,7 @@ export class Client {
       this.sessionUserId = session.userId;
       this.sessionUsername = session.username;
     }
-    const identityKeyOf = this.identityKeyOf;
+    const identityKeyOf = this.people.identityKeyOf;
     for (const key of await this.store.keys(ROOM_PREFIX)) {
       const record = await this.store.get(key);
       if (record === undefined) continue;
@@ -1214,55 +1165,6 @@ export class Client {
     return this.secrets;
   }
 
-  // ===== internals: trust =====
-
-  /** Pinned identity keys, this account's own included, for @parley/crypto's lookups. */
-  private readonly identityKeyOf = (userId: Uint8Array): Uint8Array | undefined => {
-    const secrets = this.secrets;
-    if (secrets !== undefined && toHex(userId) === secrets.record.userId) {
-      return secrets.identity.publicKey;
-    }
-    return this.trust.identityKeyOf(userId);
-  };
-
-  private async observeKeys(keys: PublishedKeys): Promise<Contact> {
-    const { status, contact } = await this.trust.observe(keys);
-    if (status === 'changed') {
-      this.fail({
-        code: 'KEY_CHANGED',
-        severity: contact.verified ? 'critical' : 'warning',
-        userId: contact.userId,
-        detail: `${contact.username}'s keys differ from the ones pinned on this device${
-          contact.verified ? ' (a verified contact)' : ''
-        }`,
-      });
-    }
-    return contact;
-  }
-
-  /** Pins every user of `userIds` this device has not seen yet (trust on first use). */
-  private async ensurePinned(userIds: Iterable<string>): Promise<void> {
-    for (const userId of userIds) {
-      if (userId === this.secrets?.record.userId || this.trust.get(userId) !== undefined) continue;
-      await this.lookUpById(userId);
-    }
-  }
-
-  private fail(failure: VerificationFailure): void {
-    this.logger.warn('verification failed', {
-      code: failure.code,
-      roomId: failure.roomId,
-      seq: failure.seq,
-    });
-    this.events.emit('verification-failed', failure);
-  }
-
-  private severityOf(userId: string | undefined): 'warning' | 'critical' {
-    return userId !== undefined && this.trust.get(userId)?.verified === true
-      ? 'critical'
-      : 'warning';
-  }
-
   // ===== internals: rooms =====
 
   private view(room: RoomState): RoomView {
@@ -1344,7 +1246,7 @@ export class Client {
     room.summary = summary;
     this.rooms.set(roomId, room);
     await this.serial(roomId, async () => {
-      room.applyChain([genesis], this.identityKeyOf);
+      room.applyChain([genesis], this.people.identityKeyOf);
       await this.distributeNewKey(room);
       await this.saveRoom(room);
     });
@@ -1362,7 +1264,7 @@ export class Client {
     const room = this.requireRoom(roomId, operation);
     await this.serial(roomId, async () => {
       if (op === 'add') {
-        await this.ensurePinned([subjectId]);
+        await this.people.ensurePinned([subjectId]);
         // Refuse before the chain changes: a member added with no key sealed to them is no use,
         // and a changed key (KEY_CHANGE_PENDING) gets nothing until the user accepts it.
         this.trust.encryptionKeyFor(subjectId);
@@ -1374,7 +1276,7 @@ export class Client {
         const candidate = [...room.chain, entry];
         try {
           const trial = new RoomState(roomId);
-          trial.applyChain(candidate, this.identityKeyOf);
+          trial.applyChain(candidate, this.people.identityKeyOf);
         } catch (error) {
           if (error instanceof CryptoError && error.code === 'CHAIN_ACTOR_NOT_ALLOWED') {
             throw new ClientError(
@@ -1394,7 +1296,7 @@ export class Client {
           if (isClientError(error, 'CHAIN_CONFLICT') && attempt < 3) continue;
           throw error;
         }
-        room.applyChain(candidate, this.identityKeyOf);
+        room.applyChain(candidate, this.people.identityKeyOf);
         break;
       }
       if (op === 'add') await this.sealCurrentKeyTo(room, [subjectId]);
@@ -1433,12 +1335,12 @@ export class Client {
   private async applyChainEntries(room: RoomState, entries: Uint8Array[]): Promise<void> {
     const wasMember = this.secrets !== undefined && room.isMember(this.myId);
     const epochBefore = room.epoch;
-    await this.ensurePinned(RoomState.actorsOf(entries));
+    await this.people.ensurePinned(RoomState.actorsOf(entries));
     try {
-      room.applyChain(entries, this.identityKeyOf);
+      room.applyChain(entries, this.people.identityKeyOf);
     } catch (error) {
       if (error instanceof CryptoError) {
-        this.fail({
+        this.people.fail({
           code: error.code,
           severity: 'critical',
           roomId: room.roomId,
@@ -1494,7 +1396,7 @@ export class Client {
     const secrets = this.requireSecrets('sealRoomKey');
     const current = room.currentKey();
     if (current === undefined) return;
-    await this.ensurePinned(userIds);
+    await this.people.ensurePinned(userIds);
     const envelopes: string[] = [];
     for (const userId of userIds) {
       let recipientKey: Uint8Array;
@@ -1552,7 +1454,7 @@ export class Client {
       if (decodeRoomKeyEnvelope(bytes).epoch > room.epoch) await this.syncChain(room);
     } catch (error) {
       if (!(error instanceof CryptoError)) throw error;
-      this.fail({
+      this.people.fail({
         code: 'ENVELOPE_MALFORMED',
         severity: 'critical',
         roomId: room.roomId,
@@ -1562,7 +1464,7 @@ export class Client {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        const { epoch, added } = room.acceptEnvelope(bytes, me, this.identityKeyOf);
+        const { epoch, added } = room.acceptEnvelope(bytes, me, this.people.identityKeyOf);
         if (added) this.events.emit('room-key', { roomId: room.roomId, epoch });
         return added;
       } catch (error) {
@@ -1575,11 +1477,11 @@ export class Client {
           // The distributor may be someone this device has not pinned yet.
           const distributor = toHex(decodeRoomKeyEnvelope(bytes).distributorId);
           if (this.trust.get(distributor) === undefined) {
-            await this.ensurePinned([distributor]);
+            await this.people.ensurePinned([distributor]);
             continue;
           }
         }
-        this.fail({
+        this.people.fail({
           code: error.code,
           severity: 'critical',
           roomId: room.roomId,
@@ -1688,16 +1590,8 @@ export class Client {
       if (!answer.more || items.length === 0) break;
       after = items.at(-1)!.seq;
     }
-    this.acknowledgeDelivery(room);
+    this.receiptBook.acknowledgeDelivery(room);
     return out;
-  }
-
-  /** A `delivered` receipt up to what this device has processed (the server coalesces them). */
-  private acknowledgeDelivery(room: RoomState): void {
-    if (room.lastSeq === 0 || !room.isMember(this.myId)) return;
-    this.markDelivered(room.roomId, room.lastSeq).catch((error: unknown) =>
-      this.logger.debug('delivered receipt failed', { error: String(error) }),
-    );
   }
 
   /**
@@ -1716,7 +1610,7 @@ export class Client {
     try {
       bytes = fromBase64Url(item.envelope);
     } catch {
-      this.fail({
+      this.people.fail({
         code: 'MESSAGE_MALFORMED',
         severity: 'warning',
         roomId: room.roomId,
@@ -1728,7 +1622,7 @@ export class Client {
     let senderId: string | undefined;
     try {
       senderId = toHex(decodeMessageEnvelope(bytes).header.senderId);
-      await this.ensurePinned([senderId]);
+      await this.people.ensurePinned([senderId]);
     } catch (error) {
       // Step 1 of §6.5 reports it below with its code; an unreachable directory is not a verdict.
       if (
@@ -1746,9 +1640,9 @@ export class Client {
       if (error.code === 'MESSAGE_UNKNOWN_EPOCH' && mode === 'live') {
         room.hold({ seq: item.seq, envelope: bytes, sentAt: item.sentAt });
       }
-      this.fail({
+      this.people.fail({
         code: error.code,
-        severity: this.severityOf(senderId),
+        severity: this.people.severityOf(senderId),
         roomId: room.roomId,
         seq: item.seq,
         ...(senderId === undefined ? {} : { userId: senderId }),
@@ -1773,9 +1667,9 @@ export class Client {
       return undefined;
     }
     if (status === 'duplicate' || status === 'fork') {
-      this.fail({
+      this.people.fail({
         code: status === 'duplicate' ? 'MESSAGE_DUPLICATE' : 'MESSAGE_FORK',
-        severity: status === 'fork' ? 'critical' : this.severityOf(sender),
+        severity: status === 'fork' ? 'critical' : this.people.severityOf(sender),
         roomId: room.roomId,
         seq: item.seq,
         userId: sender,
@@ -1788,9 +1682,9 @@ export class Client {
       return undefined;
     }
     if (status === 'gap') {
-      this.fail({
+      this.people.fail({
         code: 'MESSAGE_GAP',
-        severity: this.severityOf(sender),
+        severity: this.people.severityOf(sender),
         roomId: room.roomId,
         seq: item.seq,
         userId: sender,
@@ -1826,13 +1720,13 @@ export class Client {
   /** room.open, re-reading the chain or the keys once when they may just be behind. */
   private async openWithRefresh(room: RoomState, bytes: Uint8Array, seq: number) {
     try {
-      return room.open(bytes, this.identityKeyOf, seq);
+      return room.open(bytes, this.people.identityKeyOf, seq);
     } catch (error) {
       if (!(error instanceof CryptoError)) throw error;
       if (error.code === 'MESSAGE_SENDER_NOT_MEMBER') await this.syncChain(room);
       else if (error.code === 'MESSAGE_UNKNOWN_EPOCH') await this.fetchKeys(room);
       else throw error;
-      return room.open(bytes, this.identityKeyOf, seq);
+      return room.open(bytes, this.people.identityKeyOf, seq);
     }
   }
 
@@ -1961,7 +1855,7 @@ export class Client {
         run(async (r) => {
           await this.receive(r, frame, 'live');
           await this.saveRoom(r);
-          this.acknowledgeDelivery(r);
+          this.receiptBook.acknowledgeDelivery(r);
         });
         break;
       case 'ack':
@@ -2066,7 +1960,7 @@ export class Client {
     if (secrets === undefined || room.kind !== 'channel' || !room.isMember(secrets.record.userId))
       return;
     if (room.isMember(userId)) return;
-    await this.ensurePinned([userId]);
+    await this.people.ensurePinned([userId]);
     const contact = this.trust.get(userId);
     if (contact === undefined || contact.pendingChange !== undefined) return;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -2109,27 +2003,11 @@ export class Client {
 // ===== wire shapes (the answers of the server's routes) =====
 
 type AuthAnswer = Pick<AuthResponse, 'user' | 'accessToken' | 'refreshToken'>;
-type KeysAnswer = UserKeys;
 
 type RoomAnswer = Room;
 type KeysListAnswer = RoomKeyList;
 type MessageItem = Omit<HistoryPage['messages'][number], 'sentAt'> & { sentAt: string | undefined };
 type MessagesAnswer = HistoryPage;
-
-function decodeKeys(answer: KeysAnswer): PublishedKeys {
-  try {
-    return {
-      userId: answer.userId,
-      username: answer.username,
-      identityKey: fromBase64Url(answer.identityKey),
-      encryptionKey: fromBase64Url(answer.encryptionKey),
-      keyVersion: answer.version,
-      signature: fromBase64Url(answer.signature),
-    };
-  } catch (error) {
-    throw new ClientError('BAD_RESPONSE', 'lookUp', 'keys are not base64url', { cause: error });
-  }
-}
 
 /** Whether the room's lifetime, as the server described it, is over. */
 function hasExpired(room: RoomState, now: number): boolean {
