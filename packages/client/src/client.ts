@@ -2,10 +2,7 @@
 // over the server's REST routes (api.ts) and WebSocket (connection.ts), with every check of
 // PROTOCOL.md done here and every verified thing kept in the key store.
 import {
-  BACKUP_PARAMS,
-  BACKUP_SALT_BYTES,
   CryptoError,
-  checkBackupBlob,
   createGenesis,
   decodeMembershipEntry,
   decryptAttachment,
@@ -14,7 +11,6 @@ import {
   encryptAttachment,
   encryptMessage,
   encryptionKeyPair,
-  estimatePassphraseStrength,
   fingerprint,
   fromBase64Url,
   fromHex,
@@ -24,14 +20,11 @@ import {
   identityKeyPair,
   largestAttachment,
   deriveBackupKey,
-  openBackupWithKey,
   ready,
-  sealBackupWithKey,
   sealRoomKey,
   signEncryptionKey,
   toBase64Url,
   toHex,
-  utf8,
   type AttachmentDescriptor,
   type EncryptionKeyPair,
   type IdentityKeyPair,
@@ -76,18 +69,17 @@ import {
   systemClock,
   type ClientOptions,
   type Clock,
-  type DeriveBackupKey,
   type Logger,
   type Tuning,
 } from './options';
 import { Outbox } from './outbox';
+import { Backup, checkPassphrase, parseBackupExtra } from './backup';
 import { People } from './people';
 import { Receipts } from './receipts';
 import { RoomState, type RoomInfo, type RoomSummary } from './room-state';
 import { TrustStore, type Contact } from './trust';
 
-/** The zxcvbn score a backup passphrase needs (3: "safely unguessable", about 10^10 guesses). */
-export const MIN_PASSPHRASE_SCORE = 3;
+export { MIN_PASSPHRASE_SCORE } from './backup';
 
 export interface Me {
   userId: string;
@@ -210,7 +202,7 @@ export class Client {
   private retryTimer: unknown;
   private closed = false;
   private protocolErrors = 0;
-  private readonly deriveBackupKey: DeriveBackupKey;
+  private readonly backup: Backup;
 
   private constructor(
     private readonly store: KeyStore,
@@ -222,9 +214,6 @@ export class Client {
     options: ClientOptions,
   ) {
     this.events = new ClientEventEmitter(logger);
-    this.deriveBackupKey =
-      options.deriveBackupKey ??
-      ((passphrase, salt, params) => Promise.resolve(deriveBackupKey(passphrase, salt, params)));
     const transport = resolveTransport(options);
     this.api = new ServerApi(
       transport,
@@ -234,6 +223,13 @@ export class Client {
       tuning.requestTimeoutMs,
       (violation) => this.onProtocolError(violation),
     );
+    this.backup = new Backup({
+      api: this.api,
+      trust,
+      deriveBackupKey:
+        options.deriveBackupKey ??
+        ((passphrase, salt, params) => Promise.resolve(deriveBackupKey(passphrase, salt, params))),
+    });
     this.people = new People({
       api: this.api,
       trust,
@@ -340,8 +336,7 @@ export class Client {
     passphrase: string,
     userInputs: string[] = [],
   ): PassphraseStrength & { acceptable: boolean } {
-    const strength = estimatePassphraseStrength(passphrase, userInputs);
-    return { ...strength, acceptable: strength.score >= MIN_PASSPHRASE_SCORE };
+    return checkPassphrase(passphrase, userInputs);
   }
 
   /**
@@ -358,7 +353,8 @@ export class Client {
         'this key store already holds an account',
       );
     }
-    if (input.passphrase !== undefined) this.assertPassphrase(input.passphrase, input, operation);
+    if (input.passphrase !== undefined)
+      this.backup.assertPassphrase(input.passphrase, input, operation);
     const answer = await this.api.request<AuthAnswer>('POST', '/api/auth/register', {
       auth: false,
       body: { username: input.username, password: normalizePassword(input.password) },
@@ -374,7 +370,8 @@ export class Client {
     };
     await this.saveAccount(record);
     await this.publishKeys();
-    if (input.passphrase !== undefined) await this.storeBackup(input.passphrase);
+    if (input.passphrase !== undefined)
+      await this.backup.store(input.passphrase, this.requireSecrets(operation).record);
     return this.me!;
   }
 
@@ -408,8 +405,8 @@ export class Client {
     const userId = this.sessionUserId!;
     let secrets;
     try {
-      const blob = await this.fetchBackup();
-      secrets = await this.openBackup(blob, userId, input.passphrase);
+      const blob = await this.backup.fetch();
+      secrets = await this.backup.open(blob, userId, input.passphrase);
     } catch (error) {
       // A failed restore leaves the device as it was: not even a session of its own remains.
       if (!hadSession) await this.logOut();
@@ -430,25 +427,25 @@ export class Client {
 
   /** Stores (or replaces) the encrypted backup under a new passphrase. */
   async setUpBackup(passphrase: string, password?: string): Promise<void> {
-    this.assertPassphrase(
+    this.backup.assertPassphrase(
       passphrase,
       { username: this.requireSecrets('setUpBackup').record.username, password },
       'setUpBackup',
     );
-    await this.storeBackup(passphrase);
+    await this.backup.store(passphrase, this.requireSecrets('setUpBackup').record);
   }
 
   /** Proves the current passphrase against the stored backup, then re-encrypts under the new one. */
   async changePassphrase(current: string, next: string): Promise<void> {
     const secrets = this.requireSecrets('changePassphrase');
-    this.assertPassphrase(next, { username: secrets.record.username }, 'changePassphrase');
-    const blob = await this.fetchBackup();
+    this.backup.assertPassphrase(next, { username: secrets.record.username }, 'changePassphrase');
+    const blob = await this.backup.fetch();
     try {
-      await this.openBackup(blob, secrets.record.userId, current);
+      await this.backup.open(blob, secrets.record.userId, current);
     } catch (error) {
       throw fromCryptoError(error, 'changePassphrase');
     }
-    await this.storeBackup(next);
+    await this.backup.store(next, secrets.record);
   }
 
   /**
@@ -1088,74 +1085,6 @@ export class Client {
         signature: toBase64Url(signature),
       },
     });
-  }
-
-  private assertPassphrase(
-    passphrase: string,
-    context: { username: string; password?: string | undefined },
-    operation: string,
-  ): void {
-    if (
-      context.password !== undefined &&
-      passphrase.normalize('NFKC') === context.password.normalize('NFKC')
-    ) {
-      throw new ClientError(
-        'PASSPHRASE_IS_PASSWORD',
-        operation,
-        'the backup passphrase must differ from the password (the server sees the password)',
-      );
-    }
-    const strength = this.checkPassphrase(passphrase, [context.username]);
-    if (!strength.acceptable) {
-      throw new ClientError(
-        'PASSPHRASE_TOO_WEAK',
-        operation,
-        strength.warning ?? 'choose a longer passphrase, for example four or more unrelated words',
-      );
-    }
-  }
-
-  private async storeBackup(passphrase: string): Promise<void> {
-    const secrets = this.requireSecrets('storeBackup');
-    const salt = crypto.getRandomValues(new Uint8Array(BACKUP_SALT_BYTES));
-    const key = await this.deriveBackupKey(passphrase, salt, BACKUP_PARAMS);
-    const blob = sealBackupWithKey({
-      userId: fromHex(secrets.record.userId),
-      key,
-      salt,
-      params: BACKUP_PARAMS,
-      secrets: {
-        identitySeed: secrets.record.identitySeed,
-        encryptionSeed: secrets.record.encryptionSeed,
-        keyVersion: secrets.record.keyVersion,
-        extra: utf8(JSON.stringify({ verified: this.trust.exportVerified() })),
-      },
-    });
-    key.fill(0);
-    await this.api.request('PUT', '/api/me/backup', { body: { blob: toBase64Url(blob) } });
-  }
-
-  /** The secrets in `blob`, with every check of §7; the planted blob is refused before Argon2id. */
-  private async openBackup(blob: Uint8Array, userId: string, passphrase: string) {
-    const { salt, params } = checkBackupBlob(blob, fromHex(userId));
-    const key = await this.deriveBackupKey(passphrase, salt, params);
-    try {
-      return openBackupWithKey(blob, fromHex(userId), key);
-    } finally {
-      key.fill(0);
-    }
-  }
-
-  /** The stored backup blob; BACKUP_NOT_FOUND (404) when the account never stored one. */
-  private async fetchBackup(): Promise<Uint8Array> {
-    const answer = await this.api.request<{ blob: string }>('GET', '/api/me/backup');
-    try {
-      return fromBase64Url(answer.blob);
-    } catch (error) {
-      throw new ClientError('BAD_RESPONSE', 'fetchBackup', 'the backup is not base64url', {
-        cause: error,
-      });
-    }
   }
 
   private requireSecrets(operation: string): Secrets {
@@ -2043,19 +1972,6 @@ function userIdOf(user: unknown): string | undefined {
     return typeof id === 'string' ? id : undefined;
   }
   return undefined;
-}
-
-function parseBackupExtra(extra: Uint8Array): { verified: string[] } {
-  try {
-    const parsed = JSON.parse(new TextDecoder().decode(extra)) as { verified?: unknown };
-    return {
-      verified: Array.isArray(parsed.verified)
-        ? parsed.verified.filter((item): item is string => typeof item === 'string')
-        : [],
-    };
-  } catch {
-    return { verified: [] };
-  }
 }
 
 function secretsOf(record: AccountRecord): Secrets {
