@@ -5,10 +5,8 @@ import {
   CryptoError,
   createGenesis,
   decodeMembershipEntry,
-  decryptAttachment,
   decodeMessageEnvelope,
   decodeRoomKeyEnvelope,
-  encryptAttachment,
   encryptMessage,
   encryptionKeyPair,
   fingerprint,
@@ -18,7 +16,6 @@ import {
   generateIdentity,
   generateRoomKey,
   identityKeyPair,
-  largestAttachment,
   deriveBackupKey,
   ready,
   sealRoomKey,
@@ -36,7 +33,6 @@ import {
 } from '@parley/crypto';
 import type {
   AccountRules,
-  AttachmentLimits,
   AuthResponse,
   ChainPage,
   HistoryPage,
@@ -73,6 +69,7 @@ import {
   type Tuning,
 } from './options';
 import { Outbox } from './outbox';
+import { Attachments, type OutgoingFile, type UploadProgress } from './attachments';
 import { Backup, checkPassphrase, parseBackupExtra } from './backup';
 import { People } from './people';
 import { Receipts } from './receipts';
@@ -126,21 +123,7 @@ export interface RoomLifetime {
   ephemeral?: boolean;
 }
 
-/** How far `sendFiles` has got: file `file` of `files` is at `stage`; bytes of whole files done. */
-export interface UploadProgress {
-  file: number;
-  files: number;
-  stage: 'encrypting' | 'uploading' | 'sent';
-  doneBytes: number;
-  totalBytes: number;
-}
-
-/** A file to send: encrypted on this device, uploaded as an opaque blob. */
-export interface OutgoingFile {
-  data: Uint8Array;
-  name: string;
-  mediaType: string;
-}
+export type { OutgoingFile, UploadProgress } from './attachments';
 
 /** The public profile of a person (display name, status, whether an avatar is set). */
 export type Profile = PublicProfile;
@@ -203,6 +186,7 @@ export class Client {
   private closed = false;
   private protocolErrors = 0;
   private readonly backup: Backup;
+  private readonly attachments: Attachments;
 
   private constructor(
     private readonly store: KeyStore,
@@ -223,6 +207,7 @@ export class Client {
       tuning.requestTimeoutMs,
       (violation) => this.onProtocolError(violation),
     );
+    this.attachments = new Attachments(this.api);
     this.backup = new Backup({
       api: this.api,
       trust,
@@ -789,42 +774,7 @@ export class Client {
   ): Promise<{ messageId: string; attachments: AttachmentDescriptor[] }> {
     const operation = 'sendFiles';
     this.requireRoom(roomId, operation);
-    const attachments: AttachmentDescriptor[] = [];
-    const totalBytes = files.reduce((sum, file) => sum + file.data.length, 0);
-    let doneBytes = 0;
-    for (const [index, file] of files.entries()) {
-      const report = (stage: UploadProgress['stage']) =>
-        options.onProgress?.({ file: index, files: files.length, stage, doneBytes, totalBytes });
-      report('encrypting');
-      let sealed;
-      try {
-        sealed = encryptAttachment(file.data);
-      } catch (error) {
-        throw fromCryptoError(error, operation);
-      }
-      report('uploading');
-      const { blobId } = await this.api.request<{ blobId: string; size: number }>(
-        'POST',
-        `/api/rooms/${roomId}/attachments`,
-        { bytes: { data: sealed.blob, contentType: 'application/octet-stream' } },
-      );
-      attachments.push({
-        blobId,
-        fileKey: sealed.fileKey,
-        hash: sealed.hash,
-        size: sealed.size,
-        mediaType: file.mediaType,
-        name: file.name,
-      });
-      doneBytes += file.data.length;
-    }
-    options.onProgress?.({
-      file: files.length,
-      files: files.length,
-      stage: 'sent',
-      doneBytes,
-      totalBytes,
-    });
+    const attachments = await this.attachments.upload(roomId, files, options.onProgress);
     const { messageId } = await this.send(roomId, { kind: 'text', text, attachments });
     return { messageId, attachments };
   }
@@ -833,37 +783,16 @@ export class Client {
    * The largest file `sendFiles` can send, in bytes: the server's largest blob (GET
    * /api/attachments/limits) less what encryption adds, so a too-large file is refused up front.
    */
-  async attachmentLimit(): Promise<number> {
-    const answer = await this.api.request<AttachmentLimits>('GET', '/api/attachments/limits');
-    const maxBlobBytes = (answer as Partial<AttachmentLimits> | null)?.maxBlobBytes;
-    if (
-      typeof maxBlobBytes !== 'number' ||
-      !Number.isSafeInteger(maxBlobBytes) ||
-      maxBlobBytes < 1
-    ) {
-      throw new ClientError(
-        'BAD_RESPONSE',
-        'attachmentLimit',
-        'maxBlobBytes is not a positive integer',
-      );
-    }
-    return largestAttachment(maxBlobBytes);
+  attachmentLimit(): Promise<number> {
+    return this.attachments.limit();
   }
 
   /**
    * Downloads an attachment of a received message and decrypts it, after checking the blob is the
    * one the sender described (ATTACHMENT_HASH_MISMATCH otherwise: the server swapped or altered it).
    */
-  async downloadAttachment(descriptor: AttachmentDescriptor): Promise<Uint8Array> {
-    const { data } = await this.api.requestBytes(
-      'GET',
-      `/api/attachments/${encodeURIComponent(descriptor.blobId)}`,
-    );
-    try {
-      return decryptAttachment(data, descriptor.fileKey, descriptor.hash, descriptor.size);
-    } catch (error) {
-      throw fromCryptoError(error, 'downloadAttachment');
-    }
+  downloadAttachment(descriptor: AttachmentDescriptor): Promise<Uint8Array> {
+    return this.attachments.download(descriptor);
   }
 
   /**
