@@ -33,7 +33,6 @@ import {
 } from '@parley/crypto';
 import type {
   AccountRules,
-  AuthResponse,
   ChainPage,
   HistoryPage,
   Me as MeProfile,
@@ -44,7 +43,7 @@ import type {
   RoomList,
 } from '@parley/wire';
 import { normalizePassword } from '@parley/wire';
-import { ServerApi, tokenExpiry, type Tokens } from './api';
+import { ServerApi } from './api';
 import { AckBook } from './acks';
 import type { ProtocolViolation } from './boundary';
 import { Connection, type ServerFrame } from './connection';
@@ -73,6 +72,7 @@ import { Attachments, type OutgoingFile, type UploadProgress } from './attachmen
 import { Backup, checkPassphrase, parseBackupExtra } from './backup';
 import { People } from './people';
 import { Receipts } from './receipts';
+import { Session, type AuthAnswer } from './session';
 import { RoomState, type RoomInfo, type RoomSummary } from './room-state';
 import { TrustStore, type Contact } from './trust';
 
@@ -161,7 +161,6 @@ interface Secrets {
 }
 
 const ACCOUNT_KEY = 'account';
-const SESSION_KEY = 'session';
 const ROOM_PREFIX = 'room:';
 const PAGE = 100;
 /** Pages per catch-up (and chain pages per sync): what is beyond waits for the next one. */
@@ -180,8 +179,7 @@ export class Client {
   private readonly receiptBook: Receipts;
   private readonly people: People;
   private secrets: Secrets | undefined;
-  private tokens: Tokens | undefined;
-  private refreshing: Promise<Tokens> | undefined;
+  private readonly session: Session;
   private retryTimer: unknown;
   private closed = false;
   private protocolErrors = 0;
@@ -199,9 +197,10 @@ export class Client {
   ) {
     this.events = new ClientEventEmitter(logger);
     const transport = resolveTransport(options);
+    this.session = new Session(store, clock, tuning, () => this.api);
     this.api = new ServerApi(
       transport,
-      { current: () => this.tokens, refresh: () => this.refreshTokens() },
+      this.session,
       clock,
       logger,
       tuning.requestTimeoutMs,
@@ -241,15 +240,14 @@ export class Client {
         onFrame: (frame) => this.onFrame(frame),
         onProtocolError: (violation) => this.onProtocolError(violation),
         onState: (state, attempt) => this.events.emit('connection', { state, attempt }),
-        accessToken: () => this.freshAccessToken(),
+        accessToken: () => this.session.freshAccessToken(),
         onAuthRejected: async () => {
-          await this.refreshTokens();
+          await this.session.refresh();
         },
         onSessionEnded: (reason) => {
           // Signed out by the server: the saved tokens are dead; the keys stay for the next log-in.
-          this.tokens = undefined;
-          void this.store
-            .delete(SESSION_KEY)
+          void this.session
+            .clear()
             .catch((error: unknown) =>
               this.events.emit('error', { operation: 'signed-out', error }),
             )
@@ -313,7 +311,7 @@ export class Client {
   }
 
   get isLoggedIn(): boolean {
-    return this.tokens !== undefined;
+    return this.session.isOpen;
   }
 
   /** zxcvbn's estimate for a backup passphrase; `acceptable` when it meets MIN_PASSPHRASE_SCORE. */
@@ -344,7 +342,7 @@ export class Client {
       auth: false,
       body: { username: input.username, password: normalizePassword(input.password) },
     });
-    await this.saveTokens(answer);
+    await this.session.save(answer);
     const seeds = generateIdentity();
     const record: AccountRecord = {
       userId: answer.user.id,
@@ -376,7 +374,7 @@ export class Client {
         'this key store holds another account; use a key store of its own',
       );
     }
-    await this.saveTokens(answer);
+    await this.session.save(answer);
   }
 
   /**
@@ -385,9 +383,9 @@ export class Client {
    */
   async restore(input: Credentials & { passphrase: string }): Promise<Me> {
     const operation = 'restore';
-    const hadSession = this.tokens !== undefined;
+    const hadSession = this.session.isOpen;
     await this.logIn(input);
-    const userId = this.sessionUserId!;
+    const userId = this.session.userId!;
     let secrets;
     try {
       const blob = await this.backup.fetch();
@@ -399,7 +397,7 @@ export class Client {
     }
     await this.saveAccount({
       userId,
-      username: this.sessionUsername ?? input.username,
+      username: this.session.username ?? input.username,
       identitySeed: secrets.identitySeed,
       encryptionSeed: secrets.encryptionSeed,
       keyVersion: secrets.keyVersion,
@@ -439,7 +437,7 @@ export class Client {
    */
   async logOut(options: { forget?: boolean } = {}): Promise<void> {
     this.connection.stop();
-    const tokens = this.tokens;
+    const tokens = this.session.current();
     if (tokens !== undefined) {
       await this.api
         .request('POST', '/api/auth/logout', {
@@ -448,8 +446,7 @@ export class Client {
         })
         .catch((error: unknown) => this.logger.warn('logout failed', { error: String(error) }));
     }
-    this.tokens = undefined;
-    await this.store.delete(SESSION_KEY);
+    await this.session.clear();
     if (options.forget === true) {
       await this.store.clear();
       this.secrets = undefined;
@@ -877,8 +874,7 @@ export class Client {
   /** Opens the WebSocket (and keeps it open, reconnecting and resuming after any drop). */
   connect(): void {
     this.requireSecrets('connect');
-    if (this.tokens === undefined)
-      throw new ClientError('NOT_SIGNED_IN', 'connect', 'log in first');
+    if (!this.session.isOpen) throw new ClientError('NOT_SIGNED_IN', 'connect', 'log in first');
     this.connection.start();
   }
 
@@ -931,18 +927,10 @@ export class Client {
     return this.requireSecrets('client').record.userId;
   }
 
-  private sessionUserId: string | undefined;
-  private sessionUsername: string | undefined;
-
   private async load(): Promise<void> {
     const account = await this.store.get(ACCOUNT_KEY);
     if (account !== undefined) this.secrets = secretsOf(decodeAccount(account));
-    const session = (await this.store.get(SESSION_KEY)) as Record<string, string> | undefined;
-    if (session !== undefined) {
-      this.tokens = { accessToken: session.accessToken!, refreshToken: session.refreshToken! };
-      this.sessionUserId = session.userId;
-      this.sessionUsername = session.username;
-    }
+    await this.session.load();
     const identityKeyOf = this.people.identityKeyOf;
     for (const key of await this.store.keys(ROOM_PREFIX)) {
       const record = await this.store.get(key);
@@ -955,48 +943,6 @@ export class Client {
   private async saveAccount(record: AccountRecord): Promise<void> {
     await this.store.set(ACCOUNT_KEY, encodeAccount(record));
     this.secrets = secretsOf(record);
-  }
-
-  private async saveTokens(answer: AuthAnswer): Promise<void> {
-    this.tokens = { accessToken: answer.accessToken, refreshToken: answer.refreshToken };
-    this.sessionUserId = answer.user.id;
-    this.sessionUsername = answer.user.username;
-    await this.store.set(SESSION_KEY, {
-      ...this.tokens,
-      userId: answer.user.id,
-      username: answer.user.username,
-    });
-  }
-
-  private refreshTokens(): Promise<Tokens> {
-    this.refreshing ??= (async () => {
-      const tokens = this.tokens;
-      if (tokens === undefined) throw new ClientError('NOT_SIGNED_IN', 'refresh', 'no session');
-      try {
-        const answer = await this.api.request<AuthAnswer>('POST', '/api/auth/refresh', {
-          auth: false,
-          body: { refreshToken: tokens.refreshToken },
-        });
-        await this.saveTokens({
-          ...answer,
-          user: answer.user ?? { id: this.sessionUserId!, username: this.sessionUsername! },
-        });
-        return this.tokens!;
-      } finally {
-        this.refreshing = undefined;
-      }
-    })();
-    return this.refreshing;
-  }
-
-  private async freshAccessToken(): Promise<string> {
-    const tokens = this.tokens;
-    if (tokens === undefined) throw new ClientError('NOT_SIGNED_IN', 'connect', 'no session');
-    const expiry = tokenExpiry(tokens.accessToken);
-    if (expiry !== undefined && expiry - this.clock.now() < this.tuning.refreshMarginMs) {
-      return (await this.refreshTokens()).accessToken;
-    }
-    return tokens.accessToken;
   }
 
   private async publishKeys(): Promise<void> {
@@ -1859,8 +1805,6 @@ export class Client {
 }
 
 // ===== wire shapes (the answers of the server's routes) =====
-
-type AuthAnswer = Pick<AuthResponse, 'user' | 'accessToken' | 'refreshToken'>;
 
 type RoomAnswer = Room;
 type KeysListAnswer = RoomKeyList;
