@@ -8,6 +8,7 @@ export default defineConfig({
       'server',
       'test',
       'test/e2e',
+      'test/adversarial',
       'test/reliability',
       'test/load',
       'web',

@@ -3,6 +3,7 @@
 // access token when it has expired. Everything route-specific lives here, in one place.
 import { fromBase64Url } from '@parley/crypto';
 import { isErrorCode } from '@parley/wire';
+import { checkAnswer, type ProtocolViolation } from './boundary';
 import { ClientError } from './errors';
 import type { Clock, Logger, Transport } from './options';
 
@@ -34,6 +35,8 @@ export class ServerApi {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly timeoutMs: number,
+    /** Told of every answer that fails its schema (the request then fails with BAD_RESPONSE). */
+    private readonly onViolation: (violation: ProtocolViolation) => void = () => {},
   ) {}
 
   get baseUrl(): string {
@@ -132,6 +135,16 @@ export class ServerApi {
       const message = typeof answer?.message === 'string' ? answer.message : response.statusText;
       this.logger.debug('request failed', { operation, status: response.status, code });
       throw new ClientError(code, operation, message, { status: response.status });
+    }
+    const violation = checkAnswer(method, path, json);
+    if (violation !== undefined) {
+      this.onViolation(violation);
+      throw new ClientError(
+        'BAD_RESPONSE',
+        operation,
+        `the answer does not match its schema at ${violation.path || '/'}: ${violation.message}`,
+        { status: response.status },
+      );
     }
     return json as T;
   }

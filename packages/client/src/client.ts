@@ -2,19 +2,13 @@
 // over the server's REST routes (api.ts) and WebSocket (connection.ts), with every check of
 // PROTOCOL.md done here and every verified thing kept in the key store.
 import {
-  BACKUP_PARAMS,
-  BACKUP_SALT_BYTES,
   CryptoError,
-  checkBackupBlob,
   createGenesis,
   decodeMembershipEntry,
-  decryptAttachment,
   decodeMessageEnvelope,
   decodeRoomKeyEnvelope,
-  encryptAttachment,
   encryptMessage,
   encryptionKeyPair,
-  estimatePassphraseStrength,
   fingerprint,
   fromBase64Url,
   fromHex,
@@ -22,16 +16,12 @@ import {
   generateIdentity,
   generateRoomKey,
   identityKeyPair,
-  largestAttachment,
   deriveBackupKey,
-  openBackupWithKey,
   ready,
-  sealBackupWithKey,
   sealRoomKey,
   signEncryptionKey,
   toBase64Url,
   toHex,
-  utf8,
   type AttachmentDescriptor,
   type EncryptionKeyPair,
   type IdentityKeyPair,
@@ -43,22 +33,19 @@ import {
 } from '@parley/crypto';
 import type {
   AccountRules,
-  AttachmentLimits,
-  AuthResponse,
   ChainPage,
   HistoryPage,
   Me as MeProfile,
   MemberReceipts,
   PublicProfile,
-  ReceiptList,
   Room,
   RoomKeyList,
   RoomList,
-  SearchPeopleResponse,
-  UserKeys,
 } from '@parley/wire';
 import { normalizePassword } from '@parley/wire';
-import { ServerApi, tokenExpiry, type Tokens } from './api';
+import { ServerApi } from './api';
+import { AckBook } from './acks';
+import type { ProtocolViolation } from './boundary';
 import { Connection, type ServerFrame } from './connection';
 import { ClientError, fromCryptoError, isClientError } from './errors';
 import {
@@ -68,7 +55,6 @@ import {
   type ClientEvents,
   type PresenceStatus,
   type ReceivedMessage,
-  type VerificationFailure,
 } from './events';
 import type { KeyStore, StoredValue } from './key-store/key-store';
 import {
@@ -78,16 +64,19 @@ import {
   systemClock,
   type ClientOptions,
   type Clock,
-  type DeriveBackupKey,
   type Logger,
   type Tuning,
 } from './options';
 import { Outbox } from './outbox';
+import { Attachments, type OutgoingFile, type UploadProgress } from './attachments';
+import { Backup, checkPassphrase, parseBackupExtra } from './backup';
+import { People } from './people';
+import { Receipts } from './receipts';
+import { Session, type AuthAnswer } from './session';
 import { RoomState, type RoomInfo, type RoomSummary } from './room-state';
-import { TrustStore, type Contact, type PublishedKeys } from './trust';
+import { TrustStore, type Contact } from './trust';
 
-/** The zxcvbn score a backup passphrase needs (3: "safely unguessable", about 10^10 guesses). */
-export const MIN_PASSPHRASE_SCORE = 3;
+export { MIN_PASSPHRASE_SCORE } from './backup';
 
 export interface Me {
   userId: string;
@@ -134,21 +123,7 @@ export interface RoomLifetime {
   ephemeral?: boolean;
 }
 
-/** How far `sendFiles` has got: file `file` of `files` is at `stage`; bytes of whole files done. */
-export interface UploadProgress {
-  file: number;
-  files: number;
-  stage: 'encrypting' | 'uploading' | 'sent';
-  doneBytes: number;
-  totalBytes: number;
-}
-
-/** A file to send: encrypted on this device, uploaded as an opaque blob. */
-export interface OutgoingFile {
-  data: Uint8Array;
-  name: string;
-  mediaType: string;
-}
+export type { OutgoingFile, UploadProgress } from './attachments';
 
 /** The public profile of a person (display name, status, whether an avatar is set). */
 export type Profile = PublicProfile;
@@ -186,25 +161,30 @@ interface Secrets {
 }
 
 const ACCOUNT_KEY = 'account';
-const SESSION_KEY = 'session';
 const ROOM_PREFIX = 'room:';
 const PAGE = 100;
+/** Pages per catch-up (and chain pages per sync): what is beyond waits for the next one. */
+const CATCH_UP_PAGES = 20;
+const CHAIN_PAGES = 1000;
 
 export class Client {
   private readonly events: ClientEventEmitter;
   private readonly api: ServerApi;
   private readonly connection: Connection;
   private readonly rooms = new Map<string, RoomState>();
+  /** Rooms named by a key frame whose chain is being verified (not listed until it shows us). */
+  private readonly adopting = new Map<string, RoomState>();
   private readonly queues = new Map<string, Promise<void>>();
-  private readonly ackWaiters = new Map<string, ((seq: number) => void)[]>();
-  /** Per room, the highest seq a `delivered` receipt was sent for. */
-  private readonly deliveredSent = new Map<string, number>();
+  private readonly acks = new AckBook();
+  private readonly receiptBook: Receipts;
+  private readonly people: People;
   private secrets: Secrets | undefined;
-  private tokens: Tokens | undefined;
-  private refreshing: Promise<Tokens> | undefined;
+  private readonly session: Session;
   private retryTimer: unknown;
   private closed = false;
-  private readonly deriveBackupKey: DeriveBackupKey;
+  private protocolErrors = 0;
+  private readonly backup: Backup;
+  private readonly attachments: Attachments;
 
   private constructor(
     private readonly store: KeyStore,
@@ -216,33 +196,58 @@ export class Client {
     options: ClientOptions,
   ) {
     this.events = new ClientEventEmitter(logger);
-    this.deriveBackupKey =
-      options.deriveBackupKey ??
-      ((passphrase, salt, params) => Promise.resolve(deriveBackupKey(passphrase, salt, params)));
     const transport = resolveTransport(options);
+    this.session = new Session(store, clock, tuning, () => this.api);
     this.api = new ServerApi(
       transport,
-      { current: () => this.tokens, refresh: () => this.refreshTokens() },
+      this.session,
       clock,
       logger,
       tuning.requestTimeoutMs,
+      (violation) => this.onProtocolError(violation),
     );
+    this.attachments = new Attachments(this.api);
+    this.backup = new Backup({
+      api: this.api,
+      trust,
+      deriveBackupKey:
+        options.deriveBackupKey ??
+        ((passphrase, salt, params) => Promise.resolve(deriveBackupKey(passphrase, salt, params))),
+    });
+    this.people = new People({
+      api: this.api,
+      trust,
+      events: this.events,
+      logger,
+      me: () =>
+        this.secrets && {
+          userId: this.secrets.record.userId,
+          identityKey: this.secrets.identity.publicKey,
+        },
+    });
+    this.receiptBook = new Receipts({
+      api: this.api,
+      send: (frame) => this.connection.send(frame),
+      rooms: this.rooms,
+      myId: () => this.myId,
+      logger,
+    });
     this.connection = new Connection(
       this.api.socketUrl,
       transport.WebSocket,
       {
         onReady: () => this.onReady(),
         onFrame: (frame) => this.onFrame(frame),
+        onProtocolError: (violation) => this.onProtocolError(violation),
         onState: (state, attempt) => this.events.emit('connection', { state, attempt }),
-        accessToken: () => this.freshAccessToken(),
+        accessToken: () => this.session.freshAccessToken(),
         onAuthRejected: async () => {
-          await this.refreshTokens();
+          await this.session.refresh();
         },
         onSessionEnded: (reason) => {
           // Signed out by the server: the saved tokens are dead; the keys stay for the next log-in.
-          this.tokens = undefined;
-          void this.store
-            .delete(SESSION_KEY)
+          void this.session
+            .clear()
             .catch((error: unknown) =>
               this.events.emit('error', { operation: 'signed-out', error }),
             )
@@ -273,6 +278,11 @@ export class Client {
 
   // ===== events =====
 
+  /** How many frames and answers failed their schema and were dropped since this client started. */
+  get protocolErrorCount(): number {
+    return this.protocolErrors;
+  }
+
   on<K extends ClientEventName>(type: K, handler: ClientEventHandler<K>): () => void {
     return this.events.on(type, handler);
   }
@@ -301,7 +311,7 @@ export class Client {
   }
 
   get isLoggedIn(): boolean {
-    return this.tokens !== undefined;
+    return this.session.isOpen;
   }
 
   /** zxcvbn's estimate for a backup passphrase; `acceptable` when it meets MIN_PASSPHRASE_SCORE. */
@@ -309,8 +319,7 @@ export class Client {
     passphrase: string,
     userInputs: string[] = [],
   ): PassphraseStrength & { acceptable: boolean } {
-    const strength = estimatePassphraseStrength(passphrase, userInputs);
-    return { ...strength, acceptable: strength.score >= MIN_PASSPHRASE_SCORE };
+    return checkPassphrase(passphrase, userInputs);
   }
 
   /**
@@ -327,12 +336,13 @@ export class Client {
         'this key store already holds an account',
       );
     }
-    if (input.passphrase !== undefined) this.assertPassphrase(input.passphrase, input, operation);
+    if (input.passphrase !== undefined)
+      this.backup.assertPassphrase(input.passphrase, input, operation);
     const answer = await this.api.request<AuthAnswer>('POST', '/api/auth/register', {
       auth: false,
       body: { username: input.username, password: normalizePassword(input.password) },
     });
-    await this.saveTokens(answer);
+    await this.session.save(answer);
     const seeds = generateIdentity();
     const record: AccountRecord = {
       userId: answer.user.id,
@@ -343,7 +353,8 @@ export class Client {
     };
     await this.saveAccount(record);
     await this.publishKeys();
-    if (input.passphrase !== undefined) await this.storeBackup(input.passphrase);
+    if (input.passphrase !== undefined)
+      await this.backup.store(input.passphrase, this.requireSecrets(operation).record);
     return this.me!;
   }
 
@@ -363,7 +374,7 @@ export class Client {
         'this key store holds another account; use a key store of its own',
       );
     }
-    await this.saveTokens(answer);
+    await this.session.save(answer);
   }
 
   /**
@@ -372,13 +383,13 @@ export class Client {
    */
   async restore(input: Credentials & { passphrase: string }): Promise<Me> {
     const operation = 'restore';
-    const hadSession = this.tokens !== undefined;
+    const hadSession = this.session.isOpen;
     await this.logIn(input);
-    const userId = this.sessionUserId!;
+    const userId = this.session.userId!;
     let secrets;
     try {
-      const blob = await this.fetchBackup();
-      secrets = await this.openBackup(blob, userId, input.passphrase);
+      const blob = await this.backup.fetch();
+      secrets = await this.backup.open(blob, userId, input.passphrase);
     } catch (error) {
       // A failed restore leaves the device as it was: not even a session of its own remains.
       if (!hadSession) await this.logOut();
@@ -386,7 +397,7 @@ export class Client {
     }
     await this.saveAccount({
       userId,
-      username: this.sessionUsername ?? input.username,
+      username: this.session.username ?? input.username,
       identitySeed: secrets.identitySeed,
       encryptionSeed: secrets.encryptionSeed,
       keyVersion: secrets.keyVersion,
@@ -399,25 +410,25 @@ export class Client {
 
   /** Stores (or replaces) the encrypted backup under a new passphrase. */
   async setUpBackup(passphrase: string, password?: string): Promise<void> {
-    this.assertPassphrase(
+    this.backup.assertPassphrase(
       passphrase,
       { username: this.requireSecrets('setUpBackup').record.username, password },
       'setUpBackup',
     );
-    await this.storeBackup(passphrase);
+    await this.backup.store(passphrase, this.requireSecrets('setUpBackup').record);
   }
 
   /** Proves the current passphrase against the stored backup, then re-encrypts under the new one. */
   async changePassphrase(current: string, next: string): Promise<void> {
     const secrets = this.requireSecrets('changePassphrase');
-    this.assertPassphrase(next, { username: secrets.record.username }, 'changePassphrase');
-    const blob = await this.fetchBackup();
+    this.backup.assertPassphrase(next, { username: secrets.record.username }, 'changePassphrase');
+    const blob = await this.backup.fetch();
     try {
-      await this.openBackup(blob, secrets.record.userId, current);
+      await this.backup.open(blob, secrets.record.userId, current);
     } catch (error) {
       throw fromCryptoError(error, 'changePassphrase');
     }
-    await this.storeBackup(next);
+    await this.backup.store(next, secrets.record);
   }
 
   /**
@@ -426,7 +437,7 @@ export class Client {
    */
   async logOut(options: { forget?: boolean } = {}): Promise<void> {
     this.connection.stop();
-    const tokens = this.tokens;
+    const tokens = this.session.current();
     if (tokens !== undefined) {
       await this.api
         .request('POST', '/api/auth/logout', {
@@ -435,8 +446,7 @@ export class Client {
         })
         .catch((error: unknown) => this.logger.warn('logout failed', { error: String(error) }));
     }
-    this.tokens = undefined;
-    await this.store.delete(SESSION_KEY);
+    await this.session.clear();
     if (options.forget === true) {
       await this.store.clear();
       this.secrets = undefined;
@@ -465,35 +475,33 @@ export class Client {
   // ===== profiles =====
 
   /** A person's public profile (display name, status message, whether an avatar is set). */
-  async getProfile(userId: string): Promise<Profile> {
-    return this.api.request<Profile>('GET', `/api/users/by-id/${userId}`);
+  getProfile(userId: string): Promise<Profile> {
+    return this.people.getProfile(userId);
   }
 
   /** This account's own profile. */
-  async myProfile(): Promise<OwnProfile> {
-    return this.api.request<OwnProfile>('GET', '/api/me');
+  myProfile(): Promise<OwnProfile> {
+    return this.people.myProfile();
   }
 
   /** Changes the given fields (null clears one; absent ones stay). */
-  async updateProfile(changes: {
+  updateProfile(changes: {
     displayName?: string | null;
     statusMessage?: string | null;
   }): Promise<OwnProfile> {
-    return this.api.request<OwnProfile>('PATCH', '/api/me/profile', { body: changes });
+    return this.people.updateProfile(changes);
   }
 
   /**
    * Sets the avatar: PNG, JPEG, WebP or GIF bytes (the server checks the bytes against
    * `mediaType` and refuses an image over its limit with AVATAR_TOO_LARGE).
    */
-  async setAvatar(bytes: Uint8Array, mediaType: string): Promise<void> {
-    await this.api.request('PUT', '/api/me/avatar', {
-      bytes: { data: bytes, contentType: mediaType },
-    });
+  setAvatar(bytes: Uint8Array, mediaType: string): Promise<void> {
+    return this.people.setAvatar(bytes, mediaType);
   }
 
-  async removeAvatar(): Promise<void> {
-    await this.api.request('DELETE', '/api/me/avatar');
+  removeAvatar(): Promise<void> {
+    return this.people.removeAvatar();
   }
 
   /**
@@ -501,65 +509,27 @@ export class Client {
    * profile has none: check `hasAvatar` first).
    */
   avatarUrl(userId: string): string {
-    return `${this.api.baseUrl}/api/users/by-id/${userId}/avatar`;
+    return this.people.avatarUrl(userId);
   }
 
   /** A person's avatar bytes and type, or undefined when none is set. */
-  async avatar(userId: string): Promise<{ data: Uint8Array; mediaType: string } | undefined> {
-    try {
-      const { data, contentType } = await this.api.requestBytes(
-        'GET',
-        `/api/users/by-id/${userId}/avatar`,
-        { auth: false },
-      );
-      return { data, mediaType: contentType.split(';')[0]!.trim() };
-    } catch (error) {
-      if (isClientError(error, 'AVATAR_NOT_FOUND') || isClientError(error, 'USER_NOT_FOUND')) {
-        return undefined;
-      }
-      throw error;
-    }
+  avatar(userId: string): Promise<{ data: Uint8Array; mediaType: string } | undefined> {
+    return this.people.avatar(userId);
   }
 
   // ===== directory and trust =====
 
   /** Looks a user up by name and pins their keys (first use) or checks them against the pin. */
-  async lookUp(username: string): Promise<Contact> {
-    const answer = await this.api.request<KeysAnswer>(
-      'GET',
-      `/api/users/${encodeURIComponent(username)}/keys`,
-    );
-    const keys = decodeKeys(answer);
-    if (keys.username.toLowerCase() !== username.toLowerCase()) {
-      throw new ClientError('BAD_RESPONSE', 'lookUp', 'the server answered for another user');
-    }
-    const earlier = this.trust.list().find((c) => c.username === keys.username);
-    if (earlier !== undefined && earlier.userId !== keys.userId) {
-      // The name now points at another account: whoever the user talked to is not this one.
-      this.fail({
-        code: 'KEY_CHANGED',
-        severity: earlier.verified ? 'critical' : 'warning',
-        userId: keys.userId,
-        detail: `${keys.username} is now another account than the one pinned on this device`,
-      });
-    }
-    return this.observeKeys(keys);
+  lookUp(username: string): Promise<Contact> {
+    return this.people.lookUp(username);
   }
 
-  async lookUpById(userId: string): Promise<Contact> {
-    const answer = await this.api.request<KeysAnswer>('GET', `/api/users/by-id/${userId}/keys`);
-    const keys = decodeKeys(answer);
-    if (keys.userId !== userId) {
-      throw new ClientError('BAD_RESPONSE', 'lookUpById', 'the server answered for another user');
-    }
-    return this.observeKeys(keys);
+  lookUpById(userId: string): Promise<Contact> {
+    return this.people.lookUpById(userId);
   }
 
-  async searchPeople(prefix: string): Promise<PersonListing[]> {
-    const answer = await this.api.request<SearchPeopleResponse>('GET', '/api/users', {
-      query: { q: prefix },
-    });
-    return answer.users;
+  searchPeople(prefix: string): Promise<PersonListing[]> {
+    return this.people.searchPeople(prefix);
   }
 
   contacts(): Contact[] {
@@ -571,22 +541,12 @@ export class Client {
   }
 
   safetyNumber(userId: string): SafetyNumber {
-    const me = this.requireSecrets('safetyNumber');
-    return this.trust.safetyNumber(
-      { userId: me.record.userId, identityKey: me.identity.publicKey },
-      userId,
-    );
+    return this.people.safetyNumber(userId);
   }
 
   /** Marks a contact verified: after comparing the digits, or by a scanned QR payload. */
-  async verifyContact(userId: string, scannedQr?: string): Promise<Contact> {
-    if (scannedQr === undefined) return this.trust.setVerified(userId, true);
-    const me = this.requireSecrets('verifyContact');
-    return this.trust.verifyScannedCode(
-      { userId: me.record.userId, identityKey: me.identity.publicKey },
-      userId,
-      scannedQr,
-    );
+  verifyContact(userId: string, scannedQr?: string): Promise<Contact> {
+    return this.people.verifyContact(userId, scannedQr);
   }
 
   /** The user accepts a contact's changed keys; rooms they are in get the current key again. */
@@ -811,42 +771,7 @@ export class Client {
   ): Promise<{ messageId: string; attachments: AttachmentDescriptor[] }> {
     const operation = 'sendFiles';
     this.requireRoom(roomId, operation);
-    const attachments: AttachmentDescriptor[] = [];
-    const totalBytes = files.reduce((sum, file) => sum + file.data.length, 0);
-    let doneBytes = 0;
-    for (const [index, file] of files.entries()) {
-      const report = (stage: UploadProgress['stage']) =>
-        options.onProgress?.({ file: index, files: files.length, stage, doneBytes, totalBytes });
-      report('encrypting');
-      let sealed;
-      try {
-        sealed = encryptAttachment(file.data);
-      } catch (error) {
-        throw fromCryptoError(error, operation);
-      }
-      report('uploading');
-      const { blobId } = await this.api.request<{ blobId: string; size: number }>(
-        'POST',
-        `/api/rooms/${roomId}/attachments`,
-        { bytes: { data: sealed.blob, contentType: 'application/octet-stream' } },
-      );
-      attachments.push({
-        blobId,
-        fileKey: sealed.fileKey,
-        hash: sealed.hash,
-        size: sealed.size,
-        mediaType: file.mediaType,
-        name: file.name,
-      });
-      doneBytes += file.data.length;
-    }
-    options.onProgress?.({
-      file: files.length,
-      files: files.length,
-      stage: 'sent',
-      doneBytes,
-      totalBytes,
-    });
+    const attachments = await this.attachments.upload(roomId, files, options.onProgress);
     const { messageId } = await this.send(roomId, { kind: 'text', text, attachments });
     return { messageId, attachments };
   }
@@ -855,46 +780,24 @@ export class Client {
    * The largest file `sendFiles` can send, in bytes: the server's largest blob (GET
    * /api/attachments/limits) less what encryption adds, so a too-large file is refused up front.
    */
-  async attachmentLimit(): Promise<number> {
-    const answer = await this.api.request<AttachmentLimits>('GET', '/api/attachments/limits');
-    const maxBlobBytes = (answer as Partial<AttachmentLimits> | null)?.maxBlobBytes;
-    if (
-      typeof maxBlobBytes !== 'number' ||
-      !Number.isSafeInteger(maxBlobBytes) ||
-      maxBlobBytes < 1
-    ) {
-      throw new ClientError(
-        'BAD_RESPONSE',
-        'attachmentLimit',
-        'maxBlobBytes is not a positive integer',
-      );
-    }
-    return largestAttachment(maxBlobBytes);
+  attachmentLimit(): Promise<number> {
+    return this.attachments.limit();
   }
 
   /**
    * Downloads an attachment of a received message and decrypts it, after checking the blob is the
    * one the sender described (ATTACHMENT_HASH_MISMATCH otherwise: the server swapped or altered it).
    */
-  async downloadAttachment(descriptor: AttachmentDescriptor): Promise<Uint8Array> {
-    const { data } = await this.api.requestBytes(
-      'GET',
-      `/api/attachments/${encodeURIComponent(descriptor.blobId)}`,
-    );
-    try {
-      return decryptAttachment(data, descriptor.fileKey, descriptor.hash, descriptor.size);
-    } catch (error) {
-      throw fromCryptoError(error, 'downloadAttachment');
-    }
+  downloadAttachment(descriptor: AttachmentDescriptor): Promise<Uint8Array> {
+    return this.attachments.download(descriptor);
   }
 
-  /** Resolves with the server's sequence number once the message is acknowledged. */
+  /**
+   * Resolves with the server's sequence number once the message is acknowledged, at once for one
+   * acknowledged already (the last 1,024 are remembered).
+   */
   acked(messageId: string): Promise<number> {
-    return new Promise((resolve) => {
-      const waiters = this.ackWaiters.get(messageId) ?? [];
-      waiters.push(resolve);
-      this.ackWaiters.set(messageId, waiters);
-    });
+    return this.acks.wait(messageId);
   }
 
   /** Messages still waiting for the server's acknowledgement. */
@@ -939,15 +842,7 @@ export class Client {
 
   /** Moves this account's read marker (others see `receipt` events; `unread` counts from it). */
   async markRead(roomId: string, seq: number): Promise<void> {
-    const room = this.rooms.get(roomId);
-    const summary = room?.summary;
-    if (room !== undefined && summary !== undefined && seq > summary.readSeq) {
-      summary.readSeq = seq;
-      summary.unread = Math.max(0, room.lastSeq - seq);
-    }
-    if (!this.connection.send({ type: 'receipt', room: roomId, kind: 'read', seq })) {
-      await this.api.request('POST', `/api/rooms/${roomId}/receipts`, { body: { read: seq } });
-    }
+    return this.receiptBook.markRead(roomId, seq);
   }
 
   /**
@@ -955,13 +850,7 @@ export class Client {
    * by itself for every message it receives live or catches up on, so a UI rarely needs to.
    */
   async markDelivered(roomId: string, seq: number): Promise<void> {
-    if (seq <= (this.deliveredSent.get(roomId) ?? 0)) return;
-    this.deliveredSent.set(roomId, seq);
-    if (!this.connection.send({ type: 'receipt', room: roomId, kind: 'delivered', seq })) {
-      await this.api.request('POST', `/api/rooms/${roomId}/receipts`, {
-        body: { delivered: seq },
-      });
-    }
+    return this.receiptBook.markDelivered(roomId, seq);
   }
 
   /**
@@ -969,16 +858,15 @@ export class Client {
    * them after a reload; live changes arrive as `receipt` events).
    */
   async receipts(roomId: string): Promise<MemberReceipts[]> {
-    const answer = await this.api.request<ReceiptList>('GET', `/api/rooms/${roomId}/receipts`);
-    return answer.receipts;
+    return this.receiptBook.receipts(roomId);
   }
 
   setTyping(roomId: string, active: boolean): void {
-    this.connection.send({ type: 'typing', room: roomId, active });
+    this.receiptBook.setTyping(roomId, active);
   }
 
   setPresence(status: Exclude<PresenceStatus, 'offline'>): void {
-    this.connection.send({ type: 'presence', status });
+    this.receiptBook.setPresence(status);
   }
 
   // ===== connection =====
@@ -986,8 +874,7 @@ export class Client {
   /** Opens the WebSocket (and keeps it open, reconnecting and resuming after any drop). */
   connect(): void {
     this.requireSecrets('connect');
-    if (this.tokens === undefined)
-      throw new ClientError('NOT_SIGNED_IN', 'connect', 'log in first');
+    if (!this.session.isOpen) throw new ClientError('NOT_SIGNED_IN', 'connect', 'log in first');
     this.connection.start();
   }
 
@@ -1020,10 +907,14 @@ export class Client {
     await this.forgetDeletedRooms(answer.rooms);
     for (const summary of answer.rooms) {
       const room = this.rooms.get(summary.id) ?? new RoomState(summary.id);
-      this.rooms.set(summary.id, room);
       describe(room, summary);
       await this.serial(room.roomId, async () => {
         await this.syncChain(room);
+        // Listed by the server, kept once the verified chain says this account is in it.
+        if (!this.rooms.has(room.roomId)) {
+          if (!room.isMember(this.myId)) return;
+          this.rooms.set(room.roomId, room);
+        }
         await this.ensureEpochKey(room);
         await this.catchUpNow(room);
       });
@@ -1036,19 +927,11 @@ export class Client {
     return this.requireSecrets('client').record.userId;
   }
 
-  private sessionUserId: string | undefined;
-  private sessionUsername: string | undefined;
-
   private async load(): Promise<void> {
     const account = await this.store.get(ACCOUNT_KEY);
     if (account !== undefined) this.secrets = secretsOf(decodeAccount(account));
-    const session = (await this.store.get(SESSION_KEY)) as Record<string, string> | undefined;
-    if (session !== undefined) {
-      this.tokens = { accessToken: session.accessToken!, refreshToken: session.refreshToken! };
-      this.sessionUserId = session.userId;
-      this.sessionUsername = session.username;
-    }
-    const identityKeyOf = this.identityKeyOf;
+    await this.session.load();
+    const identityKeyOf = this.people.identityKeyOf;
     for (const key of await this.store.keys(ROOM_PREFIX)) {
       const record = await this.store.get(key);
       if (record === undefined) continue;
@@ -1060,48 +943,6 @@ export class Client {
   private async saveAccount(record: AccountRecord): Promise<void> {
     await this.store.set(ACCOUNT_KEY, encodeAccount(record));
     this.secrets = secretsOf(record);
-  }
-
-  private async saveTokens(answer: AuthAnswer): Promise<void> {
-    this.tokens = { accessToken: answer.accessToken, refreshToken: answer.refreshToken };
-    this.sessionUserId = answer.user.id;
-    this.sessionUsername = answer.user.username;
-    await this.store.set(SESSION_KEY, {
-      ...this.tokens,
-      userId: answer.user.id,
-      username: answer.user.username,
-    });
-  }
-
-  private refreshTokens(): Promise<Tokens> {
-    this.refreshing ??= (async () => {
-      const tokens = this.tokens;
-      if (tokens === undefined) throw new ClientError('NOT_SIGNED_IN', 'refresh', 'no session');
-      try {
-        const answer = await this.api.request<AuthAnswer>('POST', '/api/auth/refresh', {
-          auth: false,
-          body: { refreshToken: tokens.refreshToken },
-        });
-        await this.saveTokens({
-          ...answer,
-          user: answer.user ?? { id: this.sessionUserId!, username: this.sessionUsername! },
-        });
-        return this.tokens!;
-      } finally {
-        this.refreshing = undefined;
-      }
-    })();
-    return this.refreshing;
-  }
-
-  private async freshAccessToken(): Promise<string> {
-    const tokens = this.tokens;
-    if (tokens === undefined) throw new ClientError('NOT_SIGNED_IN', 'connect', 'no session');
-    const expiry = tokenExpiry(tokens.accessToken);
-    if (expiry !== undefined && expiry - this.clock.now() < this.tuning.refreshMarginMs) {
-      return (await this.refreshTokens()).accessToken;
-    }
-    return tokens.accessToken;
   }
 
   private async publishKeys(): Promise<void> {
@@ -1121,128 +962,11 @@ export class Client {
     });
   }
 
-  private assertPassphrase(
-    passphrase: string,
-    context: { username: string; password?: string | undefined },
-    operation: string,
-  ): void {
-    if (
-      context.password !== undefined &&
-      passphrase.normalize('NFKC') === context.password.normalize('NFKC')
-    ) {
-      throw new ClientError(
-        'PASSPHRASE_IS_PASSWORD',
-        operation,
-        'the backup passphrase must differ from the password (the server sees the password)',
-      );
-    }
-    const strength = this.checkPassphrase(passphrase, [context.username]);
-    if (!strength.acceptable) {
-      throw new ClientError(
-        'PASSPHRASE_TOO_WEAK',
-        operation,
-        strength.warning ?? 'choose a longer passphrase, for example four or more unrelated words',
-      );
-    }
-  }
-
-  private async storeBackup(passphrase: string): Promise<void> {
-    const secrets = this.requireSecrets('storeBackup');
-    const salt = crypto.getRandomValues(new Uint8Array(BACKUP_SALT_BYTES));
-    const key = await this.deriveBackupKey(passphrase, salt, BACKUP_PARAMS);
-    const blob = sealBackupWithKey({
-      userId: fromHex(secrets.record.userId),
-      key,
-      salt,
-      params: BACKUP_PARAMS,
-      secrets: {
-        identitySeed: secrets.record.identitySeed,
-        encryptionSeed: secrets.record.encryptionSeed,
-        keyVersion: secrets.record.keyVersion,
-        extra: utf8(JSON.stringify({ verified: this.trust.exportVerified() })),
-      },
-    });
-    key.fill(0);
-    await this.api.request('PUT', '/api/me/backup', { body: { blob: toBase64Url(blob) } });
-  }
-
-  /** The secrets in `blob`, with every check of §7; the planted blob is refused before Argon2id. */
-  private async openBackup(blob: Uint8Array, userId: string, passphrase: string) {
-    const { salt, params } = checkBackupBlob(blob, fromHex(userId));
-    const key = await this.deriveBackupKey(passphrase, salt, params);
-    try {
-      return openBackupWithKey(blob, fromHex(userId), key);
-    } finally {
-      key.fill(0);
-    }
-  }
-
-  /** The stored backup blob; BACKUP_NOT_FOUND (404) when the account never stored one. */
-  private async fetchBackup(): Promise<Uint8Array> {
-    const answer = await this.api.request<{ blob: string }>('GET', '/api/me/backup');
-    try {
-      return fromBase64Url(answer.blob);
-    } catch (error) {
-      throw new ClientError('BAD_RESPONSE', 'fetchBackup', 'the backup is not base64url', {
-        cause: error,
-      });
-    }
-  }
-
   private requireSecrets(operation: string): Secrets {
     if (this.secrets === undefined) {
       throw new ClientError('NOT_SIGNED_IN', operation, 'no account keys on this device');
     }
     return this.secrets;
-  }
-
-  // ===== internals: trust =====
-
-  /** Pinned identity keys, this account's own included, for @parley/crypto's lookups. */
-  private readonly identityKeyOf = (userId: Uint8Array): Uint8Array | undefined => {
-    const secrets = this.secrets;
-    if (secrets !== undefined && toHex(userId) === secrets.record.userId) {
-      return secrets.identity.publicKey;
-    }
-    return this.trust.identityKeyOf(userId);
-  };
-
-  private async observeKeys(keys: PublishedKeys): Promise<Contact> {
-    const { status, contact } = await this.trust.observe(keys);
-    if (status === 'changed') {
-      this.fail({
-        code: 'KEY_CHANGED',
-        severity: contact.verified ? 'critical' : 'warning',
-        userId: contact.userId,
-        detail: `${contact.username}'s keys differ from the ones pinned on this device${
-          contact.verified ? ' (a verified contact)' : ''
-        }`,
-      });
-    }
-    return contact;
-  }
-
-  /** Pins every user of `userIds` this device has not seen yet (trust on first use). */
-  private async ensurePinned(userIds: Iterable<string>): Promise<void> {
-    for (const userId of userIds) {
-      if (userId === this.secrets?.record.userId || this.trust.get(userId) !== undefined) continue;
-      await this.lookUpById(userId);
-    }
-  }
-
-  private fail(failure: VerificationFailure): void {
-    this.logger.warn('verification failed', {
-      code: failure.code,
-      roomId: failure.roomId,
-      seq: failure.seq,
-    });
-    this.events.emit('verification-failed', failure);
-  }
-
-  private severityOf(userId: string | undefined): 'warning' | 'critical' {
-    return userId !== undefined && this.trust.get(userId)?.verified === true
-      ? 'critical'
-      : 'warning';
   }
 
   // ===== internals: rooms =====
@@ -1326,7 +1050,7 @@ export class Client {
     room.summary = summary;
     this.rooms.set(roomId, room);
     await this.serial(roomId, async () => {
-      room.applyChain([genesis], this.identityKeyOf);
+      room.applyChain([genesis], this.people.identityKeyOf);
       await this.distributeNewKey(room);
       await this.saveRoom(room);
     });
@@ -1344,7 +1068,7 @@ export class Client {
     const room = this.requireRoom(roomId, operation);
     await this.serial(roomId, async () => {
       if (op === 'add') {
-        await this.ensurePinned([subjectId]);
+        await this.people.ensurePinned([subjectId]);
         // Refuse before the chain changes: a member added with no key sealed to them is no use,
         // and a changed key (KEY_CHANGE_PENDING) gets nothing until the user accepts it.
         this.trust.encryptionKeyFor(subjectId);
@@ -1356,7 +1080,7 @@ export class Client {
         const candidate = [...room.chain, entry];
         try {
           const trial = new RoomState(roomId);
-          trial.applyChain(candidate, this.identityKeyOf);
+          trial.applyChain(candidate, this.people.identityKeyOf);
         } catch (error) {
           if (error instanceof CryptoError && error.code === 'CHAIN_ACTOR_NOT_ALLOWED') {
             throw new ClientError(
@@ -1376,7 +1100,7 @@ export class Client {
           if (isClientError(error, 'CHAIN_CONFLICT') && attempt < 3) continue;
           throw error;
         }
-        room.applyChain(candidate, this.identityKeyOf);
+        room.applyChain(candidate, this.people.identityKeyOf);
         break;
       }
       if (op === 'add') await this.sealCurrentKeyTo(room, [subjectId]);
@@ -1393,7 +1117,10 @@ export class Client {
     const head = room.head;
     const fresh: Uint8Array[] = [];
     let after = head?.position;
-    for (;;) {
+    for (let pages = 0; ; pages++) {
+      if (pages === CHAIN_PAGES) {
+        throw new ClientError('BAD_RESPONSE', 'syncChain', 'the chain does not end');
+      }
       const page = await this.api.request<ChainPage>('GET', `/api/rooms/${room.roomId}/chain`, {
         query: { after },
       });
@@ -1412,12 +1139,12 @@ export class Client {
   private async applyChainEntries(room: RoomState, entries: Uint8Array[]): Promise<void> {
     const wasMember = this.secrets !== undefined && room.isMember(this.myId);
     const epochBefore = room.epoch;
-    await this.ensurePinned(RoomState.actorsOf(entries));
+    await this.people.ensurePinned(RoomState.actorsOf(entries));
     try {
-      room.applyChain(entries, this.identityKeyOf);
+      room.applyChain(entries, this.people.identityKeyOf);
     } catch (error) {
       if (error instanceof CryptoError) {
-        this.fail({
+        this.people.fail({
           code: error.code,
           severity: 'critical',
           roomId: room.roomId,
@@ -1473,7 +1200,7 @@ export class Client {
     const secrets = this.requireSecrets('sealRoomKey');
     const current = room.currentKey();
     if (current === undefined) return;
-    await this.ensurePinned(userIds);
+    await this.people.ensurePinned(userIds);
     const envelopes: string[] = [];
     for (const userId of userIds) {
       let recipientKey: Uint8Array;
@@ -1509,9 +1236,12 @@ export class Client {
 
   private async fetchKeys(room: RoomState): Promise<void> {
     const answer = await this.api.request<KeysListAnswer>('GET', `/api/rooms/${room.roomId}/keys`);
+    let added = false;
     for (const item of answer.envelopes) {
-      await this.acceptEnvelope(room, item.envelope);
+      if (await this.acceptEnvelope(room, item.envelope)) added = true;
     }
+    // Messages held for a key are released whichever way it arrives: a frame or this fetch.
+    if (added && room.heldCount > 0) await this.releaseHeld(room);
   }
 
   /**
@@ -1528,7 +1258,7 @@ export class Client {
       if (decodeRoomKeyEnvelope(bytes).epoch > room.epoch) await this.syncChain(room);
     } catch (error) {
       if (!(error instanceof CryptoError)) throw error;
-      this.fail({
+      this.people.fail({
         code: 'ENVELOPE_MALFORMED',
         severity: 'critical',
         roomId: room.roomId,
@@ -1538,7 +1268,7 @@ export class Client {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        const { epoch, added } = room.acceptEnvelope(bytes, me, this.identityKeyOf);
+        const { epoch, added } = room.acceptEnvelope(bytes, me, this.people.identityKeyOf);
         if (added) this.events.emit('room-key', { roomId: room.roomId, epoch });
         return added;
       } catch (error) {
@@ -1551,11 +1281,11 @@ export class Client {
           // The distributor may be someone this device has not pinned yet.
           const distributor = toHex(decodeRoomKeyEnvelope(bytes).distributorId);
           if (this.trust.get(distributor) === undefined) {
-            await this.ensurePinned([distributor]);
+            await this.people.ensurePinned([distributor]);
             continue;
           }
         }
-        this.fail({
+        this.people.fail({
           code: error.code,
           severity: 'critical',
           roomId: room.roomId,
@@ -1568,29 +1298,43 @@ export class Client {
 
   /** A room this device learns of from a key sealed to it (it was just added or admitted). */
   private async adoptRoom(roomId: string): Promise<void> {
-    if (this.rooms.has(roomId)) return;
+    if (this.rooms.has(roomId) || this.adopting.has(roomId)) return;
+    // A key frame names a room, but only the room's verified chain makes it one of this
+    // account's: until then the room waits here, out of the room list (its frames still queue).
     const room = new RoomState(roomId);
+    this.adopting.set(roomId, room);
+    try {
+      await this.serial(roomId, () => this.adoptVerified(room));
+    } finally {
+      this.adopting.delete(roomId);
+    }
+  }
+
+  private async adoptVerified(room: RoomState): Promise<void> {
+    const roomId = room.roomId;
+    // Subscribed (and described) before the chain and the key are read, so the room shows as
+    // writable only once it is also heard: an ephemeral room replays nothing. Frames that
+    // arrive meanwhile wait in this room's queue until the key is in. The server refuses the
+    // subscription of a non-member, and the chain below decides.
+    this.subscribe(room);
+    const described = await this.api
+      .request<Room>('GET', `/api/rooms/${roomId}`)
+      .catch((error: unknown) => {
+        if (isClientError(error, 'NOT_A_MEMBER') || isClientError(error, 'ROOM_NOT_FOUND')) {
+          return undefined;
+        }
+        throw error;
+      });
+    if (described !== undefined) describe(room, described);
+    await this.syncChain(room);
+    if (!room.isMember(this.myId)) {
+      this.connection.send({ type: 'unsubscribe', room: roomId });
+      await this.store.delete(ROOM_PREFIX + roomId);
+      return;
+    }
     this.rooms.set(roomId, room);
-    await this.serial(roomId, async () => {
-      // Subscribed (and described) before the chain and the key are read, so the room shows as
-      // writable only once it is also heard: an ephemeral room replays nothing. Frames that
-      // arrive meanwhile wait in this room's queue until the key is in. The server refuses the
-      // subscription of a non-member, and the chain below decides.
-      this.subscribe(room);
-      const described = await this.api
-        .request<Room>('GET', `/api/rooms/${roomId}`)
-        .catch((error: unknown) => {
-          if (isClientError(error, 'NOT_A_MEMBER') || isClientError(error, 'ROOM_NOT_FOUND')) {
-            return undefined;
-          }
-          throw error;
-        });
-      if (described !== undefined) describe(room, described);
-      await this.syncChain(room);
-      if (!room.isMember(this.myId)) return;
-      await this.fetchKeys(room);
-      await this.saveRoom(room);
-    });
+    await this.fetchKeys(room);
+    await this.saveRoom(room);
   }
 
   /**
@@ -1624,33 +1368,34 @@ export class Client {
 
   // ===== internals: messages =====
 
+  /**
+   * Reads forward from lastSeq, at most CATCH_UP_PAGES pages of PAGE messages: the room's queue
+   * (and `send()` behind it) waits for a catch-up, so a server that pages forever cannot block it.
+   * The cursor is the page's own, since messages that fail to verify do not move lastSeq.
+   */
   private async catchUpNow(room: RoomState): Promise<ReceivedMessage[]> {
     const out: ReceivedMessage[] = [];
-    for (;;) {
+    let after = room.lastSeq;
+    for (let page = 0; page < CATCH_UP_PAGES; page++) {
       const answer = await this.api.request<MessagesAnswer>(
         'GET',
         `/api/rooms/${room.roomId}/messages`,
-        { query: { after: room.lastSeq, limit: PAGE } },
+        { query: { after, limit: PAGE } },
       );
-      const items = [...answer.messages].sort((a, b) => a.seq - b.seq);
+      const items = answer.messages
+        .filter((item) => item.seq > after)
+        .sort((a, b) => a.seq - b.seq)
+        .slice(0, PAGE);
       for (const item of items) {
         const message = await this.receive(room, item, 'live');
         if (message !== undefined) out.push(message);
       }
       await this.saveRoom(room);
-      if (!answer.more || items.length === 0) {
-        this.acknowledgeDelivery(room);
-        return out;
-      }
+      if (!answer.more || items.length === 0) break;
+      after = items.at(-1)!.seq;
     }
-  }
-
-  /** A `delivered` receipt up to what this device has processed (the server coalesces them). */
-  private acknowledgeDelivery(room: RoomState): void {
-    if (room.lastSeq === 0 || !room.isMember(this.myId)) return;
-    this.markDelivered(room.roomId, room.lastSeq).catch((error: unknown) =>
-      this.logger.debug('delivered receipt failed', { error: String(error) }),
-    );
+    this.receiptBook.acknowledgeDelivery(room);
+    return out;
   }
 
   /**
@@ -1662,12 +1407,14 @@ export class Client {
     item: MessageItem,
     mode: 'live' | 'history',
   ): Promise<ReceivedMessage | undefined> {
-    if (mode === 'live' && !room.noteSeq(item.seq)) return undefined;
+    // Nothing here moves the room before the message verified: a forged frame with an absurd seq
+    // must not move the resume position (and silence the room), and a genuine message that
+    // arrives late (below lastSeq) is verified and shown out of order, not dropped.
     let bytes: Uint8Array;
     try {
       bytes = fromBase64Url(item.envelope);
     } catch {
-      this.fail({
+      this.people.fail({
         code: 'MESSAGE_MALFORMED',
         severity: 'warning',
         roomId: room.roomId,
@@ -1679,7 +1426,7 @@ export class Client {
     let senderId: string | undefined;
     try {
       senderId = toHex(decodeMessageEnvelope(bytes).header.senderId);
-      await this.ensurePinned([senderId]);
+      await this.people.ensurePinned([senderId]);
     } catch (error) {
       // Step 1 of §6.5 reports it below with its code; an unreachable directory is not a verdict.
       if (
@@ -1697,9 +1444,9 @@ export class Client {
       if (error.code === 'MESSAGE_UNKNOWN_EPOCH' && mode === 'live') {
         room.hold({ seq: item.seq, envelope: bytes, sentAt: item.sentAt });
       }
-      this.fail({
+      this.people.fail({
         code: error.code,
-        severity: this.severityOf(senderId),
+        severity: this.people.severityOf(senderId),
         roomId: room.roomId,
         seq: item.seq,
         ...(senderId === undefined ? {} : { userId: senderId }),
@@ -1724,9 +1471,9 @@ export class Client {
       return undefined;
     }
     if (status === 'duplicate' || status === 'fork') {
-      this.fail({
+      this.people.fail({
         code: status === 'duplicate' ? 'MESSAGE_DUPLICATE' : 'MESSAGE_FORK',
-        severity: status === 'fork' ? 'critical' : this.severityOf(sender),
+        severity: status === 'fork' ? 'critical' : this.people.severityOf(sender),
         roomId: room.roomId,
         seq: item.seq,
         userId: sender,
@@ -1739,9 +1486,9 @@ export class Client {
       return undefined;
     }
     if (status === 'gap') {
-      this.fail({
+      this.people.fail({
         code: 'MESSAGE_GAP',
-        severity: this.severityOf(sender),
+        severity: this.people.severityOf(sender),
         roomId: room.roomId,
         seq: item.seq,
         userId: sender,
@@ -1767,6 +1514,7 @@ export class Client {
       own: sender === this.myId,
     };
     if (mode === 'live') {
+      room.noteSeq(item.seq);
       this.noteActivity(room, item.seq, received.own, item.sentAt);
       this.events.emit('message', received);
     }
@@ -1776,13 +1524,13 @@ export class Client {
   /** room.open, re-reading the chain or the keys once when they may just be behind. */
   private async openWithRefresh(room: RoomState, bytes: Uint8Array, seq: number) {
     try {
-      return room.open(bytes, this.identityKeyOf, seq);
+      return room.open(bytes, this.people.identityKeyOf, seq);
     } catch (error) {
       if (!(error instanceof CryptoError)) throw error;
       if (error.code === 'MESSAGE_SENDER_NOT_MEMBER') await this.syncChain(room);
       else if (error.code === 'MESSAGE_UNKNOWN_EPOCH') await this.fetchKeys(room);
       else throw error;
-      return room.open(bytes, this.identityKeyOf, seq);
+      return room.open(bytes, this.people.identityKeyOf, seq);
     }
   }
 
@@ -1808,7 +1556,11 @@ export class Client {
       { seq: item.seq, envelope: toBase64Url(item.envelope), sentAt: item.sentAt },
       'history',
     );
-    if (message !== undefined) this.events.emit('message', message);
+    if (message !== undefined) {
+      room.noteSeq(item.seq);
+      this.noteActivity(room, item.seq, message.own, item.sentAt);
+      this.events.emit('message', message);
+    }
     return 'done';
   }
 
@@ -1841,8 +1593,7 @@ export class Client {
     const entry = await this.outbox.remove(messageId);
     if (entry === undefined) return;
     this.events.emit('acked', { roomId, messageId, seq });
-    for (const resolve of this.ackWaiters.get(messageId) ?? []) resolve(seq);
-    this.ackWaiters.delete(messageId);
+    this.acks.settle(messageId, seq);
   }
 
   // ===== internals: connection =====
@@ -1866,15 +1617,19 @@ export class Client {
     } catch (error) {
       this.events.emit('error', { operation: 'listRooms', error });
     }
+    const listed = new Map<string, RoomState>();
     for (const summary of summaries ?? []) {
-      if (!this.rooms.has(summary.id)) this.rooms.set(summary.id, new RoomState(summary.id));
-      describe(this.rooms.get(summary.id)!, summary);
+      const room = this.rooms.get(summary.id) ?? new RoomState(summary.id);
+      describe(room, summary);
+      if (!this.rooms.has(summary.id)) listed.set(summary.id, room);
     }
     if (summaries !== undefined) await this.forgetDeletedRooms(summaries);
-    for (const room of this.rooms.values()) {
+    for (const room of [...this.rooms.values(), ...listed.values()]) {
       void this.serial(room.roomId, async () => {
         await this.syncChain(room);
         if (!room.isMember(this.myId)) return;
+        // The server's list names it; the verified chain makes it a room of this account.
+        if (!this.rooms.has(room.roomId)) this.rooms.set(room.roomId, room);
         await this.ensureEpochKey(room);
         this.subscribe(room);
         if (room.kind === 'channel') await this.admitPending(room);
@@ -1883,9 +1638,16 @@ export class Client {
     this.flushOutbox();
   }
 
+  private onProtocolError(violation: ProtocolViolation): void {
+    this.protocolErrors += 1;
+    this.events.emit('protocol-error', violation);
+  }
+
+  /** Every frame here passed its schema (boundary.ts): its fields have the types they claim. */
   private onFrame(frame: ServerFrame): void {
-    const roomId = typeof frame.room === 'string' ? frame.room : undefined;
-    const room = roomId === undefined ? undefined : this.rooms.get(roomId);
+    const room =
+      'room' in frame ? (this.rooms.get(frame.room) ?? this.adopting.get(frame.room)) : undefined;
+    const known = room !== undefined && this.rooms.has(room.roomId);
     const run = (task: (room: RoomState) => Promise<void>): void => {
       if (room === undefined) return;
       void this.serial(room.roomId, () => task(room)).catch((error: unknown) =>
@@ -1895,90 +1657,80 @@ export class Client {
     switch (frame.type) {
       case 'message':
         run(async (r) => {
-          await this.receive(r, frame as unknown as MessageItem, 'live');
+          await this.receive(r, frame, 'live');
           await this.saveRoom(r);
-          this.acknowledgeDelivery(r);
+          this.receiptBook.acknowledgeDelivery(r);
         });
         break;
       case 'ack':
-        void this.onAck(String(frame.room), String(frame.messageId), Number(frame.seq));
+        void this.onAck(frame.room, frame.messageId, frame.seq).catch((error: unknown) =>
+          this.events.emit('error', { operation: 'frame ack', error }),
+        );
         break;
       case 'membership':
         run(async (r) => {
-          const entry = fromBase64Url(String(frame.entry));
+          const entry = fromBase64Url(frame.entry);
           if (r.hasEntry(entry)) return;
-          const position = Number(frame.position);
           const head = r.head?.position ?? -1;
-          if (position === head + 1) await this.applyChainEntries(r, [...r.chain, entry]);
+          if (frame.position === head + 1) await this.applyChainEntries(r, [...r.chain, entry]);
           else await this.syncChain(r);
           if (r.kind === 'channel' && r.isMember(this.myId)) await this.admitPending(r);
         });
         break;
       case 'key':
-        if (room === undefined) {
-          if (roomId !== undefined) {
-            void this.adoptRoom(roomId).catch((error: unknown) =>
-              this.events.emit('error', { operation: 'adoptRoom', error }),
-            );
-          }
+        if (room === undefined || !known) {
+          void this.adoptRoom(frame.room).catch((error: unknown) =>
+            this.events.emit('error', { operation: 'adoptRoom', error }),
+          );
           break;
         }
         run(async (r) => {
-          if (await this.acceptEnvelope(r, String(frame.envelope))) await this.releaseHeld(r);
+          if (await this.acceptEnvelope(r, frame.envelope)) await this.releaseHeld(r);
           await this.saveRoom(r);
         });
         break;
-      case 'join-request': {
-        const userId = userIdOf(frame.user);
-        if (roomId !== undefined && userId !== undefined) {
-          this.events.emit('join-request', { roomId, userId });
-          run((r) => this.admit(r, userId));
-        }
+      case 'join-request':
+        if (!known) break;
+        this.events.emit('join-request', { roomId: frame.room, userId: frame.user });
+        run((r) => this.admit(r, frame.user));
         break;
-      }
       case 'removed':
-        if (roomId !== undefined && frame.reason === 'expired') {
-          run((r) => this.forgetRoom(r));
-        } else if (roomId !== undefined) {
-          run((r) => this.syncChain(r));
-        }
+        if (frame.reason === 'expired') run((r) => this.forgetRoom(r));
+        else run((r) => this.syncChain(r));
         break;
       case 'typing':
-        if (roomId !== undefined) {
-          this.events.emit('typing', {
-            roomId,
-            userId: String(frame.user),
-            active: frame.active === true,
-          });
-        }
-        break;
-      case 'presence':
-        this.events.emit('presence', {
-          userId: String(frame.user),
-          status: frame.status as PresenceStatus,
+        // Advisory, but only of a verified member of a room this device knows.
+        if (!known || !room.isMember(frame.user)) break;
+        this.events.emit('typing', {
+          roomId: frame.room,
+          userId: frame.user,
+          active: frame.active,
         });
         break;
+      case 'presence':
+        this.events.emit('presence', { userId: frame.user, status: frame.status });
+        break;
       case 'receipt':
-        if (roomId !== undefined) {
-          this.events.emit('receipt', {
-            roomId,
-            userId: String(frame.user),
-            kind: frame.kind === 'read' ? 'read' : 'delivered',
-            seq: Number(frame.seq),
-          });
-        }
+        if (!known || !room.isMember(frame.user)) break;
+        this.events.emit('receipt', {
+          roomId: frame.room,
+          userId: frame.user,
+          kind: frame.kind,
+          seq: frame.seq,
+        });
         break;
       case 'error':
-        void this.onErrorFrame(frame);
+        void this.onErrorFrame(frame).catch((error: unknown) =>
+          this.events.emit('error', { operation: 'frame error', error }),
+        );
         break;
       default:
         break;
     }
   }
 
-  private async onErrorFrame(frame: ServerFrame): Promise<void> {
-    const code = String(frame.code);
-    const ref = typeof frame.ref === 'string' ? frame.ref : undefined;
+  private async onErrorFrame(frame: Extract<ServerFrame, { type: 'error' }>): Promise<void> {
+    const { code, ref } = frame;
     const entry = ref === undefined ? undefined : this.outbox.get(ref);
     this.logger.warn('server error frame', { code });
     if (entry === undefined) return;
@@ -1989,7 +1741,7 @@ export class Client {
       roomId: entry.roomId,
       messageId: entry.messageId,
       code,
-      detail: String(frame.message ?? ''),
+      detail: frame.message,
     });
   }
 
@@ -2012,7 +1764,7 @@ export class Client {
     if (secrets === undefined || room.kind !== 'channel' || !room.isMember(secrets.record.userId))
       return;
     if (room.isMember(userId)) return;
-    await this.ensurePinned([userId]);
+    await this.people.ensurePinned([userId]);
     const contact = this.trust.get(userId);
     if (contact === undefined || contact.pendingChange !== undefined) return;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -2054,28 +1806,10 @@ export class Client {
 
 // ===== wire shapes (the answers of the server's routes) =====
 
-type AuthAnswer = Pick<AuthResponse, 'user' | 'accessToken' | 'refreshToken'>;
-type KeysAnswer = UserKeys;
-
 type RoomAnswer = Room;
 type KeysListAnswer = RoomKeyList;
 type MessageItem = Omit<HistoryPage['messages'][number], 'sentAt'> & { sentAt: string | undefined };
 type MessagesAnswer = HistoryPage;
-
-function decodeKeys(answer: KeysAnswer): PublishedKeys {
-  try {
-    return {
-      userId: answer.userId,
-      username: answer.username,
-      identityKey: fromBase64Url(answer.identityKey),
-      encryptionKey: fromBase64Url(answer.encryptionKey),
-      keyVersion: answer.version,
-      signature: fromBase64Url(answer.signature),
-    };
-  } catch (error) {
-    throw new ClientError('BAD_RESPONSE', 'lookUp', 'keys are not base64url', { cause: error });
-  }
-}
 
 /** Whether the room's lifetime, as the server described it, is over. */
 function hasExpired(room: RoomState, now: number): boolean {
@@ -2111,19 +1845,6 @@ function userIdOf(user: unknown): string | undefined {
     return typeof id === 'string' ? id : undefined;
   }
   return undefined;
-}
-
-function parseBackupExtra(extra: Uint8Array): { verified: string[] } {
-  try {
-    const parsed = JSON.parse(new TextDecoder().decode(extra)) as { verified?: unknown };
-    return {
-      verified: Array.isArray(parsed.verified)
-        ? parsed.verified.filter((item): item is string => typeof item === 'string')
-        : [],
-    };
-  } catch {
-    return { verified: [] };
-  }
 }
 
 function secretsOf(record: AccountRecord): Secrets {

@@ -2,19 +2,19 @@
 // client, and reconnect with exponential backoff after any drop. What to do once connected
 // (subscribe with resume, flush the outbox) is the client's; this only keeps a socket alive.
 import { CloseCode } from '@parley/wire';
+import { checkFrame, type CheckedFrame, type ProtocolViolation } from './boundary';
 import type { ConnectionState } from './events';
 import type { Clock, Logger, Tuning, WebSocketConstructor, WebSocketLike } from './options';
 
-/** A frame from the server: `type` plus its fields (see @parley/wire). */
-export interface ServerFrame {
-  type: string;
-  [field: string]: unknown;
-}
+/** A frame from the server that passed its @parley/wire schema. */
+export type ServerFrame = CheckedFrame;
 
 export interface ConnectionHandler {
   /** The server accepted the token (`ready`): subscribe and send. */
   onReady(frame: ServerFrame): void;
   onFrame(frame: ServerFrame): void;
+  /** A frame failed its schema and was dropped. */
+  onProtocolError(violation: ProtocolViolation): void;
   onState(state: ConnectionState, attempt: number): void;
   /** A fresh access token for the auth frame (refreshed when needed). */
   accessToken(): Promise<string>;
@@ -103,19 +103,26 @@ export class Connection {
     });
     socket.addEventListener('message', (event) => {
       if (this.socket !== socket) return;
-      const frame = parseFrame(event.data);
-      if (frame === undefined) {
-        this.logger.warn('ignoring a frame that is not JSON with a type');
-        return;
+      // Nothing a frame holds may throw out of this listener: in Node that ends the process.
+      try {
+        const checked = checkFrame(event.data);
+        if (!checked.ok) {
+          this.logger.warn('dropping a frame that fails its schema', { ...checked.violation });
+          this.handler.onProtocolError(checked.violation);
+          return;
+        }
+        const frame = checked.frame;
+        if (frame.type === 'ready') {
+          this.ready = true;
+          this.attempt = 0;
+          this.handler.onState('open', 0);
+          this.handler.onReady(frame);
+          return;
+        }
+        this.handler.onFrame(frame);
+      } catch (error) {
+        this.logger.error('a frame handler threw', { error: String(error) });
       }
-      if (frame.type === 'ready') {
-        this.ready = true;
-        this.attempt = 0;
-        this.handler.onState('open', 0);
-        this.handler.onReady(frame);
-        return;
-      }
-      this.handler.onFrame(frame);
     });
     socket.addEventListener('error', () => {
       // A 'close' event always follows; reconnecting happens there.
@@ -157,27 +164,4 @@ export class Connection {
     this.clock.clearTimeout(this.timer);
     this.timer = this.clock.setTimeout(() => this.open(), jittered);
   }
-}
-
-function parseFrame(data: unknown): ServerFrame | undefined {
-  const text =
-    typeof data === 'string'
-      ? data
-      : data instanceof ArrayBuffer || ArrayBuffer.isView(data)
-        ? new TextDecoder().decode(data as ArrayBuffer)
-        : undefined;
-  if (text === undefined) return undefined;
-  try {
-    const frame = JSON.parse(text) as unknown;
-    if (
-      typeof frame === 'object' &&
-      frame !== null &&
-      typeof (frame as ServerFrame).type === 'string'
-    ) {
-      return frame as ServerFrame;
-    }
-  } catch {
-    // Fall through.
-  }
-  return undefined;
 }

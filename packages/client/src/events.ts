@@ -3,6 +3,7 @@
 // classifications of PROTOCOL.md §6.5 and for changed keys, so a UI can say exactly what went wrong.
 import type { CryptoErrorCode, MessagePayload, MessageStatus, Role } from '@parley/crypto';
 import mitt, { type Emitter } from 'mitt';
+import type { ProtocolViolation } from './boundary';
 import type { Logger } from './options';
 
 /** A message that verified and decrypted. */
@@ -89,6 +90,11 @@ export type ClientEvents = {
    * token detected, the account deleted): the connection stopped and the client is logged out.
    */
   'signed-out': { reason: string };
+  /**
+   * A frame or an answer from the server failed its @parley/wire schema: it was dropped (a request
+   * failed with BAD_RESPONSE) and nothing in it was used.
+   */
+  'protocol-error': ProtocolViolation;
   /** A background task failed (a network error while syncing, say); the client retries on its own. */
   error: { operation: string; error: unknown };
 };

@@ -4,6 +4,7 @@
 export { ClientError, CLIENT_ERROR_CODES, isClientError } from './errors';
 export type { ClientErrorCode, OwnErrorCode } from './errors';
 export { ClientEventEmitter } from './events';
+export type { ProtocolViolation } from './boundary';
 export type {
   ClientEvents,
   ClientEventName,

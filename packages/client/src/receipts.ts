@@ -1,0 +1,68 @@
+// Receipts and presence: the small advisory signals around messages. Read and delivered markers go
+// over the socket when it is open and over REST otherwise; a delivered receipt is sent once per
+// new high-water mark, since the client sends one for every message it processes. Typing and
+// presence are fire-and-forget frames. None of this is verified: it is the server's word, shown.
+import type { MemberReceipts, ReceiptList } from '@parley/wire';
+import type { ServerApi } from './api';
+import type { PresenceStatus } from './events';
+import type { Logger } from './options';
+import type { RoomState } from './room-state';
+
+export interface ReceiptsDeps {
+  api: ServerApi;
+  /** Sends a frame if the socket is open; false otherwise. */
+  send(frame: Record<string, unknown>): boolean;
+  rooms: ReadonlyMap<string, RoomState>;
+  myId(): string;
+  logger: Logger;
+}
+
+export class Receipts {
+  /** Per room, the highest seq a `delivered` receipt was sent for. */
+  private readonly deliveredSent = new Map<string, number>();
+
+  constructor(private readonly deps: ReceiptsDeps) {}
+
+  async markRead(roomId: string, seq: number): Promise<void> {
+    const room = this.deps.rooms.get(roomId);
+    const summary = room?.summary;
+    if (room !== undefined && summary !== undefined && seq > summary.readSeq) {
+      summary.readSeq = seq;
+      summary.unread = Math.max(0, room.lastSeq - seq);
+    }
+    if (!this.deps.send({ type: 'receipt', room: roomId, kind: 'read', seq })) {
+      await this.deps.api.request('POST', `/api/rooms/${roomId}/receipts`, { body: { read: seq } });
+    }
+  }
+
+  async markDelivered(roomId: string, seq: number): Promise<void> {
+    if (seq <= (this.deliveredSent.get(roomId) ?? 0)) return;
+    this.deliveredSent.set(roomId, seq);
+    if (!this.deps.send({ type: 'receipt', room: roomId, kind: 'delivered', seq })) {
+      await this.deps.api.request('POST', `/api/rooms/${roomId}/receipts`, {
+        body: { delivered: seq },
+      });
+    }
+  }
+
+  /** A `delivered` receipt up to what this device has processed (the server coalesces them). */
+  acknowledgeDelivery(room: RoomState): void {
+    if (room.lastSeq === 0 || !room.isMember(this.deps.myId())) return;
+    this.markDelivered(room.roomId, room.lastSeq).catch((error: unknown) =>
+      this.deps.logger.debug('delivered receipt failed', { error: String(error) }),
+    );
+  }
+
+  async receipts(roomId: string): Promise<MemberReceipts[]> {
+    const answer = await this.deps.api.request<ReceiptList>('GET', `/api/rooms/${roomId}/receipts`);
+    return answer.receipts;
+  }
+
+  setTyping(roomId: string, active: boolean): void {
+    this.deps.send({ type: 'typing', room: roomId, active });
+  }
+
+  setPresence(status: Exclude<PresenceStatus, 'offline'>): void {
+    this.deps.send({ type: 'presence', status });
+  }
+}
