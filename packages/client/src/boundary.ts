@@ -41,7 +41,8 @@ import {
   JoinRequestItem,
 } from '@parley/wire';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Value, type ValueErrorIterator } from '@sinclair/typebox/value';
 
 /** What did not pass the border: where it came from, its type (or route), the schema path. */
 export interface ProtocolViolation {
@@ -51,6 +52,27 @@ export interface ProtocolViolation {
   /** The JSON pointer of the first mismatch (`/seq`), or `` for the whole value. */
   path: string;
   message: string;
+}
+
+interface SchemaCheck {
+  Check(value: unknown): boolean;
+  Errors(value: unknown): ValueErrorIterator;
+}
+
+/**
+ * A compiled check is generated code (`new Function`), which a page whose Content-Security-Policy
+ * has no 'unsafe-eval' (the web app's) may not run; there TypeBox's interpreter checks the same
+ * schema, slower but alike.
+ */
+function compile(schema: TSchema): SchemaCheck {
+  try {
+    return TypeCompiler.Compile(schema);
+  } catch {
+    return {
+      Check: (value) => Value.Check(schema, value),
+      Errors: (value) => Value.Errors(schema, value),
+    };
+  }
 }
 
 const serverFrames = {
@@ -76,8 +98,8 @@ export type CheckedFrame = {
   [K in keyof ServerFrames]: Static<ServerFrames[K]>;
 }[keyof ServerFrames];
 
-const frameChecks = new Map<string, TypeCheck<TSchema>>(
-  Object.entries(serverFrames).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),
+const frameChecks = new Map<string, SchemaCheck>(
+  Object.entries(serverFrames).map(([type, schema]) => [type, compile(schema)]),
 );
 
 /** Parses and checks one WebSocket message; never throws. */
@@ -161,7 +183,7 @@ const routes: [method: string, path: RegExp, schema: TSchema][] = [
 ];
 
 const answerChecks = routes.map(
-  ([method, path, schema]) => [method, path, TypeCompiler.Compile(schema)] as const,
+  ([method, path, schema]) => [method, path, compile(schema)] as const,
 );
 
 /** Checks a JSON answer of `method path`; undefined when it passes. Never throws. */
@@ -178,7 +200,7 @@ export function checkAnswer(
 }
 
 function firstError(
-  check: TypeCheck<TSchema>,
+  check: SchemaCheck,
   value: unknown,
 ): { path: string; message: string } | undefined {
   try {

@@ -1604,6 +1604,7 @@ export class Client {
 
   private onReady(): void {
     this.outbox.resetBackoff();
+    this.receiptBook.announcePresence();
     void this.resync().catch((error: unknown) =>
       this.events.emit('error', { operation: 'resync', error }),
     );

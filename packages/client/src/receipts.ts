@@ -21,6 +21,9 @@ export class Receipts {
   /** Per room, the highest seq a `delivered` receipt was sent for. */
   private readonly deliveredSent = new Map<string, number>();
 
+  /** What this device shows others; sent again on every connect. */
+  private presence: Exclude<PresenceStatus, 'offline'> = 'online';
+
   constructor(private readonly deps: ReceiptsDeps) {}
 
   async markRead(roomId: string, seq: number): Promise<void> {
@@ -62,7 +65,17 @@ export class Receipts {
     this.deps.send({ type: 'typing', room: roomId, active });
   }
 
+  /**
+   * The server shows a socket's presence only once the socket has sent one, so the chosen status
+   * is kept and sent again on every (re)connect, including a first one the socket was not open for.
+   */
   setPresence(status: Exclude<PresenceStatus, 'offline'>): void {
+    this.presence = status;
     this.deps.send({ type: 'presence', status });
+  }
+
+  /** The socket (re)authenticated: it shows nothing until told, so tell it. */
+  announcePresence(): void {
+    this.deps.send({ type: 'presence', status: this.presence });
   }
 }

@@ -135,6 +135,13 @@ describe('groups and direct conversations', () => {
     await row.click();
     await messageVisible(a, 'a word in private');
     await expect.poll(() => row.getByLabel(/unread/).count()).toBe(0);
+    // Both are online and neither ever chose a status: each shows the other online from the start.
+    for (const page of [a, b]) {
+      await page.locator('.chat-header .presence.online').waitFor({ timeout: 15_000 });
+      await expect
+        .poll(() => page.locator('.chat-header .title .muted').textContent())
+        .toMatch(/online/);
+    }
 
     for (const browser of [alice, bob, dave]) expect(browser.problems).toEqual([]);
   });
