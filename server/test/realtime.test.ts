@@ -484,6 +484,21 @@ describe('typing, presence and receipts', () => {
     expect(b.frames.filter((f) => f.type === 'presence' && f.user === carol.id)).toEqual([]);
   });
 
+  it('announces a status set before subscribing to the members already there', async () => {
+    const [alice, bob] = [await createPerson(app), await createPerson(app)];
+    const room = await groupWith(app, alice, [bob]);
+    const a = await connect(alice);
+    await subscribe(a, room.id);
+    const b = await connect(bob);
+    b.send({ type: 'presence', status: 'away' });
+    await subscribe(b, room.id);
+    expect(await a.next((f) => f.type === 'presence')).toEqual({
+      type: 'presence',
+      user: bob.id,
+      status: 'away',
+    });
+  });
+
   it('stores delivered and read markers, relays them, and refuses strangers', async () => {
     const [alice, bob, mallory] = [
       await createPerson(app),

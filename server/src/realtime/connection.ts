@@ -352,8 +352,12 @@ class Connection implements Peer {
         return;
       }
       this.subscriptions.set(roomId, subscription);
-      // Presence is announced on change only, so a newcomer asks who is already here.
+      // Presence is announced on change only, so a newcomer asks who is already here, and tells
+      // them its own (its status may have been set before it had any room to announce it in).
       publishToRoom(this.deps.bus, roomId, { t: 'presence-query', from: this.userId });
+      if (this.presence !== undefined && this.presence !== 'invisible') {
+        this.announcePresence(this.presence, [roomId]);
+      }
     } catch (error) {
       if (!isParleyError(error)) throw error;
       this.send(errorFrame(error.code, error.message, roomId));
@@ -417,9 +421,12 @@ class Connection implements Peer {
     );
   }
 
-  private announcePresence(status: 'online' | 'away' | 'dnd' | 'offline'): void {
+  private announcePresence(
+    status: 'online' | 'away' | 'dnd' | 'offline',
+    rooms: Iterable<string> = this.subscriptions.keys(),
+  ): void {
     const frame = JSON.stringify({ type: 'presence', user: this.userId, status });
-    for (const roomId of this.subscriptions.keys()) {
+    for (const roomId of rooms) {
       publishToRoom(this.deps.bus, roomId, { t: 'relay', except: this.userId }, frame);
     }
   }
