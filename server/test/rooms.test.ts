@@ -154,10 +154,13 @@ describe('POST /api/rooms', () => {
       [{ genesis: toBase64Url(tampered), name: 'x', topic: 'y' }, 400, 'CHAIN_INVALID', alice],
       [{ genesis: good, name: 'x', topic: 'y' }, 403, 'NOT_THE_ACTOR', bob],
       [{ genesis: good, name: 'x' }, 400, 'ROOM_DETAILS_INVALID', alice],
+      [{ genesis: good, name: 'x', topic: 'y', tags: ['Bad Tag'] }, 400, 'TAG_INVALID', alice],
+      [{ genesis: good, name: 'x', topic: 'y', tags: ['-dash'] }, 400, 'TAG_INVALID', alice],
+      [{ genesis: good, name: 'x', topic: 'y', tags: ['a', 'a'] }, 400, 'TAG_INVALID', alice],
       [
-        { genesis: good, name: 'x', topic: 'y', tags: ['Bad Tag'] },
+        { genesis: good, name: 'x', topic: 'y', tags: Array.from({ length: 11 }, (_, i) => `t${i}`) },
         400,
-        'VALIDATION_FAILED',
+        'TAG_INVALID',
         alice,
       ],
       [{ genesis: good, name: 'x', topic: 'y', expiresInDays: 3 }, 400, 'VALIDATION_FAILED', alice],
@@ -274,6 +277,36 @@ describe('GET /api/channels', () => {
     expectError(await get(alice, '/api/channels?limit=101'), 400, 'VALIDATION_FAILED');
     expectError(await get(alice, '/api/channels?sort=name'), 400, 'VALIDATION_FAILED');
     expectError(await get(undefined, '/api/channels'), 401, 'UNAUTHENTICATED');
+    expectError(await get(alice, '/api/channels?tag=Bad%20Tag'), 400, 'TAG_INVALID');
+  });
+
+  it('finds channels with every word of the query in the name, the topic or the tags', async () => {
+    const alice = await createPerson(app);
+    const marker = toHex(generateId()).slice(0, 8);
+    const channels = [
+      { name: `Async Rust ${marker}`, topic: 'futures and executors', tags: [] },
+      { name: `Systems ${marker}`, topic: 'low-level programming', tags: ['rust', 'async'] },
+      { name: `Tokio ${marker}`, topic: 'An ASYNC runtime', tags: ['rust'] },
+      { name: `Rust ${marker}`, topic: 'the language', tags: ['beginners'] },
+      { name: `Python ${marker}`, topic: 'async too', tags: ['asyncio'] },
+    ];
+    for (const channel of channels) await createRoom(app, alice, 'channel', channel);
+    const found = async (q: string) =>
+      (await get(alice, `/api/channels?${new URLSearchParams({ q })}`))
+        .json<ChannelPage>()
+        .channels.map((c) => c.name);
+
+    expect(await found(`rust async ${marker}`)).toEqual([
+      `Async Rust ${marker}`,
+      `Systems ${marker}`,
+      `Tokio ${marker}`,
+    ]);
+    expect(await found(`  RUST   ${marker}  async `)).toEqual(await found(`rust async ${marker}`));
+    expect(await found(`asyncio ${marker}`)).toEqual([`Python ${marker}`]);
+    expect(await found(`rust beginners ${marker}`)).toEqual([`Rust ${marker}`]);
+    // One channel must hold every word: words spread over two channels find neither.
+    expect(await found(`rust python ${marker}`)).toEqual([]);
+    expect(await found(`executors ${marker} asyncio`)).toEqual([]);
   });
 });
 

@@ -80,6 +80,11 @@ export const errorTable = {
     status: 400,
     message: 'A channel needs a name and a topic, a group a name, a direct conversation neither',
   },
+  TAG_INVALID: {
+    status: 400,
+    message:
+      'A tag is 1 to 32 lowercase letters, digits and dashes, not starting with a dash; a room has at most 10 different tags',
+  },
   PEER_NOT_FOUND: { status: 404, message: 'The other party of the direct conversation is unknown' },
   CHAIN_INVALID: {
     status: 400,

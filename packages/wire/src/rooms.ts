@@ -15,6 +15,8 @@ export const ROOM_NAME_MAX = 80;
 export const ROOM_TOPIC_MAX = 300;
 export const ROOM_TAG_MAX = 32;
 export const ROOM_TAGS_MAX = 10;
+/** A tag: lowercase letters, digits and dashes, not starting with a dash. */
+export const ROOM_TAG_PATTERN = '^[a-z0-9][a-z0-9-]*$';
 /** The expiry a room may be created with (a 7-day option). */
 export const ROOM_EXPIRY_DAYS = [7] as const;
 
@@ -40,8 +42,8 @@ export const RoomKeyEnvelopeBlob = Base64UrlBlob(
 export const RoomTag = Type.String({
   minLength: 1,
   maxLength: ROOM_TAG_MAX,
-  pattern: '^[a-z0-9][a-z0-9-]*$',
-  description: 'lowercase letters, digits and dashes',
+  pattern: ROOM_TAG_PATTERN,
+  description: 'lowercase letters, digits and dashes, not starting with a dash',
 });
 
 /**
@@ -110,7 +112,10 @@ export type RoomList = Static<typeof RoomList>;
 export const RoomParams = Type.Object({ id: Id }, { additionalProperties: false });
 export type RoomParams = Static<typeof RoomParams>;
 
-/** Browse or search channels: `q` matches the name or topic, `tag` one tag exactly. */
+/**
+ * Browse or search channels: every word of `q` matches part of the name, the topic or a tag
+ * (case-insensitively); `tag` matches one tag exactly.
+ */
 export const ChannelQuery = Type.Object(
   {
     // No control characters: PostgreSQL text cannot hold U+0000, and no name or topic has one.

@@ -119,6 +119,8 @@ function classify(error: FastifyError): Classified {
     return { code: error.code, message: error.message, status: errorTable[error.code].status };
   }
   if (error.validation !== undefined) {
+    const field = fieldCode(error);
+    if (field !== undefined) return known(field);
     const where = error.validationContext ?? 'request';
     return known('VALIDATION_FAILED', `${where}: ${describeValidation(error)}`);
   }
@@ -147,6 +149,18 @@ const FASTIFY_CODES: Record<string, ErrorCode | undefined> = {
   FST_ERR_ASYNC_CONSTRAINT: 'BAD_REQUEST',
   FST_ERR_NOT_FOUND: 'NOT_FOUND',
 };
+
+/**
+ * Fields a person types against a rule a client shows next to them: a failure of one of these has
+ * a code of its own, so the client can point at the rule rather than at a schema.
+ */
+const FIELD_CODES: [path: RegExp, code: ErrorCode][] = [[/^\/tags?(\/\d+)?$/, 'TAG_INVALID']];
+
+function fieldCode(error: FastifyError): ErrorCode | undefined {
+  const path = error.validation?.[0]?.instancePath;
+  if (path === undefined) return undefined;
+  return FIELD_CODES.find(([pattern]) => pattern.test(path))?.[1];
+}
 
 function describeValidation(error: FastifyError): string {
   const first = error.validation?.[0];

@@ -67,7 +67,7 @@ export async function roomsOf(db: Db, userId: string): Promise<RoomWithMembershi
 }
 
 export interface ChannelSearch {
-  /** Matched case-insensitively anywhere in the name or topic. */
+  /** Words, each matched case-insensitively anywhere in the name, the topic or a tag. */
   text?: string;
   tag?: string;
   /** Keyset: (lower(name), id) of the last channel of the previous page. */
@@ -89,14 +89,12 @@ export async function searchChannels(
     .select(['room_members.role', 'room_members.delivered_seq', 'room_members.read_seq'])
     .where('rooms.kind', '=', 'channel')
     .where(notExpired);
-  if (search.text !== undefined) {
-    const pattern = `%${escapeLike(search.text.toLowerCase())}%`;
-    query = query.where((eb) =>
-      eb.or([
-        eb(sql`lower(rooms.name)`, 'like', pattern),
-        eb(sql`lower(rooms.topic)`, 'like', pattern),
-      ]),
-    );
+  // Every word must appear somewhere in the name, the topic or a tag: "rust async" finds
+  // "Async Rust" and a channel tagged rust and async. The separating spaces keep a word from
+  // matching across two fields, since no word holds a space.
+  const described = sql<string>`lower(coalesce(rooms.name, '') || ' ' || coalesce(rooms.topic, '') || ' ' || array_to_string(rooms.tags, ' '))`;
+  for (const word of searchWords(search.text)) {
+    query = query.where(described, 'like', `%${escapeLike(word)}%`);
   }
   if (search.tag !== undefined) {
     query = query.where(sql<boolean>`rooms.tags @> array[${search.tag}]::text[]`);
@@ -111,6 +109,10 @@ export async function searchChannels(
     .orderBy('rooms.id')
     .limit(search.limit)
     .execute();
+}
+
+function searchWords(text: string | undefined): string[] {
+  return [...new Set((text ?? '').toLowerCase().split(/\s+/).filter(Boolean))];
 }
 
 export async function insertRoom(db: Db, room: NewRoom): Promise<void> {
