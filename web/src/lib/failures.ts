@@ -85,6 +85,8 @@ const ERROR_TEXT: Record<string, string> = {
   BACKUP_DECRYPT_FAILED:
     'That backup passphrase does not open your backup. Check it and try again.',
   KEY_CHANGE_PENDING: 'This person’s keys changed. Review the change on their page first.',
+  TAG_INVALID:
+    'A tag may hold only lowercase letters, digits and dashes (no spaces), up to 32 characters, and a room at most 10 tags.',
   NOT_ALLOWED: 'You are not allowed to do that in this room.',
   NOT_A_MEMBER: 'You are not a member of this room.',
   EPOCH_KEY_MISSING: 'The room key has not reached this browser yet. Wait a moment and try again.',
