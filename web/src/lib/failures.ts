@@ -92,7 +92,7 @@ const ERROR_TEXT: Record<string, string> = {
   EPOCH_KEY_MISSING: 'The room key has not reached this browser yet. Wait a moment and try again.',
   USER_NOT_FOUND: 'No one has that username.',
   KEYS_NOT_PUBLISHED: 'That person has not finished setting up their account.',
-  SESSION_REVOKED: 'You were logged out. Log in again.',
+  SESSION_REVOKED: 'You were signed out. Log in again.',
   ACCOUNT_DELETED: 'This account was deleted.',
   REFRESH_TOKEN_INVALID: 'Your session ended. Log in again.',
 };

@@ -1,7 +1,7 @@
 // Accounts in the browser: sign up with the rules shown, set the passphrase, keep the session over
 // a reload, and restore the account on a new browser from the passphrase.
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { openBrowser, screenshot, signUp, startServer, type LiveServer } from './harness';
+import { nav, openBrowser, screenshot, signUp, startServer, type LiveServer } from './harness';
 
 describe('accounts in Chromium', () => {
   let server: LiveServer;
@@ -86,7 +86,68 @@ describe('accounts in Chromium', () => {
     expect(ended.status).toBe(200);
     // The page hears it over its WebSocket, at once, not at its next request.
     await page.getByRole('heading', { name: 'Welcome back' }).waitFor({ timeout: 5000 });
-    await page.getByText('You were logged out. Log in again.').waitFor();
+    await page.getByText('You were signed out. Log in again.').waitFor();
     expect(browser.problems).toEqual([]);
+  });
+
+  it('lands on Home when logging in again after logging out from Settings', async () => {
+    const browser = await openBrowser(server);
+    onTestFinished(() => browser.close());
+    const { page } = browser;
+    await signUp(page, 'fern', 'fern correct horse battery');
+    await nav(page, 'Settings');
+    await page.getByRole('button', { name: 'Log out', exact: true }).click();
+    await page.getByRole('heading', { name: 'Welcome back' }).waitFor();
+
+    await page.getByLabel('Username').fill('fern');
+    await page.getByLabel('Password', { exact: true }).fill('fern correct horse battery');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Hello, fern' }).waitFor();
+    expect(await page.getByRole('heading', { name: 'Settings' }).count()).toBe(0);
+    expect(browser.problems).toEqual([]);
+  });
+
+  it('signs another browser out at its next request after "Log out everywhere"', async () => {
+    const first = await openBrowser(server);
+    const second = await openBrowser(server);
+    onTestFinished(async () => {
+      await first.close();
+      await second.close();
+    });
+    const password = 'gwen correct horse battery';
+    const passphrase = await signUp(first.page, 'gwen', password);
+    await nav(first.page, 'Channels');
+    await first.page.getByRole('link', { name: 'Create', exact: true }).click();
+    await first.page.getByLabel('Name', { exact: true }).fill('Notebook');
+    await first.page.getByLabel('Topic', { exact: true }).fill('Things to remember');
+    await first.page.getByRole('button', { name: 'Create channel' }).click();
+    await first.page.getByRole('heading', { level: 1, name: 'Notebook' }).waitFor();
+
+    // The second browser's WebSocket never reaches the server (a proxy that drops it), so only
+    // its HTTP requests can tell it that the session ended.
+    await second.context.routeWebSocket(/\/ws$/, () => {});
+    const b = second.page;
+    await b.goto('/');
+    await b.getByLabel('Username').fill('gwen');
+    await b.getByLabel('Password', { exact: true }).fill(password);
+    await b.getByRole('button', { name: 'Log in' }).click();
+    await b.getByLabel('Backup passphrase').fill(passphrase);
+    await b.getByRole('button', { name: 'Restore' }).click();
+    await b.getByRole('heading', { name: 'Hello, gwen' }).waitFor({ timeout: 60_000 });
+
+    await nav(first.page, 'Settings');
+    await first.page.getByRole('button', { name: 'Log out everywhere' }).click();
+    await first.page.getByRole('heading', { name: 'Welcome back' }).waitFor();
+
+    // Opening the room asks for its messages with a token of the ended session.
+    await b.getByTestId('room-list').getByRole('link', { name: /Notebook/ }).click();
+    await b.getByRole('heading', { name: 'Welcome back' }).waitFor({ timeout: 10_000 });
+    await b.getByText('You were signed out. Log in again.').waitFor();
+    expect(await b.getByText(/GET \/api|\/api\/rooms/).count()).toBe(0);
+    // Reloaded, it stays signed out: the dead tokens were dropped, not kept for the next visit.
+    await b.reload();
+    await b.getByRole('heading', { name: 'Welcome back' }).waitFor();
+    expect(first.problems).toEqual([]);
+    expect(second.problems.filter((problem) => !problem.includes('401'))).toEqual([]);
   });
 });

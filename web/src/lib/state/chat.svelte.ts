@@ -7,6 +7,7 @@ import type {
   ReceivedMessage,
   UploadProgress,
 } from '@parley/client';
+import { describeError } from '../failures';
 import type { Session } from './session.svelte';
 
 export type Delivery = 'sending' | 'sent' | 'delivered' | 'seen' | 'failed';
@@ -94,7 +95,7 @@ export class ChatState {
         this.update(pending.messageId, (message) => (message.delivery = 'sending'));
       }
     } catch (error) {
-      this.error = String((error as Error).message ?? error);
+      this.error = describeError(error);
     } finally {
       this.loaded = true;
     }

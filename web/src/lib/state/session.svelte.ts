@@ -5,12 +5,15 @@ import type {
   Client,
   ClientEvents,
   ConnectionState,
+  FetchLike,
   Me,
   PresenceStatus,
   RoomView,
 } from '@parley/client';
+import { goto } from '$app/navigation';
+import { resolve } from '$app/paths';
 import type { AccountRules } from '@parley/wire';
-import { describeError, VERIFICATION_FAILURE_TEXT } from '../failures';
+import { VERIFICATION_FAILURE_TEXT } from '../failures';
 import { isoTime } from '../time';
 import { Preferences } from './preferences.svelte';
 
@@ -213,6 +216,8 @@ export class Session {
 
   private signedOut(): void {
     forget();
+    // The next sign-in starts at Home, not on whatever screen was open (Settings, after a log-out).
+    void goto(resolve('/'), { replaceState: true });
     this.client = undefined;
     this.me = undefined;
     this.preferences = undefined;
@@ -263,7 +268,7 @@ export class Session {
     const [{ createClient, IndexedDbKeyStore }, { deriveBackupKeyInWorker }] =
       await loadClientLibrary();
     return createClient({
-      baseUrl: this.origin,
+      transport: { baseUrl: this.origin, fetch: this.watchedFetch, WebSocket },
       keyStore: await IndexedDbKeyStore.open(`parley:${name}`),
       deriveBackupKey: async (passphrase, salt, params) => {
         this.derivingKeySince = Date.now();
@@ -274,6 +279,50 @@ export class Session {
         }
       },
     });
+  }
+
+  /**
+   * fetch, listening for the server saying this session is over: any 401 to a request made with
+   * the session (its access token, or its refresh token at /api/auth/refresh), other than an
+   * expired access token, which the client renews by itself. The socket says so too, but a page
+   * whose socket is down, or that asks before the socket has heard, must not show a bare error.
+   */
+  private readonly watchedFetch: FetchLike = async (input, init) => {
+    const response = await fetch(input, init);
+    if (response.status === 401 && madeWithSession(input, init)) {
+      const client = this.client;
+      void response
+        .clone()
+        .json()
+        .then(
+          (answer: { error?: { code?: unknown } }) => answer.error?.code,
+          () => undefined,
+        )
+        .then((code) => {
+          if (code !== 'TOKEN_EXPIRED' && client !== undefined) {
+            this.sessionEnded(client, typeof code === 'string' ? code : 'UNAUTHENTICATED');
+          }
+        });
+    }
+    return response;
+  };
+
+  /** The server ended this session (logged out elsewhere, the account deleted): back to log-in. */
+  private sessionEnded(client: Client, reason: string): void {
+    if (this.client !== client || this.phase !== 'ready') return;
+    this.stop();
+    // The sign-in screen at once: no screen of the account stays up to fail its next request.
+    this.phase = 'signed-out';
+    void client
+      .logOut()
+      .catch(() => undefined)
+      .finally(() => client.close())
+      .finally(() => {
+        // Unless someone signed in again meanwhile.
+        if (this.client !== client) return;
+        this.signedOut();
+        this.notify(signedOutText(reason), 'warning');
+      });
   }
 
   private start(client: Client): void {
@@ -358,14 +407,7 @@ export class Session {
     on('connection', (event) => {
       this.connection = event.state;
     });
-    // The server ended this session (logged out elsewhere, the account deleted): back to log-in.
-    on('signed-out', (event) => {
-      this.stop();
-      void client.close().finally(() => {
-        this.signedOut();
-        this.notify(describeError({ code: event.reason }), 'warning');
-      });
-    });
+    on('signed-out', (event) => this.sessionEnded(client, event.reason));
   }
 
   private showBrowserNotification(roomId: string, sender: string): void {
@@ -426,6 +468,19 @@ export class Session {
  */
 function loadClientLibrary() {
   return Promise.all([import('@parley/client'), import('../backup/derive')]);
+}
+
+function madeWithSession(input: string, init: RequestInit | undefined): boolean {
+  return (
+    new Headers(init?.headers).has('authorization') ||
+    new URL(input).pathname === '/api/auth/refresh'
+  );
+}
+
+function signedOutText(reason: string): string {
+  return reason === 'ACCOUNT_DELETED'
+    ? 'This account was deleted.'
+    : 'You were signed out. Log in again.';
 }
 
 function latest(a: string | undefined, b: string | undefined): string | undefined {
