@@ -21,6 +21,7 @@ export class Preferences {
   lastRead = $state<Record<string, number>>({});
   lastActivity = $state<Record<string, string>>({});
   muted = $state<string[]>([]);
+  /** The do-not-disturb status chosen here (Session.setPresence), restored at the next visit. */
   doNotDisturb = $state(false);
   notifications = $state(false);
 

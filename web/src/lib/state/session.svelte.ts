@@ -225,8 +225,11 @@ export class Session {
     this.phase = 'signed-out';
   }
 
+  /** Do not disturb is one of these: others see the person busy and no notification shows. */
   setPresence(status: Exclude<PresenceStatus, 'offline'>): void {
     this.myPresence = status;
+    // Kept in this browser's preferences, so do not disturb outlasts a reload.
+    this.preferences?.setDoNotDisturb(status === 'dnd');
     this.client?.setPresence(status);
   }
 
@@ -329,6 +332,8 @@ export class Session {
     this.client = client;
     this.me = client.me;
     this.preferences = new Preferences(client.me!.userId);
+    if (this.preferences.doNotDisturb) this.myPresence = 'dnd';
+    else if (this.myPresence === 'dnd') this.myPresence = 'online';
     this.listen(client);
     client.connect();
     client.setPresence(this.myPresence);
@@ -412,7 +417,7 @@ export class Session {
 
   private showBrowserNotification(roomId: string, sender: string): void {
     const preferences = this.preferences;
-    if (preferences === undefined || !preferences.notifications || preferences.doNotDisturb) return;
+    if (preferences === undefined || !preferences.notifications) return;
     if (preferences.isMuted(roomId) || this.myPresence === 'dnd') return;
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
     const room = this.rooms.find((candidate) => candidate.roomId === roomId);
