@@ -158,7 +158,12 @@ describe('POST /api/rooms', () => {
       [{ genesis: good, name: 'x', topic: 'y', tags: ['-dash'] }, 400, 'TAG_INVALID', alice],
       [{ genesis: good, name: 'x', topic: 'y', tags: ['a', 'a'] }, 400, 'TAG_INVALID', alice],
       [
-        { genesis: good, name: 'x', topic: 'y', tags: Array.from({ length: 11 }, (_, i) => `t${i}`) },
+        {
+          genesis: good,
+          name: 'x',
+          topic: 'y',
+          tags: Array.from({ length: 11 }, (_, i) => `t${i}`),
+        },
         400,
         'TAG_INVALID',
         alice,

@@ -140,7 +140,10 @@ describe('accounts in Chromium', () => {
     await first.page.getByRole('heading', { name: 'Welcome back' }).waitFor();
 
     // Opening the room asks for its messages with a token of the ended session.
-    await b.getByTestId('room-list').getByRole('link', { name: /Notebook/ }).click();
+    await b
+      .getByTestId('room-list')
+      .getByRole('link', { name: /Notebook/ })
+      .click();
     await b.getByRole('heading', { name: 'Welcome back' }).waitFor({ timeout: 10_000 });
     await b.getByText('You were signed out. Log in again.').waitFor();
     expect(await b.getByText(/GET \/api|\/api\/rooms/).count()).toBe(0);

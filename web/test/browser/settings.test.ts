@@ -1,7 +1,15 @@
 // Settings in the browser: one do-not-disturb control, which silences browser notifications, tells
 // the server the person is busy, and holds over a reload.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nav, openBrowser, send, signUp, startServer, type Browser, type LiveServer } from './harness';
+import {
+  nav,
+  openBrowser,
+  send,
+  signUp,
+  startServer,
+  type Browser,
+  type LiveServer,
+} from './harness';
 
 describe('do not disturb', () => {
   let server: LiveServer;
