@@ -185,6 +185,7 @@ export function createRoomService(db: Db, bus: Bus) {
     ): Promise<AppendChainResponse> {
       const bytes = fromBase64Url(entryText, 'entry');
       const entry = decode(bytes);
+      const appendedAt = new Date();
       if (toHex(entry.roomId) !== roomId) {
         throw parleyError('CHAIN_INVALID', 'The entry names another room');
       }
@@ -259,7 +260,12 @@ export function createRoomService(db: Db, bus: Bus) {
         }
         await trx
           .insertInto('chain_entries')
-          .values({ room_id: roomId, position: entry.position, entry: bytes })
+          .values({
+            room_id: roomId,
+            position: entry.position,
+            entry: bytes,
+            created_at: appendedAt,
+          })
           .execute();
         await trx
           .updateTable('rooms')
@@ -292,6 +298,7 @@ export function createRoomService(db: Db, bus: Bus) {
           room: roomId,
           position: result.position,
           entry: entryText,
+          appendedAt: appendedAt.toISOString(),
         }),
       );
       return { position: result.position, epoch: result.epoch };
