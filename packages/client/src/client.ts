@@ -1394,6 +1394,8 @@ export class Client {
     for (const room of [...this.rooms.values()]) {
       if (ids.has(room.roomId)) continue;
       if (room.summary !== undefined && room.summary.expiresAt === null) continue;
+      // Not listed because this account left or was removed: the server would only say so.
+      if (!room.isMember(this.myId)) continue;
       const gone = await this.api.request('GET', `/api/rooms/${room.roomId}`).then(
         () => false,
         (error: unknown) => isClientError(error, 'ROOM_NOT_FOUND'),

@@ -3,6 +3,7 @@
 // screen and disposed when it leaves.
 import type {
   AttachmentDescriptor,
+  MembershipLine,
   OutgoingFile,
   ReceivedMessage,
   UploadProgress,
@@ -30,6 +31,8 @@ const PAGE = 40;
 
 export class ChatState {
   messages = $state<ChatMessage[]>([]);
+  /** The room's membership changes, from its verified chain, shown as lines among the messages. */
+  lines = $state.raw<MembershipLine[]>([]);
   loadingOlder = $state(false);
   reachedStart = $state(false);
   loaded = $state(false);
@@ -53,6 +56,9 @@ export class ChatState {
     this.unsubscribe.push(
       client.on('message', (message) => {
         if (message.roomId === roomId) this.add([message]);
+      }),
+      client.on('membership', (event) => {
+        if (event.roomId === roomId) this.readLines();
       }),
       client.on('acked', (event) => {
         if (event.roomId !== roomId) return;
@@ -84,6 +90,7 @@ export class ChatState {
 
   async load(): Promise<void> {
     const client = this.session.requireClient();
+    this.readLines();
     try {
       const page = await client.history(this.roomId, { limit: PAGE });
       this.noteStart(page);
@@ -161,6 +168,12 @@ export class ChatState {
     for (const off of this.unsubscribe) off();
     for (const url of this.files.values()) void url.then(URL.revokeObjectURL, () => undefined);
     this.files.clear();
+  }
+
+  private readLines(): void {
+    const client = this.session.requireClient();
+    if (!client.listRooms().some((room) => room.roomId === this.roomId)) return;
+    this.lines = client.membershipLog(this.roomId);
   }
 
   /** A message this browser just queued, shown until the server's copy replaces it. */
