@@ -11,7 +11,7 @@ import type {
 } from '@parley/client';
 import type { AccountRules } from '@parley/wire';
 import { describeError, VERIFICATION_FAILURE_TEXT } from '../failures';
-import { removedBy } from '../membership';
+import { removedBy } from '@parley/client/membership-words';
 import { isoTime } from '../time';
 import { Preferences } from './preferences.svelte';
 

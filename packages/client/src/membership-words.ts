@@ -1,6 +1,7 @@
 // Membership lines in a chat ("Alice added Bob", "You left"): what each verified chain entry means
-// to the person reading, in their words ("you" for themselves).
-import type { MembershipLine } from '@parley/client';
+// to the person reading, in their words ("you" for themselves). Shared by the web app and the CLI,
+// and free of imports so that the app's first screen does not load the client to use it.
+import type { MembershipLine } from './membership-log';
 
 type RoomKind = 'channel' | 'group' | 'direct' | undefined;
 

@@ -1,6 +1,6 @@
-import type { MembershipLine } from '@parley/client';
 import { describe, expect, it } from 'vitest';
-import { describeMembership, removedBy } from '../../src/lib/membership';
+import type { MembershipLine } from '../src/membership-log';
+import { describeMembership, removedBy } from '../src/membership-words';
 
 const names: Record<string, string> = { a: 'alice', b: 'bob', c: 'carol' };
 const nameOf = (id: string) => names[id] ?? id;
