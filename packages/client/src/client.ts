@@ -75,6 +75,7 @@ import { Backup, checkPassphrase, parseBackupExtra } from './backup';
 import { People } from './people';
 import { Receipts } from './receipts';
 import { Session, type AuthAnswer } from './session';
+import { MessageActions } from './message-actions';
 import { membershipLines, type MembershipLine } from './membership-log';
 import { RoomState, type RoomInfo, type RoomSummary } from './room-state';
 import { TrustStore, type Contact } from './trust';
@@ -789,6 +790,37 @@ export class Client {
       commit();
       this.flushOutbox();
       return { messageId };
+    });
+  }
+
+  /** Replies to a message (the reply names it; readers show it quoted). */
+  reply(roomId: string, messageId: string, text: string): Promise<{ messageId: string }> {
+    return this.send(roomId, { kind: 'text', text, replyTo: fromHex(messageId) });
+  }
+
+  /** Replaces the text of one of this account's messages (others refuse anyone else's edit). */
+  edit(roomId: string, messageId: string, text: string): Promise<{ messageId: string }> {
+    return this.send(roomId, { kind: 'edit', text, target: fromHex(messageId) });
+  }
+
+  /** This account's reaction to a message; an empty one takes it back. */
+  react(roomId: string, messageId: string, emoji: string): Promise<{ messageId: string }> {
+    return this.send(roomId, { kind: 'reaction', text: emoji, target: fromHex(messageId) });
+  }
+
+  /** Deletes a message for everyone: one's own, or anyone's in a room this account administers. */
+  deleteMessage(roomId: string, messageId: string): Promise<{ messageId: string }> {
+    return this.send(roomId, { kind: 'delete', target: fromHex(messageId) });
+  }
+
+  /**
+   * A tracker of what the room's edits, deletes and reactions did (see message-actions.ts), with
+   * the admins of the room's verified chain as its moderators. Feed it the room's messages.
+   */
+  messageActions(roomId: string): MessageActions {
+    return new MessageActions((userId) => {
+      const room = this.rooms.get(roomId);
+      return room !== undefined && room.kind !== 'direct' && room.roleOf(userId) === 'admin';
     });
   }
 
