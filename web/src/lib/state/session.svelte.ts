@@ -340,7 +340,7 @@ export class Session {
       this.preferences?.noteActivity(message.roomId, at);
       if (message.roomId === this.activeRoomId && document.visibilityState === 'visible') {
         this.markRead(message.roomId, message.seq);
-      } else if (!message.own) {
+      } else if (!message.own && message.payload.kind === 'text') {
         this.showBrowserNotification(message.roomId, message.senderName ?? 'Someone');
       }
       this.revision++;
