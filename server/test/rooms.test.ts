@@ -85,7 +85,10 @@ describe('POST /api/rooms', () => {
     const mine = (await get(alice, '/api/rooms')).json<{ rooms: Room[] }>().rooms;
     expect(mine.map((r) => r.id)).toContain(room.id);
     const chain = (await get(alice, `/api/rooms/${room.id}/chain`)).json<ChainPage>();
-    expect(chain).toEqual({ entries: [{ position: 0, entry: toBase64Url(entry) }], head: 0 });
+    expect(chain).toEqual({
+      entries: [{ position: 0, entry: toBase64Url(entry), appendedAt: expect.any(String) }],
+      head: 0,
+    });
   });
 
   it('creates a group, an expiring room and an ephemeral room', async () => {
@@ -493,6 +496,48 @@ describe('join requests', () => {
     await appendEntry(app, channel, alice, 'admit', bob);
     const after = await get(alice, `/api/rooms/${channel.id}/join-requests`);
     expect(after.json<{ requests: unknown[] }>().requests).toEqual([]);
+  });
+
+  it("lists the caller's own waiting requests and withdraws one", async () => {
+    const [alice, bob] = [await createPerson(app), await createPerson(app)];
+    const first = await createRoom(app, alice, 'channel');
+    const second = await createRoom(app, alice, 'channel');
+    await post(bob, `/api/rooms/${first.id}/join-requests`, {});
+    await post(bob, `/api/rooms/${second.id}/join-requests`, {});
+    const mine = async (person: typeof bob) =>
+      (await get(person, '/api/join-requests')).json<{ requests: { roomId: string }[] }>()
+        .requests.map((request) => request.roomId);
+    expect(await mine(bob)).toEqual([first.id, second.id]);
+    expect(await mine(alice)).toEqual([]);
+
+    const cancelled = await app.inject({
+      method: 'DELETE',
+      url: `/api/rooms/${first.id}/join-requests`,
+      headers: bob.auth,
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(204);
+    expect(await mine(bob)).toEqual([second.id]);
+    const members = await get(alice, `/api/rooms/${first.id}/join-requests`);
+    expect(members.json<{ requests: unknown[] }>().requests).toEqual([]);
+
+    // Admission ends the request for the newcomer's own list too.
+    await appendEntry(app, second, alice, 'admit', bob);
+    expect(await mine(bob)).toEqual([]);
+    expectError(await get(undefined, '/api/join-requests'), 401, 'UNAUTHENTICATED');
+  });
+
+  it('dates each chain entry, so clients can place membership lines among messages', async () => {
+    const alice = await createPerson(app);
+    const bob = await createPerson(app);
+    const group = await createRoom(app, alice, 'group');
+    await appendEntry(app, group, alice, 'add', bob);
+    const page = (await get(alice, `/api/rooms/${group.id}/chain`)).json<{
+      entries: { position: number; appendedAt: string }[];
+    }>();
+    expect(page.entries.map((entry) => entry.position)).toEqual([0, 1]);
+    for (const entry of page.entries) {
+      expect(Math.abs(Date.parse(entry.appendedAt) - Date.now())).toBeLessThan(60_000);
+    }
   });
 
   it('refuses requests to groups, from members, to unknown rooms and with a body', async () => {

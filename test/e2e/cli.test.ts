@@ -78,10 +78,23 @@ describe('the parley command', () => {
     expect(await parley('bob', 'join', roomId)).toBe('Joined rust.');
     expect(await parley('bob', 'send', 'rust', 'hello', 'from', 'bob')).toMatch(/^sent #\d+$/);
     await eventually(() => printed.includes('bob: hello from bob'), 20_000, 'alice sees bob');
+    // Membership changes print as lines of the room too.
+    expect(printed).toMatch(/\] \* Bob joined/);
     const rooms = await parley('bob', 'rooms');
     expect(rooms).toContain(`${roomId}  channel  rust`);
     expect(rooms).toMatch(/alice\*/);
     follow.kill('SIGTERM');
+  });
+
+  it('leaves a join request waiting while no member is online, lists it and withdraws it', async () => {
+    const roomId = await parley('alice', 'create-channel', 'quiet', '--topic', 'nobody home');
+    await parley('dora', 'signup', 'dora', '--no-backup');
+    expect(await parley('dora', 'join', roomId, '--wait', '1')).toMatch(
+      /^Waiting for a member to come online; you will be let in automatically/,
+    );
+    expect(await parley('dora', 'requests')).toMatch(new RegExp(`^${roomId}  #quiet  asked `));
+    expect(await parley('dora', 'cancel-join', roomId)).toBe('Request withdrawn.');
+    expect(await parley('dora', 'requests')).toBe('');
   });
 
   it('follows a room it was added to while offline, sends files and downloads them', async () => {

@@ -88,6 +88,51 @@ describe('rooms', () => {
     );
   });
 
+  it('tells a removed member who removed them, and dates every membership line', async () => {
+    const group = await alice.createGroup({ name: 'lines', members: ['bob', 'carol'] });
+    const roomId = group.roomId;
+    await eventually(() => canSendIn(carol, roomId), 10_000, 'carol in');
+    const removed = carol.next('removed', (event) => event.roomId === roomId);
+    const seenByBob = bob.next(
+      'membership',
+      (event) => event.roomId === roomId && event.changes.some((line) => line.op === 'remove'),
+    );
+    await alice.removeMember(roomId, carol.me!.userId);
+    expect(await removed).toEqual({ roomId, by: alice.me!.userId });
+    const [line] = (await seenByBob).changes;
+    expect(line).toMatchObject({ op: 'remove', actorId: alice.me!.userId });
+    expect(line!.subjectId).toBe(carol.me!.userId);
+
+    const log = carol.membershipLog(roomId);
+    expect(log.map((entry) => [entry.op, entry.subjectId])).toEqual([
+      ['genesis', undefined],
+      ['add', bob.me!.userId],
+      ['add', carol.me!.userId],
+      ['remove', carol.me!.userId],
+    ]);
+    for (const entry of log) expect(Date.parse(entry.at ?? '')).toBeGreaterThan(0);
+  });
+
+  it('keeps a join request while no member is online, withdraws it, and lets the newcomer in later', async () => {
+    const channel = await alice.createChannel({ name: 'night owls', topic: 'late' });
+    const roomId = channel.roomId;
+    alice.disconnect();
+    const [dave] = await connectedUsers(server, ['dave-joins']);
+    clients.push(dave!);
+    await dave!.requestJoin(roomId);
+    expect((await dave!.pendingJoins()).map((request) => request.roomId)).toEqual([roomId]);
+    await dave!.cancelJoin(roomId);
+    expect(await dave!.pendingJoins()).toEqual([]);
+
+    await dave!.requestJoin(roomId);
+    const joined = dave!.next('joined', (event) => event.roomId === roomId);
+    // The only member comes back: its client lets the waiting newcomer in, nobody clicks.
+    alice.connect();
+    await joined;
+    await eventually(() => canSendIn(dave!, roomId), 10_000, 'dave can write');
+    expect(await dave!.pendingJoins()).toEqual([]);
+  });
+
   it('pages history back, and relays typing, presence and read receipts', async () => {
     const group = await alice.createGroup({ name: 'pages', members: ['bob'] });
     const roomId = group.roomId;

@@ -12,11 +12,13 @@ import mime from 'mime';
 import type {
   AttachmentDescriptor,
   Client,
+  MembershipLine,
   ReceivedMessage,
   RoomView,
   VerificationFailure,
 } from './index';
 import { createClient, isClientError } from './index';
+import { describeMembership } from './membership-words';
 import { FileKeyStore, nodeTransport } from './node';
 
 interface GlobalOptions {
@@ -155,14 +157,41 @@ program
 
 program
   .command('join <room>')
-  .description('join a channel by id; an online member admits you')
-  .action((room: string) =>
+  .description('ask to join a channel by id; a member online lets you in, now or later')
+  .option('--wait <seconds>', 'how long to wait to be let in', '30')
+  .action((room: string, options: { wait: string }) =>
     withClient(async (client) => {
       client.connect();
-      const view = await client.join(room);
-      print(`Joined ${view.info.name ?? view.roomId}.`);
+      try {
+        const view = await client.join(room, { timeoutMs: Number(options.wait) * 1000 });
+        print(`Joined ${view.info.name ?? view.roomId}.`);
+      } catch (error) {
+        if (!isClientError(error, 'TIMEOUT')) throw error;
+        print(
+          'Waiting for a member to come online; you will be let in automatically ' +
+            '(`parley requests` lists what waits, `parley cancel-join` withdraws it).',
+        );
+      }
     }),
   );
+
+program
+  .command('requests')
+  .description('your join requests that no member has answered yet')
+  .action(() =>
+    withClient(async (client) => {
+      for (const request of await client.pendingJoins()) {
+        print(`${request.roomId}  #${request.name}  asked ${request.requestedAt}`);
+      }
+    }),
+  );
+
+program.command('cancel-join <room>').action((room: string) =>
+  withClient(async (client) => {
+    await client.cancelJoin(room);
+    print('Request withdrawn.');
+  }),
+);
 
 for (const op of ['add', 'remove', 'promote', 'demote'] as const) {
   program
@@ -268,6 +297,10 @@ program
       client.on('verification-failed', (failure) => printFailure(failure));
       client.on('message', (message) => {
         if (message.roomId === roomId) print(formatMessage(message));
+      });
+      client.on('membership', (change) => {
+        if (change.roomId !== roomId) return;
+        for (const line of change.changes) print(formatMembership(client, line));
       });
       for (const message of await client.history(roomId, { limit: Number(options.history) })) {
         print(formatMessage(message));
@@ -397,6 +430,14 @@ function formatMessage(message: ReceivedMessage): string {
       `\n    file #${message.seq}.${index + 1} ${printable(file.name)} (${file.size} bytes, ${printable(file.mediaType)})`,
   );
   return `[${time}] ${message.senderName ?? message.senderId.slice(0, 8)}: ${message.text}${flag}${files.join('')}`;
+}
+
+function formatMembership(client: Client, line: MembershipLine): string {
+  const time = line.at === undefined ? '--:--:--' : line.at.slice(11, 19);
+  const nameOf = (userId: string) =>
+    printable(client.contact(userId)?.username ?? userId.slice(0, 8));
+  const kind = client.room(line.roomId).kind;
+  return `[${time}] * ${describeMembership(line, client.me?.userId, nameOf, kind)}`;
 }
 
 /** A sender's string with terminal control characters taken out. */

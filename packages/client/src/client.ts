@@ -40,6 +40,8 @@ import type {
   PublicProfile,
   Room,
   RoomKeyList,
+  PendingJoinItem,
+  PendingJoinList,
   RoomList,
 } from '@parley/wire';
 import { normalizePassword } from '@parley/wire';
@@ -73,6 +75,8 @@ import { Backup, checkPassphrase, parseBackupExtra } from './backup';
 import { People } from './people';
 import { Receipts } from './receipts';
 import { Session, type AuthAnswer } from './session';
+import { MessageActions } from './message-actions';
+import { membershipLines, type MembershipLine } from './membership-log';
 import { RoomState, type RoomInfo, type RoomSummary } from './room-state';
 import { TrustStore, type Contact } from './trust';
 
@@ -124,6 +128,10 @@ export interface RoomLifetime {
 }
 
 export type { OutgoingFile, UploadProgress } from './attachments';
+export type { MembershipLine } from './membership-log';
+
+/** A join request of this account that no member has answered yet. */
+export type PendingJoin = PendingJoinItem;
 
 /** The public profile of a person (display name, status, whether an avatar is set). */
 export type Profile = PublicProfile;
@@ -591,6 +599,12 @@ export class Client {
     return this.view(this.requireRoom(roomId, 'room'));
   }
 
+  /** The room's membership history as lines for the chat, oldest first (from the verified chain). */
+  membershipLog(roomId: string): MembershipLine[] {
+    const room = this.requireRoom(roomId, 'membershipLog');
+    return membershipLines(roomId, room.chain, room.chainTimes);
+  }
+
   async createChannel(
     input: { name: string; topic: string; tags?: string[] } & RoomLifetime,
   ): Promise<RoomView> {
@@ -635,14 +649,34 @@ export class Client {
   }
 
   /**
+   * Asks to join a channel. The request waits on the server until a member's client lets this
+   * account in (any member's, as soon as one is online); then `joined` fires for the room.
+   */
+  async requestJoin(roomId: string): Promise<void> {
+    this.requireSecrets('requestJoin');
+    await this.api.request('POST', `/api/rooms/${roomId}/join-requests`, { body: {} });
+  }
+
+  /** Withdraws a join request (nothing happens when there is none). */
+  async cancelJoin(roomId: string): Promise<void> {
+    await this.api.request('DELETE', `/api/rooms/${roomId}/join-requests`);
+  }
+
+  /** This account's join requests that no member has answered yet, oldest first. */
+  async pendingJoins(): Promise<PendingJoin[]> {
+    const answer = await this.api.request<PendingJoinList>('GET', '/api/join-requests');
+    return answer.requests;
+  }
+
+  /**
    * Asks to join a channel and waits until an online member's client has admitted this account
-   * and sealed the room key to it (TIMEOUT after `timeoutMs`).
+   * and sealed the room key to it (TIMEOUT after `timeoutMs`; the request stays pending then).
    */
   async join(roomId: string, options: { timeoutMs?: number } = {}): Promise<RoomView> {
     const operation = 'join';
     this.requireSecrets(operation);
     const deadline = this.clock.now() + (options.timeoutMs ?? 30_000);
-    await this.api.request('POST', `/api/rooms/${roomId}/join-requests`, { body: {} });
+    await this.requestJoin(roomId);
     const room = this.rooms.get(roomId) ?? new RoomState(roomId);
     this.rooms.set(roomId, room);
     for (;;) {
@@ -663,6 +697,7 @@ export class Client {
     describe(room, described);
     await this.saveRoom(room);
     this.subscribe(room);
+    this.events.emit('joined', { roomId });
     return this.view(room);
   }
 
@@ -755,6 +790,37 @@ export class Client {
       commit();
       this.flushOutbox();
       return { messageId };
+    });
+  }
+
+  /** Replies to a message (the reply names it; readers show it quoted). */
+  reply(roomId: string, messageId: string, text: string): Promise<{ messageId: string }> {
+    return this.send(roomId, { kind: 'text', text, replyTo: fromHex(messageId) });
+  }
+
+  /** Replaces the text of one of this account's messages (others refuse anyone else's edit). */
+  edit(roomId: string, messageId: string, text: string): Promise<{ messageId: string }> {
+    return this.send(roomId, { kind: 'edit', text, target: fromHex(messageId) });
+  }
+
+  /** This account's reaction to a message; an empty one takes it back. */
+  react(roomId: string, messageId: string, emoji: string): Promise<{ messageId: string }> {
+    return this.send(roomId, { kind: 'reaction', text: emoji, target: fromHex(messageId) });
+  }
+
+  /** Deletes a message for everyone: one's own, or anyone's in a room this account administers. */
+  deleteMessage(roomId: string, messageId: string): Promise<{ messageId: string }> {
+    return this.send(roomId, { kind: 'delete', target: fromHex(messageId) });
+  }
+
+  /**
+   * A tracker of what the room's edits, deletes and reactions did (see message-actions.ts), with
+   * the admins of the room's verified chain as its moderators. Feed it the room's messages.
+   */
+  messageActions(roomId: string): MessageActions {
+    return new MessageActions((userId) => {
+      const room = this.rooms.get(roomId);
+      return room !== undefined && room.kind !== 'direct' && room.roleOf(userId) === 'admin';
     });
   }
 
@@ -914,6 +980,7 @@ export class Client {
         if (!this.rooms.has(room.roomId)) {
           if (!room.isMember(this.myId)) return;
           this.rooms.set(room.roomId, room);
+          this.events.emit('joined', { roomId: room.roomId });
         }
         await this.ensureEpochKey(room);
         await this.catchUpNow(room);
@@ -1051,6 +1118,7 @@ export class Client {
     this.rooms.set(roomId, room);
     await this.serial(roomId, async () => {
       room.applyChain([genesis], this.people.identityKeyOf);
+      room.dateUndated(new Date(this.clock.now()).toISOString());
       await this.distributeNewKey(room);
       await this.saveRoom(room);
     });
@@ -1101,6 +1169,7 @@ export class Client {
           throw error;
         }
         room.applyChain(candidate, this.people.identityKeyOf);
+        room.dateUndated(new Date(this.clock.now()).toISOString());
         break;
       }
       if (op === 'add') await this.sealCurrentKeyTo(room, [subjectId]);
@@ -1128,6 +1197,9 @@ export class Client {
         .filter((item) => after === undefined || item.position > after)
         .sort((a, b) => a.position - b.position);
       fresh.push(...entries.map((item) => fromBase64Url(item.entry)));
+      for (const item of entries) {
+        if (item.appendedAt !== undefined) room.chainTimes.set(item.position, item.appendedAt);
+      }
       const last = entries.at(-1)?.position;
       if (last === undefined || last >= page.head) break;
       after = last;
@@ -1139,6 +1211,7 @@ export class Client {
   private async applyChainEntries(room: RoomState, entries: Uint8Array[]): Promise<void> {
     const wasMember = this.secrets !== undefined && room.isMember(this.myId);
     const epochBefore = room.epoch;
+    const known = room.chain.length;
     await this.people.ensurePinned(RoomState.actorsOf(entries));
     try {
       room.applyChain(entries, this.people.identityKeyOf);
@@ -1154,12 +1227,18 @@ export class Client {
       throw fromCryptoError(error, 'syncChain');
     }
     const isMember = room.isMember(this.myId);
+    room.dateUndated(new Date(this.clock.now()).toISOString());
+    const changes = membershipLines(room.roomId, room.chain, room.chainTimes, known);
     this.events.emit('membership', {
       roomId: room.roomId,
       epoch: room.epoch,
       members: new Map(room.members()),
+      changes,
     });
-    if (wasMember && !isMember) this.events.emit('removed', { roomId: room.roomId });
+    if (wasMember && !isMember) {
+      const removal = changes.findLast((line) => line.subjectId === this.myId);
+      this.events.emit('removed', { roomId: room.roomId, by: removal?.actorId });
+    }
     if (isMember && room.epoch !== epochBefore) await this.ensureEpochKey(room);
     await this.saveRoom(room);
   }
@@ -1335,6 +1414,7 @@ export class Client {
     this.rooms.set(roomId, room);
     await this.fetchKeys(room);
     await this.saveRoom(room);
+    this.events.emit('joined', { roomId });
   }
 
   /**
@@ -1346,6 +1426,8 @@ export class Client {
     for (const room of [...this.rooms.values()]) {
       if (ids.has(room.roomId)) continue;
       if (room.summary !== undefined && room.summary.expiresAt === null) continue;
+      // Not listed because this account left or was removed: the server would only say so.
+      if (!room.isMember(this.myId)) continue;
       const gone = await this.api.request('GET', `/api/rooms/${room.roomId}`).then(
         () => false,
         (error: unknown) => isClientError(error, 'ROOM_NOT_FOUND'),
@@ -1673,6 +1755,7 @@ export class Client {
           const entry = fromBase64Url(frame.entry);
           if (r.hasEntry(entry)) return;
           const head = r.head?.position ?? -1;
+          if (frame.appendedAt !== undefined) r.chainTimes.set(frame.position, frame.appendedAt);
           if (frame.position === head + 1) await this.applyChainEntries(r, [...r.chain, entry]);
           else await this.syncChain(r);
           if (r.kind === 'channel' && r.isMember(this.myId)) await this.admitPending(r);

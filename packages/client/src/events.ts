@@ -4,6 +4,7 @@
 import type { CryptoErrorCode, MessagePayload, MessageStatus, Role } from '@parley/crypto';
 import mitt, { type Emitter } from 'mitt';
 import type { ProtocolViolation } from './boundary';
+import type { MembershipLine } from './membership-log';
 import type { Logger } from './options';
 
 /** A message that verified and decrypted. */
@@ -58,6 +59,8 @@ export interface MembershipChange {
   roomId: string;
   epoch: number;
   members: ReadonlyMap<string, Role>;
+  /** The entries verified by this change, as lines for the chat (all of them on first sight). */
+  changes: MembershipLine[];
 }
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
@@ -77,8 +80,10 @@ export type ClientEvents = {
   'join-request': { roomId: string; userId: string };
   /** This device admitted a newcomer to a channel. */
   admitted: { roomId: string; userId: string };
-  /** This account is no longer a member of the room. */
-  removed: { roomId: string };
+  /** This account is no longer a member of the room: removed by `by`, or left (`by` is itself). */
+  removed: { roomId: string; by: string | undefined };
+  /** This account became a member of a room this device did not know: added, or let in. */
+  joined: { roomId: string };
   /** The server deleted the room at the end of its lifetime; this device forgot it, keys included. */
   expired: { roomId: string };
   typing: { roomId: string; userId: string; active: boolean };

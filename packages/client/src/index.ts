@@ -36,6 +36,8 @@ export type { Contact, ObserveResult, ObserveStatus, PinnedKeys, PublishedKeys }
 export { RoomState, REMEMBERED_COUNTERS, MAX_HELD_MESSAGES } from './room-state';
 export type { HeldMessage, OpenResult, RoomInfo } from './room-state';
 export { Outbox } from './outbox';
+export { MessageActions, MAX_REACTION_LENGTH, MAX_WAITING_ACTIONS } from './message-actions';
+export type { MessageState } from './message-actions';
 export type { OutboxEntry, RetryPolicy } from './outbox';
 export { Client, createClient, MIN_PASSPHRASE_SCORE } from './client';
 export type {
@@ -45,8 +47,10 @@ export type {
   Credentials,
   Me,
   MemberReceipts,
+  MembershipLine,
   OwnProfile,
   PersonListing,
+  PendingJoin,
   OutgoingFile,
   UploadProgress,
   Profile,

@@ -93,6 +93,8 @@ export class RoomState {
     lastHash: undefined,
   };
   private held: HeldMessage[] = [];
+  /** When the server stored each chain entry, by position (advisory, for display). */
+  readonly chainTimes = new Map<number, string>();
 
   constructor(roomId: string) {
     this.roomId = roomId;
@@ -159,6 +161,13 @@ export class RoomState {
     const head = states.at(-1);
     if (head !== undefined) this.checkpoint = { position: head.position, hash: head.hash };
     return added;
+  }
+
+  /** Gives entries the server did not date (this device's own, say) the time it saw them. */
+  dateUndated(now: string): void {
+    for (let position = 0; position < this.entries.length; position++) {
+      if (!this.chainTimes.has(position)) this.chainTimes.set(position, now);
+    }
   }
 
   /** The user ids that act in `entries` (to look their keys up before verifying). */
@@ -374,6 +383,7 @@ export class RoomState {
         envelope: toBase64Url(held.envelope),
         sentAt: held.sentAt ?? null,
       })),
+      chainTimes: Object.fromEntries(this.chainTimes),
     };
   }
 
@@ -419,6 +429,9 @@ export class RoomState {
       envelope: fromBase64Url(held.envelope),
       sentAt: held.sentAt ?? undefined,
     }));
+    for (const [position, at] of Object.entries(record.chainTimes ?? {})) {
+      room.chainTimes.set(Number(position), at);
+    }
     try {
       room.applyChain(record.chain.map(fromBase64Url), identityKeyOf);
     } catch {
@@ -439,6 +452,8 @@ interface RoomRecord {
   senders: Record<string, { highest: number; seen: Record<string, [string, string, number]> }>;
   own: { counter: number; lastHash: string | null };
   held: { seq: number; envelope: string; sentAt: string | null }[];
+  /** Absent in records written before entries were dated. */
+  chainTimes?: Record<string, string>;
 }
 
 function prune(memory: SenderMemory): void {

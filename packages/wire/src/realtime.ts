@@ -112,6 +112,8 @@ export const MembershipFrame = frame('membership', {
   room: Id,
   position: Type.Integer(),
   entry: Type.String(),
+  /** When the server stored the entry (advisory, as for chain pages). */
+  appendedAt: Type.Optional(Type.String()),
 });
 export const KeyFrame = frame('key', {
   room: Id,

@@ -149,7 +149,12 @@ export const ChainQuery = Type.Object(
 export type ChainQuery = Static<typeof ChainQuery>;
 
 export const ChainEntryItem = Type.Object(
-  { position: Type.Integer(), entry: Type.String() },
+  {
+    position: Type.Integer(),
+    entry: Type.String(),
+    /** When the server stored the entry (advisory: it places membership lines in the chat). */
+    appendedAt: Type.Optional(Type.String()),
+  },
   { additionalProperties: false },
 );
 export type ChainEntryItem = Static<typeof ChainEntryItem>;
@@ -190,6 +195,19 @@ export const JoinRequestList = Type.Object(
   { additionalProperties: false },
 );
 export type JoinRequestList = Static<typeof JoinRequestList>;
+
+/** One of the caller's own join requests that no member has admitted yet. */
+export const PendingJoinItem = Type.Object(
+  { roomId: Id, name: Type.String(), requestedAt: Type.String() },
+  { additionalProperties: false },
+);
+export type PendingJoinItem = Static<typeof PendingJoinItem>;
+
+export const PendingJoinList = Type.Object(
+  { requests: Type.Array(PendingJoinItem) },
+  { additionalProperties: false },
+);
+export type PendingJoinList = Static<typeof PendingJoinList>;
 
 export const PostKeysRequest = Type.Object(
   {

@@ -183,10 +183,10 @@ export async function chainEntries(
   roomId: string,
   afterPosition: number | undefined,
   limit: number,
-): Promise<{ position: number; entry: Uint8Array }[]> {
+): Promise<{ position: number; entry: Uint8Array; created_at: Date }[]> {
   let query = db
     .selectFrom('chain_entries')
-    .select(['position', 'entry'])
+    .select(['position', 'entry', 'created_at'])
     .where('room_id', '=', roomId);
   if (afterPosition !== undefined) query = query.where('position', '>', afterPosition);
   return query.orderBy('position').limit(limit).execute();

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { ready as cryptoReady } from '@parley/crypto';
 import {
   AppendChainRequest,
@@ -11,6 +12,7 @@ import {
   JoinRequestBody,
   JoinRequestItem,
   JoinRequestList,
+  PendingJoinList,
   KeysQuery,
   PostKeysRequest,
   PostKeysResponse,
@@ -134,6 +136,24 @@ export async function roomRoutes(app: ParleyApp): Promise<void> {
       reply
         .code(202)
         .send(await rooms.requestJoin(request.user.id, request.user.username, request.params.id)),
+  );
+
+  app.delete(
+    '/rooms/:id/join-requests',
+    {
+      ...auth,
+      schema: { tags, security, params: RoomParams, response: { 204: Type.Null(), ...errors } },
+    },
+    async (request, reply) => {
+      await rooms.cancelJoin(request.user.id, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/join-requests',
+    { ...auth, schema: { tags, security, response: { 200: PendingJoinList, ...errors } } },
+    async (request) => ({ requests: await rooms.myJoinRequests(request.user.id) }),
   );
 
   app.get(

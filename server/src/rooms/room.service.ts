@@ -17,6 +17,7 @@ import type {
   ChannelQuery,
   CreateRoomRequest,
   JoinRequestItem,
+  PendingJoinItem,
   Room,
   RoomKeyItem,
 } from '@parley/wire';
@@ -168,7 +169,11 @@ export function createRoomService(db: Db, bus: Bus) {
       }
       const entries = await chainEntries(db, roomId, after, limit);
       return {
-        entries: entries.map((row) => ({ position: row.position, entry: toBase64Url(row.entry) })),
+        entries: entries.map((row) => ({
+          position: row.position,
+          entry: toBase64Url(row.entry),
+          appendedAt: row.created_at.toISOString(),
+        })),
         head: room.chain_position,
       };
     },
@@ -180,6 +185,7 @@ export function createRoomService(db: Db, bus: Bus) {
     ): Promise<AppendChainResponse> {
       const bytes = fromBase64Url(entryText, 'entry');
       const entry = decode(bytes);
+      const appendedAt = new Date();
       if (toHex(entry.roomId) !== roomId) {
         throw parleyError('CHAIN_INVALID', 'The entry names another room');
       }
@@ -254,7 +260,12 @@ export function createRoomService(db: Db, bus: Bus) {
         }
         await trx
           .insertInto('chain_entries')
-          .values({ room_id: roomId, position: entry.position, entry: bytes })
+          .values({
+            room_id: roomId,
+            position: entry.position,
+            entry: bytes,
+            created_at: appendedAt,
+          })
           .execute();
         await trx
           .updateTable('rooms')
@@ -287,6 +298,7 @@ export function createRoomService(db: Db, bus: Bus) {
           room: roomId,
           position: result.position,
           entry: entryText,
+          appendedAt: appendedAt.toISOString(),
         }),
       );
       return { position: result.position, epoch: result.epoch };
@@ -319,6 +331,32 @@ export function createRoomService(db: Db, bus: Bus) {
         JSON.stringify({ type: 'join-request', room: roomId, user: callerId, username }),
       );
       return { userId: callerId, username, requestedAt: row.created_at.toISOString() };
+    },
+
+    /** Withdraws the caller's own request (nothing to withdraw is not an error: the outcome is the same). */
+    async cancelJoin(callerId: string, roomId: string): Promise<void> {
+      await db
+        .deleteFrom('join_requests')
+        .where('room_id', '=', roomId)
+        .where('user_id', '=', callerId)
+        .execute();
+    },
+
+    /** The caller's own requests still waiting for a member to admit them, oldest first. */
+    async myJoinRequests(callerId: string): Promise<PendingJoinItem[]> {
+      const rows = await db
+        .selectFrom('join_requests')
+        .innerJoin('rooms', 'rooms.id', 'join_requests.room_id')
+        .select(['join_requests.room_id', 'rooms.name', 'join_requests.created_at'])
+        .where('join_requests.user_id', '=', callerId)
+        .orderBy('join_requests.created_at')
+        .limit(1000)
+        .execute();
+      return rows.map((row) => ({
+        roomId: row.room_id,
+        name: row.name ?? '',
+        requestedAt: row.created_at.toISOString(),
+      }));
     },
 
     async joinRequests(callerId: string, roomId: string): Promise<JoinRequestItem[]> {

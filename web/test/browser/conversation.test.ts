@@ -100,6 +100,67 @@ describe('a conversation in two browsers', () => {
     await screenshot(bob.page, '09-chat-other-side');
   });
 
+  it('replies, reacts, edits and deletes, and an admin deletes another’s message', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    const bubbles = (page: typeof a, text: string) =>
+      page
+        .locator('.bubbles')
+        .filter({ has: page.getByTestId('message').filter({ hasText: text }) })
+        .last();
+    const action = async (page: typeof a, text: string, name: string) => {
+      const around = bubbles(page, text);
+      await around.hover();
+      await around.getByRole('button', { name, exact: true }).click();
+    };
+
+    await action(b, 'Hello bob, welcome to the garden', 'Reply');
+    await b.getByTestId('composing').getByText('Replying to alice').waitFor();
+    await send(b, 'thanks for having me');
+    const reply = a.getByTestId('message').filter({ hasText: 'thanks for having me' });
+    await reply.getByTestId('quote').filter({ hasText: 'Hello bob, welcome' }).waitFor();
+
+    await action(a, 'thanks for having me', 'React 👍');
+    await bubbles(b, 'thanks for having me')
+      .getByRole('button', { name: '👍 1: alice' })
+      .waitFor({ timeout: 15_000 });
+
+    await action(b, 'thanks for having me', 'Edit');
+    const composer = b.getByRole('textbox', { name: 'Message', exact: true });
+    await composer.fill('thanks a lot for having me');
+    await composer.press('Enter');
+    await a
+      .getByTestId('message')
+      .filter({ hasText: 'thanks a lot for having me' })
+      .getByText('(edited)')
+      .waitFor({ timeout: 15_000 });
+    await screenshot(a, '09b-reply-reaction-edit');
+
+    await action(b, 'thanks a lot for having me', 'Delete');
+    await bubbles(b, 'thanks a lot for having me')
+      .getByRole('button', { name: 'Delete for everyone' })
+      .click();
+    await a.getByText('This message was deleted.').waitFor({ timeout: 15_000 });
+    expect(await a.getByTestId('messages').textContent()).not.toContain('thanks a lot');
+
+    // Alice made the channel, so she is its admin: she may delete what bob says.
+    await send(b, 'an ad for something nobody wants');
+    await messageVisible(a, 'an ad for something nobody wants');
+    await action(a, 'an ad for something nobody wants', 'Delete');
+    await bubbles(a, 'an ad for something nobody wants')
+      .getByRole('button', { name: 'Delete for everyone' })
+      .click();
+    await b.getByText('Deleted by alice.').waitFor({ timeout: 15_000 });
+    expect(await b.getByTestId('messages').textContent()).not.toContain('an ad for something');
+    // Bob is no admin: he has no Delete on alice's messages.
+    await bubbles(b, 'Hello bob, welcome to the garden').hover();
+    expect(
+      await bubbles(b, 'Hello bob, welcome to the garden')
+        .getByRole('button', { name: 'Delete', exact: true })
+        .count(),
+    ).toBe(0);
+  });
+
   it('shows HTML, script and javascript: payloads as text and runs nothing', async () => {
     for (const payload of HOSTILE_MESSAGES) await send(bob.page, payload);
     for (const payload of HOSTILE_MESSAGES.slice(0, 2)) await messageVisible(alice.page, payload);
@@ -183,7 +244,13 @@ describe('a conversation in two browsers', () => {
     await list.evaluate((element) => (element.scrollTop = 0));
     await alice.page.getByText('This is the beginning of the conversation.').waitFor();
     await messageVisible(alice.page, 'Hello bob, welcome to the garden');
-    await alice.page.getByText('counting 1', { exact: true }).waitFor();
+    // The first of the counted messages is further down, among the rows the list mounts on scroll.
+    const first = alice.page.getByText('counting 1', { exact: true });
+    for (let step = 0; step < 40 && (await first.count()) === 0; step++) {
+      await list.evaluate((element) => (element.scrollTop += 250));
+      await alice.page.waitForTimeout(50);
+    }
+    await first.waitFor();
   });
 
   it('shows the directory, a safety number, members and settings', async () => {

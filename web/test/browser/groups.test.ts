@@ -79,10 +79,17 @@ describe('groups and direct conversations', () => {
     await a.getByLabel('Add a member by username').fill('dave');
     await a.getByRole('button', { name: 'Add', exact: true }).click();
     await members.getByText('dave', { exact: true }).waitFor();
-    await dave.page
+    const d = dave.page;
+    await d
       .getByTestId('room-list')
       .getByRole('link', { name: /Book club/ })
-      .waitFor();
+      .click();
+    // Membership changes are lines in the chat, in each reader's words.
+    await bob.page
+      .getByTestId('membership-line')
+      .filter({ hasText: 'Alice added dave' })
+      .waitFor({ timeout: 15_000 });
+    await d.getByTestId('membership-line').filter({ hasText: 'Alice added you' }).waitFor();
 
     const bobRow = members.getByRole('listitem').filter({ hasText: 'bob' });
     await bobRow.getByRole('button', { name: 'Make admin' }).click();
@@ -91,18 +98,17 @@ describe('groups and direct conversations', () => {
 
     await a.getByRole('button', { name: 'Remove dave' }).click();
     await expect.poll(() => members.getByText('dave', { exact: true }).count()).toBe(0);
-    await expect
-      .poll(
-        () =>
-          dave.page
-            .getByTestId('room-list')
-            .getByRole('link', { name: /Book club/ })
-            .count(),
-        {
-          timeout: 15_000,
-        },
-      )
-      .toBe(0);
+    // Dave is told who removed him, keeps what he could read, and can no longer write.
+    await d
+      .getByTestId('membership-line')
+      .filter({ hasText: 'Alice removed you' })
+      .waitFor({ timeout: 15_000 });
+    await expect(d.getByTestId('removed-notice').textContent()).resolves.toMatch(
+      /alice removed you from this group/,
+    );
+    expect(await d.getByLabel('Message', { exact: true }).isDisabled()).toBe(true);
+    await d.getByRole('heading', { level: 1, name: 'Book club' }).waitFor();
+    await screenshot(d, '16b-removed-from-group');
 
     // Bob (now an admin) sees himself as one and leaves.
     const b = bob.page;
@@ -143,6 +149,53 @@ describe('groups and direct conversations', () => {
         .toMatch(/online/);
     }
 
+    for (const browser of [alice, bob, dave]) expect(browser.problems).toEqual([]);
+  });
+
+  it('keeps a join request waiting while no member is online, and lets the newcomer in later', async () => {
+    const d = dave.page;
+    await nav(d, 'Channels');
+    await d.getByRole('link', { name: 'Create', exact: true }).click();
+    await d.getByLabel('Name', { exact: true }).fill('Night owls');
+    await d.getByLabel('Topic', { exact: true }).fill('Talk after midnight');
+    await d.getByRole('button', { name: 'Create channel' }).click();
+    await d.getByRole('heading', { level: 1, name: 'Night owls' }).waitFor();
+    // The only member leaves the app: nobody is online to let a newcomer in.
+    await d.goto('about:blank');
+
+    const b = bob.page;
+    await nav(b, 'Channels');
+    await b.getByLabel('Search channels').fill('night');
+    await b.getByRole('button', { name: 'Join Night owls' }).click();
+    const pending = b.getByTestId('join-pending');
+    await expect
+      .poll(() => pending.textContent(), { timeout: 20_000 })
+      .toMatch(/Waiting for a member to come online; you will be let in automatically/);
+    await screenshot(b, '18-join-pending');
+
+    // The request is the server's, so a reload still shows it; it can be withdrawn and made again.
+    await b.reload();
+    await b.getByLabel('Search channels').fill('night');
+    await b.getByRole('button', { name: 'Cancel request to join Night owls' }).click();
+    await b.getByRole('button', { name: 'Join Night owls' }).click();
+    await pending.waitFor({ timeout: 20_000 });
+
+    // Dave comes back: his browser lets bob in, and bob is told.
+    await d.goto('/');
+    await b.getByRole('status').filter({ hasText: 'You were let in to #Night owls.' }).waitFor({
+      timeout: 30_000,
+    });
+    await b
+      .getByTestId('room-list')
+      .getByRole('link', { name: /Night owls/ })
+      .click();
+    await send(b, 'hello owls');
+    await d
+      .getByTestId('room-list')
+      .getByRole('link', { name: /Night owls/ })
+      .click();
+    await messageVisible(d, 'hello owls');
+    await d.getByTestId('membership-line').filter({ hasText: 'Bob joined' }).waitFor();
     for (const browser of [alice, bob, dave]) expect(browser.problems).toEqual([]);
   });
 });

@@ -3,6 +3,9 @@
 // screen and disposed when it leaves.
 import type {
   AttachmentDescriptor,
+  MembershipLine,
+  MessageActions,
+  MessageState,
   OutgoingFile,
   ReceivedMessage,
   UploadProgress,
@@ -25,12 +28,26 @@ export interface ChatMessage {
   delivery: Delivery | undefined;
   /** Authentic, but some earlier messages of this sender never arrived. */
   afterGap: boolean;
+  edited: boolean;
+  /** Who deleted it for everyone (its author, or an admin). */
+  deletedBy: string | undefined;
+  /** The message it replies to. */
+  replyTo: string | undefined;
+  /** Each reaction with who gave it, most given first. */
+  reactions: Reaction[];
+}
+
+export interface Reaction {
+  emoji: string;
+  userIds: string[];
 }
 
 const PAGE = 40;
 
 export class ChatState {
   messages = $state<ChatMessage[]>([]);
+  /** The room's membership changes, from its verified chain, shown as lines among the messages. */
+  lines = $state.raw<MembershipLine[]>([]);
   loadingOlder = $state(false);
   reachedStart = $state(false);
   loaded = $state(false);
@@ -39,6 +56,8 @@ export class ChatState {
   private readUpTo = $state(0);
   private deliveredUpTo = $state(0);
   private readonly unsubscribe: (() => void)[] = [];
+  /** Which edits, deletes and reactions take effect (the client's rules, on verified messages). */
+  private readonly actions: MessageActions;
   /**
    * Decrypted files as object URLs, by blob id: kept while the room is open, so a row scrolled
    * away and back shows its image again without another download.
@@ -51,9 +70,13 @@ export class ChatState {
     readonly roomId: string,
   ) {
     const client = session.requireClient();
+    this.actions = client.messageActions(roomId);
     this.unsubscribe.push(
       client.on('message', (message) => {
         if (message.roomId === roomId) this.add([message]);
+      }),
+      client.on('membership', (event) => {
+        if (event.roomId === roomId) this.readLines();
       }),
       client.on('acked', (event) => {
         if (event.roomId !== roomId) return;
@@ -85,6 +108,7 @@ export class ChatState {
 
   async load(): Promise<void> {
     const client = this.session.requireClient();
+    this.readLines();
     try {
       const page = await client.history(this.roomId, { limit: PAGE });
       this.noteStart(page);
@@ -122,9 +146,34 @@ export class ChatState {
     }
   }
 
-  async send(text: string): Promise<void> {
-    const { messageId } = await this.session.requireClient().send(this.roomId, text);
-    this.addOwn(messageId, text, []);
+  /** Sends a message, as a reply to `replyTo` when given. */
+  async send(text: string, replyTo?: string): Promise<void> {
+    const client = this.session.requireClient();
+    const { messageId } =
+      replyTo === undefined
+        ? await client.send(this.roomId, text)
+        : await client.reply(this.roomId, replyTo, text);
+    this.addOwn(messageId, text, [], replyTo);
+  }
+
+  // Edits, deletes and reactions take effect when the server's copy comes back, verified, like
+  // everyone else's: what this browser shows is what the others see.
+  async edit(messageId: string, text: string): Promise<void> {
+    await this.session.requireClient().edit(this.roomId, messageId, text);
+  }
+
+  async remove(messageId: string): Promise<void> {
+    await this.session.requireClient().deleteMessage(this.roomId, messageId);
+  }
+
+  /** Gives this account's reaction, or takes it back when it is the one already given. */
+  async react(messageId: string, emoji: string): Promise<void> {
+    const me = this.session.me?.userId;
+    const current = this.messages
+      .find((message) => message.messageId === messageId)
+      ?.reactions.find((reaction) => me !== undefined && reaction.userIds.includes(me));
+    const next = current?.emoji === emoji ? '' : emoji;
+    await this.session.requireClient().react(this.roomId, messageId, next);
   }
 
   /** Encrypts each file on this device, uploads the blobs, then sends one message describing them. */
@@ -164,8 +213,19 @@ export class ChatState {
     this.files.clear();
   }
 
+  private readLines(): void {
+    const client = this.session.requireClient();
+    if (!client.listRooms().some((room) => room.roomId === this.roomId)) return;
+    this.lines = client.membershipLog(this.roomId);
+  }
+
   /** A message this browser just queued, shown until the server's copy replaces it. */
-  private addOwn(messageId: string, text: string, attachments: AttachmentDescriptor[]): void {
+  private addOwn(
+    messageId: string,
+    text: string,
+    attachments: AttachmentDescriptor[],
+    replyTo?: string,
+  ): void {
     if (this.messages.some((message) => message.messageId === messageId)) return;
     this.messages.push({
       messageId,
@@ -177,6 +237,10 @@ export class ChatState {
       own: true,
       delivery: 'sending',
       afterGap: false,
+      edited: false,
+      deletedBy: undefined,
+      replyTo,
+      reactions: [],
     });
   }
 
@@ -188,11 +252,17 @@ export class ChatState {
   private add(received: ReceivedMessage[]): void {
     let changed = false;
     for (const message of received) {
+      const touched = this.actions.add(message);
+      if (message.payload.kind !== 'text') {
+        for (const id of touched) this.update(id, (shown) => this.annotate(shown));
+        continue;
+      }
       const existing = this.messages.find((item) => item.messageId === message.messageId);
       if (existing !== undefined) {
         existing.seq = message.seq;
         if (message.sentAt !== undefined) existing.time = Date.parse(message.sentAt);
         if (existing.delivery === 'sending') existing.delivery = 'sent';
+        this.annotate(existing);
         changed = true;
         continue;
       }
@@ -206,13 +276,36 @@ export class ChatState {
         own: message.own,
         delivery: message.own ? 'sent' : undefined,
         afterGap: message.status === 'gap',
+        edited: false,
+        deletedBy: undefined,
+        replyTo: undefined,
+        reactions: [],
       });
+      this.update(message.messageId, (shown) => this.annotate(shown));
       changed = true;
     }
     if (!changed) return;
     // Server order; messages still waiting for their sequence number stay last.
     this.messages.sort((a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity));
     this.refreshDelivery();
+  }
+
+  /** Shows what the room's edits, deletes and reactions did to `message`. */
+  private annotate(message: ChatMessage): void {
+    const state: MessageState | undefined = this.actions.get(message.messageId);
+    if (state === undefined) return;
+    message.text = state.text;
+    message.edited = state.edited;
+    message.deletedBy = state.deletedBy;
+    if (state.deletedBy !== undefined) message.attachments = [];
+    message.replyTo = state.replyTo;
+    const byEmoji = new Map<string, string[]>();
+    for (const [userId, emoji] of state.reactions) {
+      byEmoji.set(emoji, [...(byEmoji.get(emoji) ?? []), userId]);
+    }
+    message.reactions = [...byEmoji]
+      .map(([emoji, userIds]) => ({ emoji, userIds }))
+      .sort((a, b) => b.userIds.length - a.userIds.length);
   }
 
   private update(messageId: string, change: (message: ChatMessage) => void): void {

@@ -13,6 +13,7 @@ import type {
 import { goto } from '$app/navigation';
 import { resolve } from '$app/paths';
 import type { AccountRules } from '@parley/wire';
+import { removedBy } from '@parley/client/membership-words';
 import { VERIFICATION_FAILURE_TEXT } from '../failures';
 import { isoTime } from '../time';
 import { Preferences } from './preferences.svelte';
@@ -34,6 +35,8 @@ export interface Notice {
   roomId?: string | undefined;
   userId?: string | undefined;
   code?: string | undefined;
+  /** Offer to open the room. */
+  open?: boolean;
 }
 
 export interface RoomSummary {
@@ -46,6 +49,10 @@ export interface RoomSummary {
   lastActivity: string | undefined;
   muted: boolean;
   canSend: boolean;
+  /** False once this account was removed (the room stays, readable, until dismissed). */
+  member: boolean;
+  /** Who removed this account, when someone did. */
+  removedBy: string | undefined;
   members: RoomView['members'];
   /** For a direct conversation: the other person. */
   peerId: string | undefined;
@@ -66,6 +73,8 @@ export class Session {
   connection = $state<ConnectionState>('closed');
   rules = $state.raw<AccountRules | undefined>(undefined);
   notices = $state<Notice[]>([]);
+  /** Channels this account asked to join that no member has answered yet: room id → name. */
+  pendingJoins = $state<Record<string, string>>({});
   presence = $state<Record<string, PresenceStatus>>({});
   myPresence = $state<Exclude<PresenceStatus, 'offline'>>('online');
   typing = $state<Record<string, Record<string, number>>>({});
@@ -222,6 +231,7 @@ export class Session {
     this.me = undefined;
     this.preferences = undefined;
     this.notices = [];
+    this.pendingJoins = {};
     this.phase = 'signed-out';
   }
 
@@ -231,6 +241,21 @@ export class Session {
     // Kept in this browser's preferences, so do not disturb outlasts a reload.
     this.preferences?.setDoNotDisturb(status === 'dnd');
     this.client?.setPresence(status);
+  }
+
+  /**
+   * Asks to join a channel. A member's browser lets this account in as soon as one is online:
+   * the request waits for that (across reloads, since the server keeps it) until withdrawn.
+   */
+  async requestJoin(roomId: string, name: string): Promise<void> {
+    await this.requireClient().requestJoin(roomId);
+    this.pendingJoins = { ...this.pendingJoins, [roomId]: name };
+  }
+
+  async cancelJoin(roomId: string): Promise<void> {
+    await this.requireClient().cancelJoin(roomId);
+    const { [roomId]: _cancelled, ...rest } = this.pendingJoins;
+    this.pendingJoins = rest;
   }
 
   notify(text: string, severity: Notice['severity'] = 'info', extra: Partial<Notice> = {}): void {
@@ -337,6 +362,11 @@ export class Session {
     this.listen(client);
     client.connect();
     client.setPresence(this.myPresence);
+    void client.pendingJoins().then(
+      (requests) =>
+        (this.pendingJoins = Object.fromEntries(requests.map((r) => [r.roomId, r.name]))),
+      () => undefined,
+    );
     // The server's view of each room (last activity) for a browser that has not seen it live.
     void client.refreshRooms().then(
       () => this.revision++,
@@ -364,7 +394,7 @@ export class Session {
       this.preferences?.noteActivity(message.roomId, at);
       if (message.roomId === this.activeRoomId && document.visibilityState === 'visible') {
         this.markRead(message.roomId, message.seq);
-      } else if (!message.own) {
+      } else if (!message.own && message.payload.kind === 'text') {
         this.showBrowserNotification(message.roomId, message.senderName ?? 'Someone');
       }
       this.revision++;
@@ -376,6 +406,14 @@ export class Session {
       const name = this.rooms.find((room) => room.roomId === event.roomId)?.name ?? 'A room';
       this.notify(`${name} reached the end of its lifetime and was deleted, here too.`, 'info');
       if (this.activeRoomId === event.roomId) location.hash = '#/';
+      this.revision++;
+    });
+    on('joined', (event) => {
+      const name = this.pendingJoins[event.roomId];
+      if (name === undefined) return;
+      const { [event.roomId]: _admitted, ...rest } = this.pendingJoins;
+      this.pendingJoins = rest;
+      this.notify(`You were let in to #${name}.`, 'info', { roomId: event.roomId, open: true });
       this.revision++;
     });
     on('room-key', (event) => {
@@ -440,8 +478,15 @@ export class Session {
     if (client === undefined || me === undefined || this.phase !== 'ready') return [];
     const summaries = client
       .listRooms()
-      .filter((room) => room.members.has(me.userId))
-      .map((room): RoomSummary => {
+      .map((room) => ({
+        room,
+        remover: room.members.has(me.userId)
+          ? undefined
+          : removedBy(client.membershipLog(room.roomId), me.userId),
+      }))
+      // Rooms left stay gone; a room someone removed this account from stays to say so.
+      .filter(({ room, remover }) => room.members.has(me.userId) || remover !== undefined)
+      .map(({ room, remover }): RoomSummary => {
         const peerId =
           room.kind === 'direct'
             ? [...room.members.keys()].find((id) => id !== me.userId)
@@ -457,6 +502,8 @@ export class Session {
           lastActivity: latest(preferences?.lastActivity[room.roomId], room.lastActivity),
           muted: preferences?.isMuted(room.roomId) ?? false,
           canSend: room.canSend,
+          member: remover === undefined,
+          removedBy: remover,
           members: room.members,
           peerId,
           ephemeral: room.ephemeral === true,
