@@ -299,11 +299,9 @@ export class ChatState {
     message.deletedBy = state.deletedBy;
     if (state.deletedBy !== undefined) message.attachments = [];
     message.replyTo = state.replyTo;
-    const byEmoji = new Map<string, string[]>();
-    for (const [userId, emoji] of state.reactions) {
-      byEmoji.set(emoji, [...(byEmoji.get(emoji) ?? []), userId]);
-    }
-    message.reactions = [...byEmoji]
+    const byEmoji: Record<string, string[]> = {};
+    for (const [userId, emoji] of state.reactions) (byEmoji[emoji] ??= []).push(userId);
+    message.reactions = Object.entries(byEmoji)
       .map(([emoji, userIds]) => ({ emoji, userIds }))
       .sort((a, b) => b.userIds.length - a.userIds.length);
   }
