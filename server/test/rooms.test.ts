@@ -505,7 +505,8 @@ describe('join requests', () => {
     await post(bob, `/api/rooms/${first.id}/join-requests`, {});
     await post(bob, `/api/rooms/${second.id}/join-requests`, {});
     const mine = async (person: typeof bob) =>
-      (await get(person, '/api/join-requests')).json<{ requests: { roomId: string }[] }>()
+      (await get(person, '/api/join-requests'))
+        .json<{ requests: { roomId: string }[] }>()
         .requests.map((request) => request.roomId);
     expect(await mine(bob)).toEqual([first.id, second.id]);
     expect(await mine(alice)).toEqual([]);
