@@ -76,8 +76,19 @@ describe('the parley command', () => {
     );
 
     expect(await parley('bob', 'join', roomId)).toBe('Joined rust.');
-    expect(await parley('bob', 'send', 'rust', 'hello', 'from', 'bob')).toMatch(/^sent #\d+$/);
+    const sent = await parley('bob', 'send', 'rust', 'hello', 'from', 'bob');
+    expect(sent).toMatch(/^sent #\d+$/);
     await eventually(() => printed.includes('bob: hello from bob'), 20_000, 'alice sees bob');
+    const seq = sent.slice('sent '.length);
+    expect(await parley('bob', 'reply', 'rust', seq, 'and', 'welcome')).toMatch(/^sent #\d+$/);
+    expect(await parley('bob', 'edit', 'rust', seq, 'hello', 'again')).toMatch(/^sent #\d+$/);
+    await eventually(
+      () =>
+        printed.includes('bob (reply): and welcome') &&
+        printed.includes('* bob edited a message: hello again'),
+      20_000,
+      'alice sees the reply and the edit',
+    );
     // Membership changes print as lines of the room too.
     expect(printed).toMatch(/\] \* Bob joined/);
     const rooms = await parley('bob', 'rooms');

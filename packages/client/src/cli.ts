@@ -262,6 +262,62 @@ program
   );
 
 program
+  .command('reply <room> <message> <text...>')
+  .description('reply to a message (#seq, as `follow` shows it)')
+  .action((room: string, target: string, words: string[]) =>
+    withClient(async (client) => {
+      const roomId = await resolveRoom(client, room);
+      const { messageId } = await messageAt(client, roomId, seqOf(target));
+      client.connect();
+      print(
+        `sent #${await client.acked((await client.reply(roomId, messageId, words.join(' '))).messageId)}`,
+      );
+    }),
+  );
+
+program
+  .command('edit <room> <message> <text...>')
+  .description('replace the text of one of your messages')
+  .action((room: string, target: string, words: string[]) =>
+    withClient(async (client) => {
+      const roomId = await resolveRoom(client, room);
+      const { messageId } = await messageAt(client, roomId, seqOf(target));
+      client.connect();
+      print(
+        `sent #${await client.acked((await client.edit(roomId, messageId, words.join(' '))).messageId)}`,
+      );
+    }),
+  );
+
+program
+  .command('react <room> <message> [emoji]')
+  .description('react to a message; without an emoji, take your reaction back')
+  .action((room: string, target: string, emoji: string | undefined) =>
+    withClient(async (client) => {
+      const roomId = await resolveRoom(client, room);
+      const { messageId } = await messageAt(client, roomId, seqOf(target));
+      client.connect();
+      print(
+        `sent #${await client.acked((await client.react(roomId, messageId, emoji ?? '')).messageId)}`,
+      );
+    }),
+  );
+
+program
+  .command('delete <room> <message>')
+  .description("delete a message for everyone: yours, or anyone's in a room you administer")
+  .action((room: string, target: string) =>
+    withClient(async (client) => {
+      const roomId = await resolveRoom(client, room);
+      const { messageId } = await messageAt(client, roomId, seqOf(target));
+      client.connect();
+      print(
+        `sent #${await client.acked((await client.deleteMessage(roomId, messageId)).messageId)}`,
+      );
+    }),
+  );
+
+program
   .command('download <room> <file>')
   .description('save a file of a message, decrypted: <file> is #seq.n as `follow` shows it')
   .option('-o, --out <dir>', 'the directory to save into', '.')
@@ -271,8 +327,7 @@ program
       const match = /^#?(\d+)(?:\.(\d+))?$/.exec(file);
       if (match === null) throw new Error(`${file}: expected #seq or #seq.n, e.g. #12.1`);
       const seq = Number(match[1]);
-      const [message] = await client.history(roomId, { before: seq + 1, limit: 1 });
-      if (message === undefined || message.seq !== seq) throw new Error(`no message #${seq}`);
+      const message = await messageAt(client, roomId, seq);
       const chosen =
         match[2] === undefined
           ? message.payload.attachments
@@ -422,6 +477,19 @@ function describeRoom(client: Client, room: RoomView): string {
 }
 
 /** A message as a line, and one more line for each file: `#seq.n name (size, type)`. */
+/** `#12` or `12`: a message's sequence number in its room. */
+function seqOf(text: string): number {
+  const match = /^#?(\d+)$/.exec(text);
+  if (match === null) throw new Error(`${text}: expected #seq, e.g. #12`);
+  return Number(match[1]);
+}
+
+async function messageAt(client: Client, roomId: string, seq: number): Promise<ReceivedMessage> {
+  const [message] = await client.history(roomId, { before: seq + 1, limit: 1 });
+  if (message === undefined || message.seq !== seq) throw new Error(`no message #${seq}`);
+  return message;
+}
+
 function formatMessage(message: ReceivedMessage): string {
   const time = new Date(message.clientTime).toISOString().slice(11, 19);
   const flag = message.status === 'new' ? '' : ` (${message.status})`;
@@ -429,7 +497,22 @@ function formatMessage(message: ReceivedMessage): string {
     (file, index) =>
       `\n    file #${message.seq}.${index + 1} ${printable(file.name)} (${file.size} bytes, ${printable(file.mediaType)})`,
   );
-  return `[${time}] ${message.senderName ?? message.senderId.slice(0, 8)}: ${message.text}${flag}${files.join('')}`;
+  const sender = message.senderName ?? message.senderId.slice(0, 8);
+  // What an edit, reaction or delete says (inside the function: helpers below the top-level
+  // parseAsync are not initialised yet while a command runs, unless they are declarations).
+  const action = {
+    text: undefined,
+    call: undefined,
+    edit: 'edited a message',
+    reaction: 'reacted',
+    delete: 'deleted a message',
+  }[message.payload.kind];
+  if (action !== undefined) {
+    const text = message.payload.kind === 'delete' ? '' : `: ${printable(message.text)}`;
+    return `[${time}] #${message.seq} * ${sender} ${action}${text}${flag}`;
+  }
+  const reply = message.payload.replyTo.length > 0 ? ' (reply)' : '';
+  return `[${time}] #${message.seq} ${sender}${reply}: ${message.text}${flag}${files.join('')}`;
 }
 
 function formatMembership(client: Client, line: MembershipLine): string {
