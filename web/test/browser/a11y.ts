@@ -1,0 +1,105 @@
+// Checks every screen gets from the accessibility test: the keyboard (Tab until a control has
+// focus, never a click), axe-core's rules, nothing wider than a phone, and screenshots at both
+// widths.
+import { createRequire } from 'node:module';
+import type { Locator, Page } from 'playwright-core';
+import { screenshot } from './harness';
+
+const axeSource: string = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
+
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+/** Presses Tab (or Shift+Tab) until `target` has focus; fails if it is not in the tab order. */
+export async function tabTo(
+  page: Page,
+  target: Locator,
+  options: { backwards?: boolean; limit?: number } = {},
+): Promise<void> {
+  const limit = options.limit ?? 40;
+  for (let presses = 0; presses <= limit; presses++) {
+    if (await target.evaluateAll((elements) => elements.includes(document.activeElement!))) {
+      if (!(await target.isVisible())) throw new Error(`tabTo: ${String(target)} has focus unseen`);
+      return;
+    }
+    if (presses < limit) await page.keyboard.press(options.backwards ? 'Shift+Tab' : 'Tab');
+  }
+  throw new Error(`tabTo: ${String(target)} not reached in ${limit} presses; ${await focused(page)}`);
+}
+
+/** The focused element, for a message. */
+export async function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const element = document.activeElement;
+    if (element === null || element === document.body) return 'focus on the page itself';
+    const name = element.getAttribute('aria-label') ?? element.textContent?.trim().slice(0, 40);
+    return `focus on <${element.tagName.toLowerCase()}> "${name ?? ''}"`;
+  });
+}
+
+export async function hasFocus(target: Locator): Promise<boolean> {
+  return target.evaluateAll((elements) => elements.includes(document.activeElement!));
+}
+
+/** axe-core's serious and critical violations on the page as it is, one line each. */
+export async function axeViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: typeof import('axe-core') }).axe;
+    const results = await axe.run(document, { resultTypes: ['violations'] });
+    return results.violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .flatMap((violation) =>
+        violation.nodes.map(
+          (node) =>
+            `${violation.id} (${violation.impact}) at ${node.target.join(' ')}: ${node.failureSummary?.replaceAll('\n', ' ')}`,
+        ),
+      );
+  });
+}
+
+/** What is wider than the window: the page itself, or any scrolling box inside it. */
+export async function horizontalOverflow(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found: string[] = [];
+    const root = document.scrollingElement!;
+    if (root.scrollWidth > innerWidth) found.push(`page ${root.scrollWidth}px in ${innerWidth}px`);
+    for (const element of document.querySelectorAll<HTMLElement>('body *')) {
+      if (!/auto|scroll/.test(getComputedStyle(element).overflowX)) continue;
+      if (element.scrollWidth > element.clientWidth + 1) {
+        const name = `${element.tagName.toLowerCase()}.${[...element.classList].join('.')}`;
+        found.push(`${name} ${element.scrollWidth}px in ${element.clientWidth}px`);
+      }
+    }
+    return found;
+  });
+}
+
+export interface ScreenReport {
+  screen: string;
+  overflow: string[];
+  violations: string[];
+}
+
+/**
+ * Looks at the screen on show at desktop and phone width (light, and dark on the phone): a
+ * screenshot of each, what overflows and what axe finds. Leaves the page at phone width.
+ */
+export async function checkScreen(page: Page, screen: string): Promise<ScreenReport> {
+  const report: ScreenReport = { screen, overflow: [], violations: [] };
+  const looks = [
+    { size: DESKTOP, scheme: 'light', name: 'desktop' },
+    { size: PHONE, scheme: 'dark', name: 'phone-dark' },
+    { size: PHONE, scheme: 'light', name: 'phone' },
+  ] as const;
+  for (const look of looks) {
+    await page.setViewportSize(look.size);
+    await page.emulateMedia({ colorScheme: look.scheme });
+    // A frame for the layout to follow the new width before anything is measured.
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => done(null))));
+    await screenshot(page, `a11y-${screen}-${look.name}`);
+    report.overflow.push(...(await horizontalOverflow(page)).map((line) => `${look.name}: ${line}`));
+    report.violations.push(...(await axeViolations(page)).map((line) => `${look.name}: ${line}`));
+  }
+  return report;
+}
