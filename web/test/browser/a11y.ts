@@ -18,10 +18,12 @@ export async function tabTo(
 ): Promise<void> {
   const limit = options.limit ?? 40;
   for (let presses = 0; presses <= limit; presses++) {
-    if (await target.evaluateAll((elements) => elements.includes(document.activeElement!))) {
-      if (!(await target.isVisible())) throw new Error(`tabTo: ${String(target)} has focus unseen`);
-      return;
-    }
+    const reached = await target.evaluateAll((elements) => {
+      const active = elements.find((element) => element === document.activeElement);
+      return active === undefined ? 'no' : active.checkVisibility() ? 'seen' : 'unseen';
+    });
+    if (reached === 'unseen') throw new Error(`tabTo: ${String(target)} has focus, unseen`);
+    if (reached === 'seen') return;
     if (presses < limit) await page.keyboard.press(options.backwards ? 'Shift+Tab' : 'Tab');
   }
   throw new Error(`tabTo: ${String(target)} not reached in ${limit} presses; ${await focused(page)}`);
@@ -44,9 +46,10 @@ export async function hasFocus(target: Locator): Promise<boolean> {
 /** axe-core's serious and critical violations on the page as it is, one line each. */
 export async function axeViolations(page: Page): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  return page.evaluate(async () => {
+  const out = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: typeof import('axe-core') }).axe;
     const results = await axe.run(document, { resultTypes: ['violations'] });
+    (window as unknown as { __axeAll: string }).__axeAll = results.violations.map((v) => `${v.id}:${v.impact}:${v.nodes.length}`).join(' ') + ' passes ' + results.passes.length;
     return results.violations
       .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
       .flatMap((violation) =>
@@ -56,6 +59,8 @@ export async function axeViolations(page: Page): Promise<string[]> {
         ),
       );
   });
+  console.log('AXE', await page.evaluate(() => (window as unknown as { __axeAll: string }).__axeAll));
+  return out;
 }
 
 /** What is wider than the window: the page itself, or any scrolling box inside it. */
@@ -95,8 +100,14 @@ export async function checkScreen(page: Page, screen: string): Promise<ScreenRep
   for (const look of looks) {
     await page.setViewportSize(look.size);
     await page.emulateMedia({ colorScheme: look.scheme });
-    // A frame for the layout to follow the new width before anything is measured.
-    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => done(null))));
+    // The layout follows the new width and scheme, and colours finish their transitions, before
+    // anything is measured.
+    await page.evaluate(async () => {
+      await new Promise((done) => requestAnimationFrame(done));
+      const transitions = document.getAnimations().filter((one) => one instanceof CSSTransition);
+      const settled = Promise.allSettled(transitions.map((transition) => transition.finished));
+      await Promise.race([settled, new Promise((done) => setTimeout(done, 1000))]);
+    });
     await screenshot(page, `a11y-${screen}-${look.name}`);
     report.overflow.push(...(await horizontalOverflow(page)).map((line) => `${look.name}: ${line}`));
     report.violations.push(...(await axeViolations(page)).map((line) => `${look.name}: ${line}`));

@@ -104,8 +104,9 @@ describe('keyboard, phone width and accessibility', () => {
     await tabTo(page, page.getByLabel('I have written down my backup passphrase.'));
     await page.keyboard.press('Space');
     await activate(page, page.getByRole('button', { name: 'Save encrypted backup' }));
-    // On a phone the home screen is the room list with the navigation.
+    // On a phone the home screen starts with the room list and the navigation.
     await page.getByRole('heading', { name: 'Your rooms' }).waitFor({ timeout: 60_000 });
+    await page.getByRole('heading', { name: 'Hello, alice' }).waitFor();
     await screenPasses(page, 'home');
   });
 
@@ -172,6 +173,9 @@ describe('keyboard, phone width and accessibility', () => {
     await activate(page, page.getByRole('link', { name: 'Back to rooms' }), { backwards: true });
     await activate(page, page.getByRole('link', { name: 'Settings', exact: true }));
     await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+    // After a navigation the first Tab lands on the skip link, as on every screen.
+    await page.keyboard.press('Tab');
+    expect(await hasFocus(page.getByRole('link', { name: 'Skip to main content' }))).toBe(true);
     const menu = page.getByRole('button', { name: 'Menu' });
     const navigation = page.getByRole('navigation', { name: 'Main' });
     expect(await navigation.isVisible()).toBe(false);
@@ -233,7 +237,7 @@ describe('keyboard, phone width and accessibility', () => {
     await typeInto(page, page.getByLabel('Backup passphrase'), passphrase);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Your rooms' }).waitFor({ timeout: 60_000 });
-    await activate(page, page.getByRole('link', { name: /Readers/ }));
+    await activate(page, page.getByTestId('room-list').getByRole('link', { name: /Readers/ }));
     await expectComposerFocused(page);
     await messageVisible(page, 'Sent from the room list');
 
