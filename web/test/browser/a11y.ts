@@ -26,7 +26,9 @@ export async function tabTo(
     if (reached === 'seen') return;
     if (presses < limit) await page.keyboard.press(options.backwards ? 'Shift+Tab' : 'Tab');
   }
-  throw new Error(`tabTo: ${String(target)} not reached in ${limit} presses; ${await focused(page)}`);
+  throw new Error(
+    `tabTo: ${String(target)} not reached in ${limit} presses; ${await focused(page)}`,
+  );
 }
 
 /** The focused element, for a message. */
@@ -40,16 +42,17 @@ export async function focused(page: Page): Promise<string> {
 }
 
 export async function hasFocus(target: Locator): Promise<boolean> {
-  return target.evaluateAll((elements) => elements.includes(document.activeElement!));
+  return target.evaluateAll((elements) =>
+    elements.some((element) => element === document.activeElement),
+  );
 }
 
 /** axe-core's serious and critical violations on the page as it is, one line each. */
 export async function axeViolations(page: Page): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  const out = await page.evaluate(async () => {
+  return page.evaluate(async () => {
     const axe = (window as unknown as { axe: typeof import('axe-core') }).axe;
     const results = await axe.run(document, { resultTypes: ['violations'] });
-    (window as unknown as { __axeAll: string }).__axeAll = results.violations.map((v) => `${v.id}:${v.impact}:${v.nodes.length}`).join(' ') + ' passes ' + results.passes.length;
     return results.violations
       .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
       .flatMap((violation) =>
@@ -59,8 +62,6 @@ export async function axeViolations(page: Page): Promise<string[]> {
         ),
       );
   });
-  console.log('AXE', await page.evaluate(() => (window as unknown as { __axeAll: string }).__axeAll));
-  return out;
 }
 
 /** What is wider than the window: the page itself, or any scrolling box inside it. */
@@ -109,7 +110,9 @@ export async function checkScreen(page: Page, screen: string): Promise<ScreenRep
       await Promise.race([settled, new Promise((done) => setTimeout(done, 1000))]);
     });
     await screenshot(page, `a11y-${screen}-${look.name}`);
-    report.overflow.push(...(await horizontalOverflow(page)).map((line) => `${look.name}: ${line}`));
+    report.overflow.push(
+      ...(await horizontalOverflow(page)).map((line) => `${look.name}: ${line}`),
+    );
     report.violations.push(...(await axeViolations(page)).map((line) => `${look.name}: ${line}`));
   }
   return report;

@@ -4,7 +4,16 @@
 // wider than the window, and no serious or critical axe-core violation.
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkScreen, DESKTOP, focused, hasFocus, PHONE, tabTo } from './a11y';
+import {
+  axeViolations,
+  checkScreen,
+  DESKTOP,
+  focused,
+  hasFocus,
+  horizontalOverflow,
+  PHONE,
+  tabTo,
+} from './a11y';
 import {
   type Browser,
   type LiveServer,
@@ -183,6 +192,8 @@ describe('keyboard, phone width and accessibility', () => {
     expect(await menu.getAttribute('aria-expanded')).toBe('true');
     expect(await navigation.isVisible()).toBe(true);
     await screenshot(page, 'a11y-menu-open-phone');
+    expect(await horizontalOverflow(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     // Escape closes it, back onto the button.
     await page.keyboard.press('Escape');
     expect(await navigation.isVisible()).toBe(false);
@@ -244,4 +255,3 @@ describe('keyboard, phone width and accessibility', () => {
     for (const browser of [alice, bob, later]) expect(browser.problems).toEqual([]);
   });
 });
-
