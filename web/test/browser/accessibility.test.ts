@@ -143,6 +143,12 @@ describe('keyboard, phone width and accessibility', () => {
     await page.keyboard.press('Enter');
     await messageVisible(b, 'Hello from the keyboard');
     await messageVisible(page, 'Hello from the keyboard');
+    // Text with no place to break still fits a phone.
+    await page.keyboard.type(
+      `See https://example.org/${'long-path/'.repeat(12)} and ${'x'.repeat(80)}`,
+    );
+    await page.keyboard.press('Enter');
+    await messageVisible(page, 'long-path/long-path/');
     await screenPasses(page, 'chat');
   });
 
