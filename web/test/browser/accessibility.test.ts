@@ -106,9 +106,10 @@ describe('keyboard, phone width and accessibility', () => {
     await page.keyboard.press('Enter');
 
     await page.getByRole('heading', { name: 'Set up your backup passphrase' }).waitFor();
-    passphrase = await page
-      .getByRole('textbox', { name: 'Backup passphrase', exact: true })
-      .inputValue();
+    const shown = page.getByRole('textbox', { name: 'Backup passphrase', exact: true });
+    passphrase = await shown.inputValue();
+    // All of it in sight to write down, not scrolled out of a one-line field.
+    expect(await shown.evaluate((field) => field.scrollWidth <= field.clientWidth)).toBe(true);
     await screenPasses(page, 'passphrase-set-up');
     await tabTo(page, page.getByLabel('I have written down my backup passphrase.'));
     await page.keyboard.press('Space');
