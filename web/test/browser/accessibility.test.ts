@@ -21,6 +21,7 @@ import {
   nav,
   openBrowser,
   screenshot,
+  send,
   signUp,
   startServer,
 } from './harness';
@@ -150,6 +151,18 @@ describe('keyboard, phone width and accessibility', () => {
     );
     await page.keyboard.press('Enter');
     await messageVisible(page, 'long-path/long-path/');
+
+    // More than a screen of replies: the history (a scrolling box, which Chromium puts in the tab
+    // order) scrolls back with the keyboard.
+    for (let reply = 1; reply <= 30; reply++) await send(b, `Reply number ${reply}`);
+    await messageVisible(page, 'Reply number 30');
+    const history = page.getByTestId('messages');
+    await tabTo(page, history, { backwards: true });
+    const bottom = await history.evaluate((element) => element.scrollTop);
+    await page.keyboard.press('PageUp');
+    await expect
+      .poll(() => history.evaluate((element) => element.scrollTop))
+      .toBeLessThan(bottom - 200);
     await screenPasses(page, 'chat');
   });
 
