@@ -265,7 +265,15 @@ describe('keyboard, phone width and accessibility', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Restore your keys' }).waitFor();
     await screenPasses(page, 'restore');
-    await typeInto(page, page.getByLabel('Backup passphrase'), passphrase);
+    const field = page.getByLabel('Backup passphrase');
+    await typeInto(page, field, 'not the words of the backup');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'does not open' }).waitFor({ timeout: 60_000 });
+    await screenPasses(page, 'restore-refused');
+    // Refused, the field is there to correct: select what was typed and type it again.
+    await tabTo(page, field);
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type(passphrase);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Your rooms' }).waitFor({ timeout: 60_000 });
     await activate(page, page.getByTestId('room-list').getByRole('link', { name: /Readers/ }));
