@@ -81,8 +81,25 @@ export async function horizontalOverflow(page: Page): Promise<string[]> {
   });
 }
 
+/** The first control in the tab order (none has a positive tabindex to jump the queue). */
+export async function firstInTabOrder(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const controls = document.querySelectorAll<HTMLElement>(
+      'a[href], button, input, textarea, select, summary, [tabindex]',
+    );
+    const first = [...controls].find(
+      (control) => control.tabIndex >= 0 && !control.matches(':disabled') && !control.inert,
+    );
+    const jumping = [...controls].filter((control) => control.tabIndex > 0).length;
+    if (jumping > 0) return `${jumping} controls with a positive tabindex`;
+    return first?.textContent?.trim() ?? 'nothing';
+  });
+}
+
 export interface ScreenReport {
   screen: string;
+  /** The text of the first control a Tab reaches. */
+  first: string;
   overflow: string[];
   violations: string[];
 }
@@ -92,7 +109,12 @@ export interface ScreenReport {
  * screenshot of each, what overflows and what axe finds. Leaves the page at phone width.
  */
 export async function checkScreen(page: Page, screen: string): Promise<ScreenReport> {
-  const report: ScreenReport = { screen, overflow: [], violations: [] };
+  const report: ScreenReport = {
+    screen,
+    first: await firstInTabOrder(page),
+    overflow: [],
+    violations: [],
+  };
   const looks = [
     { size: DESKTOP, scheme: 'light', name: 'desktop' },
     { size: PHONE, scheme: 'dark', name: 'phone-dark' },

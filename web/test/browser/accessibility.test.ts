@@ -56,9 +56,13 @@ describe('keyboard, phone width and accessibility', () => {
     await server?.close();
   });
 
-  /** The screen passes at both widths: nothing overflows, axe finds nothing serious. */
+  /**
+   * The screen passes at both widths: the skip link comes first, nothing overflows, axe finds
+   * nothing serious.
+   */
   async function screenPasses(page: Page, screen: string): Promise<void> {
     const report = await checkScreen(page, screen);
+    expect(report.first, `${screen}: first in the tab order`).toBe('Skip to main content');
     expect(report.overflow, `${screen}: wider than the window`).toEqual([]);
     expect(report.violations, `${screen}: axe`).toEqual([]);
   }
