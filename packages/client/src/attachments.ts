@@ -8,7 +8,6 @@ import {
   largestAttachment,
   type AttachmentDescriptor,
 } from '@parley/crypto';
-import type { AttachmentLimits, AttachmentUploaded } from '@parley/wire';
 import type { ServerApi } from './api';
 import { fromCryptoError } from './errors';
 
@@ -51,11 +50,7 @@ export class Attachments {
         throw fromCryptoError(error, 'sendFiles');
       }
       report('uploading');
-      const { blobId } = await this.api.request<AttachmentUploaded>(
-        'POST',
-        `/api/rooms/${roomId}/attachments`,
-        { bytes: { data: sealed.blob, contentType: 'application/octet-stream' } },
-      );
+      const { blobId } = await this.api.upload(roomId, sealed.blob);
       attachments.push({
         blobId,
         fileKey: sealed.fileKey,
@@ -75,18 +70,12 @@ export class Attachments {
    * positive integer) less what encryption adds.
    */
   async limit(): Promise<number> {
-    const { maxBlobBytes } = await this.api.request<AttachmentLimits>(
-      'GET',
-      '/api/attachments/limits',
-    );
+    const { maxBlobBytes } = await this.api.attachmentLimits();
     return largestAttachment(maxBlobBytes);
   }
 
   async download(descriptor: AttachmentDescriptor): Promise<Uint8Array> {
-    const { data } = await this.api.requestBytes(
-      'GET',
-      `/api/attachments/${encodeURIComponent(descriptor.blobId)}`,
-    );
+    const { data } = await this.api.attachment(descriptor.blobId);
     try {
       return decryptAttachment(data, descriptor.fileKey, descriptor.hash, descriptor.size);
     } catch (error) {
