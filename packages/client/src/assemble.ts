@@ -90,7 +90,17 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
       },
   });
   const send = (frame: Record<string, unknown>) => connection.send(frame);
-  const ctx: ClientContext = new ClientContext({ store, api, events, trust, people, clock, logger, tuning, send });
+  const ctx: ClientContext = new ClientContext({
+    store,
+    api,
+    events,
+    trust,
+    people,
+    clock,
+    logger,
+    tuning,
+    send,
+  });
 
   const backup = new Backup({
     api,
