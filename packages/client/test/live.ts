@@ -29,6 +29,8 @@ export type LiveTransport = Transport & {
   rewrite: Rewrite;
   /** Every frame the client sent on its sockets, in order. */
   sent: Record<string, unknown>[];
+  /** Frames from the server for which this holds are lost on the way. */
+  drop: (frame: Record<string, unknown>) => boolean;
 };
 
 /** A transport to the real server whose JSON answers pass through `rewrite` first. */
@@ -40,10 +42,23 @@ export function tamperingTransport(baseUrl: string): LiveTransport {
     ...inner,
     sent,
     rewrite: (_method, _path, body) => body,
+    drop: () => false,
     WebSocket: class extends Inner {
       override send(data: string): void {
         sent.push(JSON.parse(data) as Record<string, unknown>);
         super.send(data);
+      }
+
+      override addEventListener(type: string, listener: (event: never) => void): void {
+        const deliver = listener as (event: { data: unknown }) => void;
+        const filtered =
+          type === 'message'
+            ? (event: { data: unknown }) => {
+                const frame = JSON.parse(String(event.data)) as Record<string, unknown>;
+                if (!transport.drop(frame)) deliver(event);
+              }
+            : deliver;
+        (super.addEventListener as (type: string, listener: unknown) => void)(type, filtered);
       }
     },
     fetch: async (input, init) => {
