@@ -22,6 +22,14 @@ export async function startServer(): Promise<LiveServer> {
   return { baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
 
+/** An answer of another status than the server gave, from a rewrite. */
+export class Answer {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
+
 /** Rewrites a JSON answer before the client reads it (the identity unless a test sets it). */
 export type Rewrite = (method: string, path: string, body: unknown) => unknown;
 
@@ -66,8 +74,10 @@ export function tamperingTransport(baseUrl: string): LiveTransport {
       if (!(response.headers.get('content-type') ?? '').includes('json')) return response;
       const body: unknown = await response.json();
       const rewritten = transport.rewrite(init?.method ?? 'GET', new URL(input).pathname, body);
-      return new Response(JSON.stringify(rewritten), {
-        status: response.status,
+      const answer =
+        rewritten instanceof Answer ? rewritten : new Answer(response.status, rewritten);
+      return new Response(JSON.stringify(answer.body), {
+        status: answer.status,
         headers: response.headers,
       });
     },
