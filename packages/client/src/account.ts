@@ -69,6 +69,11 @@ export class Account {
     await this.session.load();
   }
 
+  /**
+   * Registers, generates the identity and encryption keys on this device, publishes the public
+   * ones, and (with `passphrase`) stores the encrypted backup. The passphrase is checked first, so a
+   * weak one fails before anything is registered.
+   */
   async signUp(input: Credentials & { passphrase?: string }): Promise<Me> {
     const operation = 'signUp';
     if (this.ctx.secrets !== undefined) {
@@ -99,6 +104,10 @@ export class Account {
     return this.me!;
   }
 
+  /**
+   * Logs in. On a device that already holds this account's keys that is all; on a new device the
+   * session is open but the keys must come from `restore` (or use `restore` directly).
+   */
   async logIn(input: Credentials): Promise<void> {
     const answer = await this.ctx.api.logIn({
       username: input.username,
@@ -115,6 +124,10 @@ export class Account {
     await this.session.save(answer);
   }
 
+  /**
+   * A new device: logs in, fetches the backup, opens it with the passphrase (a wrong one is
+   * BACKUP_DECRYPT_FAILED and changes nothing on this device), then reads every room's history.
+   */
   async restore(input: Credentials & { passphrase: string }): Promise<Me> {
     const operation = 'restore';
     const hadSession = this.session.isOpen;
@@ -164,6 +177,10 @@ export class Account {
     await this.backup.store(next, secrets.record);
   }
 
+  /**
+   * Ends the session on the server and stops the connection. With `forget`, also erases this
+   * device's key store (keys, contacts, rooms): only a backup can bring them back.
+   */
   async logOut(options: { forget?: boolean } = {}): Promise<void> {
     const { ctx } = this;
     this.hooks.disconnect();
@@ -181,6 +198,10 @@ export class Account {
     }
   }
 
+  /**
+   * Ends every session of this account (all devices and browsers: their refresh tokens are
+   * revoked and their sockets closed), then this one's as `logOut` does.
+   */
   async logOutEverywhere(options: { forget?: boolean } = {}): Promise<number> {
     const { sessionsEnded } = await this.ctx.api.logOutAll();
     await this.logOut(options);

@@ -66,14 +66,18 @@ export class Attachments {
   }
 
   /**
-   * The largest file that can be sent: the server's largest blob (its schema checked it is a
-   * positive integer) less what encryption adds.
+   * The largest file `sendFiles` can send, in bytes: the server's largest blob (its schema checked
+   * it is a positive integer) less what encryption adds, so a too-large file is refused up front.
    */
   async limit(): Promise<number> {
     const { maxBlobBytes } = await this.api.attachmentLimits();
     return largestAttachment(maxBlobBytes);
   }
 
+  /**
+   * Downloads an attachment of a received message and decrypts it, after checking the blob is the
+   * one the sender described (ATTACHMENT_HASH_MISMATCH otherwise: the server swapped or altered it).
+   */
   async download(descriptor: AttachmentDescriptor): Promise<Uint8Array> {
     const { data } = await this.api.attachment(descriptor.blobId);
     try {

@@ -9,7 +9,7 @@ import type {
   PassphraseStrength,
   SafetyNumber,
 } from '@parley/crypto';
-import type { AccountRules, Me as MeProfile, MemberReceipts, PublicProfile } from '@parley/wire';
+import type { AccountRules, MemberReceipts } from '@parley/wire';
 import type { Credentials, Me } from './account';
 import { assemble, type ClientParts } from './assemble';
 import type { OutgoingFile, UploadProgress } from './attachments';
@@ -25,7 +25,7 @@ import type {
   ReceivedMessage,
 } from './events';
 import type { ClientOptions } from './options';
-import type { People } from './people';
+import type { OwnProfile, People, PersonListing, Profile } from './people';
 import type { ChannelListing, RoomLifetime, RoomView } from './room-view';
 import type { Contact } from './trust';
 
@@ -34,13 +34,8 @@ export type { Credentials, Me } from './account';
 export type { OutgoingFile, UploadProgress } from './attachments';
 export type { ChannelListing, RoomLifetime, RoomView } from './room-view';
 
-/** The public profile of a person (display name, status, whether an avatar is set). */
-export type Profile = PublicProfile;
-/** This account's own profile. */
-export type OwnProfile = MeProfile;
+export type { OwnProfile, PersonListing, Profile } from './people';
 export type { AccountRules, AttachmentDescriptor, MemberReceipts };
-/** A person as the directory's search lists them (public profile). */
-export type PersonListing = PublicProfile;
 
 /** Creates a client and loads what its key store holds (account, contacts, rooms, outbox). */
 export async function createClient(options: ClientOptions): Promise<Client> {
@@ -101,27 +96,17 @@ export class Client {
     return checkPassphrase(passphrase, userInputs);
   }
 
-  /**
-   * Registers, generates the identity and encryption keys on this device, publishes the public
-   * ones, and (with `passphrase`) stores the encrypted backup. The passphrase is checked first, so a
-   * weak one fails before anything is registered.
-   */
+  /** Registers and makes this device's keys; with `passphrase` (checked first) also the backup. */
   signUp(input: Credentials & { passphrase?: string }): Promise<Me> {
     return this.parts.account.signUp(input);
   }
 
-  /**
-   * Logs in. On a device that already holds this account's keys that is all; on a new device the
-   * session is open but the keys must come from `restore` (or use `restore` directly).
-   */
+  /** Logs in; a new device then needs `restore` for its keys. */
   logIn(input: Credentials): Promise<void> {
     return this.parts.account.logIn(input);
   }
 
-  /**
-   * A new device: logs in, fetches the backup, opens it with the passphrase (a wrong one is
-   * BACKUP_DECRYPT_FAILED and changes nothing on this device), then reads every room's history.
-   */
+  /** A new device: logs in and opens the backup with the passphrase, then reads every room. */
   restore(input: Credentials & { passphrase: string }): Promise<Me> {
     return this.parts.account.restore(input);
   }
@@ -136,18 +121,12 @@ export class Client {
     return this.parts.account.changePassphrase(current, next);
   }
 
-  /**
-   * Ends the session on the server and stops the connection. With `forget`, also erases this
-   * device's key store (keys, contacts, rooms): only a backup can bring them back.
-   */
+  /** Ends the session and the connection; `forget` also erases this device's key store. */
   logOut(options: { forget?: boolean } = {}): Promise<void> {
     return this.parts.account.logOut(options);
   }
 
-  /**
-   * Ends every session of this account (all devices and browsers: their refresh tokens are
-   * revoked and their sockets closed), then this one's as `logOut` does.
-   */
+  /** Ends every session of this account, on every device, then this one's. */
   logOutEverywhere(options: { forget?: boolean } = {}): Promise<number> {
     return this.parts.account.logOutEverywhere(options);
   }
@@ -177,10 +156,7 @@ export class Client {
     return this.people.updateProfile(changes);
   }
 
-  /**
-   * Sets the avatar: PNG, JPEG, WebP or GIF bytes (the server checks the bytes against
-   * `mediaType` and refuses an image over its limit with AVATAR_TOO_LARGE).
-   */
+  /** Sets the avatar (PNG, JPEG, WebP or GIF bytes, checked by the server). */
   setAvatar(bytes: Uint8Array, mediaType: string): Promise<void> {
     return this.people.setAvatar(bytes, mediaType);
   }
@@ -189,10 +165,7 @@ export class Client {
     return this.people.removeAvatar();
   }
 
-  /**
-   * Where a person's avatar is (needs no session, so an `<img src>` can show it; 404 when the
-   * profile has none: check `hasAvatar` first).
-   */
+  /** Where a person's avatar is, loadable without a session (404 when there is none). */
   avatarUrl(userId: string): string {
     return this.people.avatarUrl(userId);
   }
@@ -248,11 +221,7 @@ export class Client {
     return this.parts.sync.list();
   }
 
-  /**
-   * Asks the server for every room's unread count and last activity (GET /api/rooms) and returns
-   * the rooms, most recently active first. Rooms this device does not know yet are left to
-   * `syncRooms()`; the counts are the server's word, shown, never trusted for anything else.
-   */
+  /** The server's unread counts and activity for the known rooms; most recent first. */
   refreshRooms(): Promise<RoomView[]> {
     return this.parts.sync.refresh();
   }
@@ -264,25 +233,17 @@ export class Client {
   createChannel(
     input: { name: string; topic: string; tags?: string[] } & RoomLifetime,
   ): Promise<RoomView> {
-    const { expiresInDays, ephemeral, ...info } = input;
-    return this.parts.membership.create('channel', info, undefined, { expiresInDays, ephemeral });
+    return this.parts.membership.createChannel(input);
   }
 
   /** A private group; `members` (usernames) are added one after the other by this admin. */
-  async createGroup(input: { name: string; members?: string[] } & RoomLifetime): Promise<RoomView> {
-    const members = await Promise.all((input.members ?? []).map((name) => this.lookUp(name)));
-    const view = await this.parts.membership.create('group', { name: input.name }, undefined, {
-      expiresInDays: input.expiresInDays,
-      ephemeral: input.ephemeral,
-    });
-    for (const member of members) await this.addMember(view.roomId, member.userId);
-    return this.room(view.roomId);
+  createGroup(input: { name: string; members?: string[] } & RoomLifetime): Promise<RoomView> {
+    return this.parts.membership.createGroup(input);
   }
 
   /** A direct conversation with one person; the existing one when there is one already. */
-  async createDirect(username: string): Promise<RoomView> {
-    const peer = await this.lookUp(username);
-    return this.parts.membership.create('direct', {}, peer.userId);
+  createDirect(username: string): Promise<RoomView> {
+    return this.parts.membership.createDirect(username);
   }
 
   browseChannels(
@@ -291,10 +252,7 @@ export class Client {
     return this.parts.membership.browseChannels(query);
   }
 
-  /**
-   * Asks to join a channel and waits until an online member's client has admitted this account
-   * and sealed the room key to it (TIMEOUT after `timeoutMs`).
-   */
+  /** Asks to join a channel and waits until a member has admitted this account (TIMEOUT). */
   join(roomId: string, options: { timeoutMs?: number } = {}): Promise<RoomView> {
     return this.parts.membership.join(roomId, options);
   }
@@ -325,29 +283,19 @@ export class Client {
     this.parts.connection.send({ type: 'unsubscribe', room: roomId });
   }
 
-  /**
-   * Brings every room this account belongs to up to date: new rooms (added while away), chains,
-   * keys and messages. `restore` calls it; a connected client does the same on every (re)connect.
-   */
+  /** Every room of this account up to date: new rooms, chains, keys and messages. */
   syncRooms(): Promise<void> {
     return this.parts.sync.syncRooms();
   }
 
   // ===== messages =====
 
-  /**
-   * Encrypts and signs a message and puts it in the outbox (persisted), which sends it as soon as
-   * the connection is up and until the server acknowledges it. Returns its id; `acked(id)` waits.
-   */
+  /** Encrypts, signs and queues a message in the outbox; `acked(id)` waits for the server. */
   send(roomId: string, message: string | MessagePayloadInput): Promise<{ messageId: string }> {
     return this.parts.messages.send(roomId, message);
   }
 
-  /**
-   * Sends files (§8): each is encrypted on this device under a fresh key, uploaded as an opaque
-   * blob, and described (blob id, key, hash, size, type, name) inside the encrypted message, so the
-   * server never learns its name, type or contents. Receivers call `downloadAttachment`.
-   */
+  /** Sends files encrypted on this device, described only inside the encrypted message (§8). */
   async sendFiles(
     roomId: string,
     files: OutgoingFile[],
@@ -360,26 +308,17 @@ export class Client {
     return { messageId, attachments };
   }
 
-  /**
-   * The largest file `sendFiles` can send, in bytes: the server's largest blob (GET
-   * /api/attachments/limits) less what encryption adds, so a too-large file is refused up front.
-   */
+  /** The largest file `sendFiles` can send, in bytes. */
   attachmentLimit(): Promise<number> {
     return this.parts.attachments.limit();
   }
 
-  /**
-   * Downloads an attachment of a received message and decrypts it, after checking the blob is the
-   * one the sender described (ATTACHMENT_HASH_MISMATCH otherwise: the server swapped or altered it).
-   */
+  /** Downloads and decrypts an attachment, once it is the blob its sender described. */
   downloadAttachment(descriptor: AttachmentDescriptor): Promise<Uint8Array> {
     return this.parts.attachments.download(descriptor);
   }
 
-  /**
-   * Resolves with the server's sequence number once the message is acknowledged, at once for one
-   * acknowledged already (the last 1,024 are remembered).
-   */
+  /** The server's sequence number of a message, once acknowledged (at once if it was). */
   acked(messageId: string): Promise<number> {
     return this.parts.delivery.acked(messageId);
   }
@@ -389,10 +328,7 @@ export class Client {
     return this.parts.delivery.pending(roomId);
   }
 
-  /**
-   * Older messages, newest page first (`before` a sequence number; the newest when absent),
-   * verified and decrypted. Failures among them are emitted as `verification-failed` and left out.
-   */
+  /** Older messages, verified and decrypted, newest page first (`before` a seq). */
   history(
     roomId: string,
     options: { before?: number; limit?: number } = {},
@@ -400,10 +336,7 @@ export class Client {
     return this.parts.messages.history(roomId, options);
   }
 
-  /**
-   * Reads, in order, everything after the last sequence number this device processed, emitting a
-   * `message` event for each (as a live delivery would). Returns what it read.
-   */
+  /** Reads everything after the last processed message, emitting `message` for each. */
   catchUp(roomId: string): Promise<ReceivedMessage[]> {
     return this.parts.messages.catchUp(roomId);
   }
@@ -415,18 +348,12 @@ export class Client {
     return this.parts.receipts.markRead(roomId, seq);
   }
 
-  /**
-   * Tells the room's members this device has received everything up to `seq`. The client does it
-   * by itself for every message it receives live or catches up on, so a UI rarely needs to.
-   */
+  /** Tells the members this device received everything up to `seq` (done by itself too). */
   markDelivered(roomId: string, seq: number): Promise<void> {
     return this.parts.receipts.markDelivered(roomId, seq);
   }
 
-  /**
-   * Every member's delivered and read markers (a sender's UI shows "delivered" and "seen" from
-   * them after a reload; live changes arrive as `receipt` events).
-   */
+  /** Every member's delivered and read markers. */
   receipts(roomId: string): Promise<MemberReceipts[]> {
     return this.parts.receipts.receipts(roomId);
   }

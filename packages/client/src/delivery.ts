@@ -68,6 +68,10 @@ export class Delivery {
     });
   }
 
+  /**
+   * Resolves with the server's sequence number once the message is acknowledged, at once for one
+   * acknowledged already (the last 1,024 are remembered).
+   */
   acked(messageId: string): Promise<number> {
     return this.acks.wait(messageId);
   }

@@ -100,6 +100,31 @@ export class Membership {
     return viewOf(room, ctx.isMine(room));
   }
 
+  createChannel(
+    input: { name: string; topic: string; tags?: string[] } & RoomLifetime,
+  ): Promise<RoomView> {
+    const { expiresInDays, ephemeral, ...info } = input;
+    return this.create('channel', info, undefined, { expiresInDays, ephemeral });
+  }
+
+  /** A private group; `members` (usernames) are added one after the other by this admin. */
+  async createGroup(input: { name: string; members?: string[] } & RoomLifetime): Promise<RoomView> {
+    const { people } = this.ctx;
+    const members = await Promise.all((input.members ?? []).map((name) => people.lookUp(name)));
+    const view = await this.create('group', { name: input.name }, undefined, {
+      expiresInDays: input.expiresInDays,
+      ephemeral: input.ephemeral,
+    });
+    for (const member of members) await this.change(view.roomId, 'add', member.userId);
+    return this.view(view.roomId);
+  }
+
+  /** A direct conversation with one person; the existing one when there is one already. */
+  async createDirect(username: string): Promise<RoomView> {
+    const peer = await this.ctx.people.lookUp(username);
+    return this.create('direct', {}, peer.userId);
+  }
+
   async browseChannels(
     query: { q?: string; tag?: string; cursor?: string; limit?: number } = {},
   ): Promise<{ channels: ChannelListing[]; cursor?: string }> {

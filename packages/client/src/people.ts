@@ -11,6 +11,13 @@ import type { ClientEventEmitter, VerificationFailure } from './events';
 import type { Logger } from './options';
 import type { Contact, PublishedKeys, TrustStore } from './trust';
 
+/** The public profile of a person (display name, status, whether an avatar is set). */
+export type Profile = PublicProfile;
+/** This account's own profile. */
+export type OwnProfile = MeProfile;
+/** A person as the directory's search lists them (public profile). */
+export type PersonListing = PublicProfile;
+
 export interface PeopleDeps {
   api: ServerApi;
   trust: TrustStore;
@@ -40,6 +47,10 @@ export class People {
     return this.deps.api.updateProfile(changes);
   }
 
+  /**
+   * Sets the avatar: PNG, JPEG, WebP or GIF bytes (the server checks the bytes against
+   * `mediaType` and refuses an image over its limit with AVATAR_TOO_LARGE).
+   */
   async setAvatar(bytes: Uint8Array, mediaType: string): Promise<void> {
     await this.deps.api.setAvatar(bytes, mediaType);
   }
@@ -48,6 +59,10 @@ export class People {
     await this.deps.api.removeAvatar();
   }
 
+  /**
+   * Where a person's avatar is (needs no session, so an `<img src>` can show it; 404 when the
+   * profile has none: check `hasAvatar` first).
+   */
   avatarUrl(userId: string): string {
     return this.deps.api.avatarUrl(userId);
   }

@@ -38,6 +38,10 @@ export class Receipts {
     }
   }
 
+  /**
+   * Tells the room's members this device has received everything up to `seq`. The client does it
+   * by itself for every message it receives live or catches up on, so a UI rarely needs to.
+   */
   async markDelivered(roomId: string, seq: number): Promise<void> {
     if (seq <= (this.deliveredSent.get(roomId) ?? 0)) return;
     this.deliveredSent.set(roomId, seq);
@@ -54,6 +58,10 @@ export class Receipts {
     );
   }
 
+  /**
+   * Every member's delivered and read markers (a sender's UI shows "delivered" and "seen" from
+   * them after a reload; live changes arrive as `receipt` events).
+   */
   async receipts(roomId: string): Promise<MemberReceipts[]> {
     const answer = await this.deps.api.receipts(roomId);
     return answer.receipts;

@@ -31,7 +31,11 @@ export class RoomSync {
       .map((room) => viewOf(room, ctx.isMine(room)));
   }
 
-  /** Takes the server's unread counts and activity for the rooms known here; newest first. */
+  /**
+   * Asks the server for every room's unread count and last activity (GET /api/rooms) and returns
+   * the rooms, most recently active first. Rooms this device does not know yet are left to
+   * `syncRooms()`; the counts are the server's word, shown, never trusted for anything else.
+   */
   async refresh(): Promise<RoomView[]> {
     const answer = await this.ctx.api.rooms();
     for (const summary of answer.rooms) {
@@ -42,7 +46,10 @@ export class RoomSync {
     return this.list().sort((a, b) => (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''));
   }
 
-  /** Every room of this account up to date: new ones, chains, keys and messages. */
+  /**
+   * Brings every room this account belongs to up to date: new rooms (added while away), chains,
+   * keys and messages. `restore` calls it; a connected client does the same on every (re)connect.
+   */
   async syncRooms(): Promise<void> {
     const { ctx } = this;
     const answer = await ctx.api.rooms();
