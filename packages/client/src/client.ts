@@ -1,5 +1,5 @@
-// The Parley client: a facade over the modules that do the work. It builds them around one shared
-// context (context.ts) and hands each public call to the module that owns it: the account and its
+// The Parley client: a facade over the modules that do the work, which assemble.ts builds around
+// one shared context. Each public call goes to the module that owns it: the account and its
 // backup, people and trust, rooms and their chains, room keys, messages and their delivery,
 // receipts, attachments, and the connection with its frame dispatch. The public API is this class
 // (docs/CLIENT.md); nothing here decides anything a module could.
@@ -33,7 +33,6 @@ export { MIN_PASSPHRASE_SCORE } from './backup';
 export type { Credentials, Me } from './account';
 export type { OutgoingFile, UploadProgress } from './attachments';
 export type { ChannelListing, RoomLifetime, RoomView } from './room-view';
-
 export type { OwnProfile, PersonListing, Profile } from './people';
 export type { AccountRules, AttachmentDescriptor, MemberReceipts };
 
