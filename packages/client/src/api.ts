@@ -1,9 +1,39 @@
-// The server's REST routes as typed calls: JSON in and out, `{ error: { code, message } }` turned
-// into a ClientError with the server's code, a timeout on every request, and one refresh of the
-// access token when it has expired. Everything route-specific lives here, in one place.
+// The server's REST routes as typed calls. Every route the client uses is one entry of ROUTES,
+// with its method, its path and the @parley/wire schema its answer must match (checked by
+// boundary.ts before any field is read); no other module writes a path. Underneath: JSON in and
+// out, `{ error: { code, message } }` turned into a ClientError with the server's code, a timeout
+// on every request, and one refresh of the access token when it has expired.
 import { fromBase64Url } from '@parley/crypto';
-import { isErrorCode } from '@parley/wire';
-import { checkAnswer, type ProtocolViolation } from './boundary';
+import {
+  AccountRules,
+  AppendChainResponse,
+  AttachmentLimits,
+  AttachmentUploaded,
+  AuthResponse,
+  BackupResponse,
+  ChainPage,
+  ChannelPage,
+  HistoryPage,
+  isErrorCode,
+  JoinRequestItem,
+  JoinRequestList,
+  PendingJoinList,
+  Me,
+  PostKeysResponse,
+  PublicProfile,
+  ReceiptList,
+  Room,
+  RoomKeyList,
+  RoomList,
+  SearchPeopleResponse,
+  UserKeys,
+  type CreateRoomRequest,
+  type PostReceiptsRequest,
+  type PublishKeysRequest,
+  type UpdateProfileRequest,
+} from '@parley/wire';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { answerCheck, type AnswerCheck, type ProtocolViolation } from './boundary';
 import { ClientError } from './errors';
 import type { Clock, Logger, Transport } from './options';
 
@@ -19,13 +49,82 @@ export interface TokenSource {
   refresh(): Promise<Tokens>;
 }
 
-export interface RequestOptions {
+type Query = Record<string, string | number | undefined>;
+
+interface RequestOptions {
   body?: unknown;
   /** Raw bytes to send instead of a JSON body (avatars, encrypted attachments). */
   bytes?: { data: Uint8Array; contentType: string };
-  /** Sends the access token; on TOKEN_EXPIRED refreshes once and retries. Default true. */
-  auth?: boolean;
-  query?: Record<string, string | number | undefined>;
+  query?: Query;
+}
+
+/** A route: `:name` segments of `path` are filled in order; `answer` is null for raw bytes. */
+export interface Route<S extends TSchema | null = TSchema | null> {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  /** Sends the access token (and on TOKEN_EXPIRED refreshes once and retries). */
+  auth: boolean;
+  answer: S;
+  check: AnswerCheck | undefined;
+}
+
+function route<S extends TSchema | null>(
+  method: Route['method'],
+  path: string,
+  answer: S,
+  auth = true,
+): Route<S> {
+  const check = answer === null ? undefined : answerCheck(`${method} ${path}`, answer);
+  return { method, path, auth, answer, check };
+}
+
+const Empty = Type.Union([Type.Undefined(), Type.Null(), Type.Object({})]);
+const Ignored = Type.Unknown();
+const SessionsEnded = Type.Object({ sessionsEnded: Type.Integer({ minimum: 0 }) });
+
+/** Every route the client calls and the answer it expects (a success status); mirrors server/src. */
+export const ROUTES = {
+  register: route('POST', '/api/auth/register', AuthResponse, false),
+  logIn: route('POST', '/api/auth/login', AuthResponse, false),
+  refresh: route('POST', '/api/auth/refresh', AuthResponse, false),
+  logOut: route('POST', '/api/auth/logout', Empty, false),
+  logOutAll: route('POST', '/api/auth/logout-all', SessionsEnded),
+  accountRules: route('GET', '/api/auth/rules', AccountRules, false),
+  me: route('GET', '/api/me', Me),
+  updateProfile: route('PATCH', '/api/me/profile', Me),
+  setAvatar: route('PUT', '/api/me/avatar', Ignored),
+  removeAvatar: route('DELETE', '/api/me/avatar', Ignored),
+  publishKeys: route('PUT', '/api/me/keys', Ignored),
+  storeBackup: route('PUT', '/api/me/backup', Ignored),
+  fetchBackup: route('GET', '/api/me/backup', BackupResponse),
+  searchPeople: route('GET', '/api/users', SearchPeopleResponse),
+  profile: route('GET', '/api/users/by-id/:id', PublicProfile),
+  avatar: route('GET', '/api/users/by-id/:id/avatar', null, false),
+  keysById: route('GET', '/api/users/by-id/:id/keys', UserKeys),
+  keysByName: route('GET', '/api/users/:username/keys', UserKeys),
+  rooms: route('GET', '/api/rooms', RoomList),
+  createRoom: route('POST', '/api/rooms', Room),
+  room: route('GET', '/api/rooms/:id', Room),
+  channels: route('GET', '/api/channels', ChannelPage),
+  chain: route('GET', '/api/rooms/:id/chain', ChainPage),
+  appendChain: route('POST', '/api/rooms/:id/chain', AppendChainResponse),
+  requestJoin: route('POST', '/api/rooms/:id/join-requests', JoinRequestItem),
+  joinRequests: route('GET', '/api/rooms/:id/join-requests', JoinRequestList),
+  cancelJoin: route('DELETE', '/api/rooms/:id/join-requests', Empty),
+  myJoinRequests: route('GET', '/api/join-requests', PendingJoinList),
+  sealKeys: route('POST', '/api/rooms/:id/keys', PostKeysResponse),
+  keys: route('GET', '/api/rooms/:id/keys', RoomKeyList),
+  messages: route('GET', '/api/rooms/:id/messages', HistoryPage),
+  markReceipts: route('POST', '/api/rooms/:id/receipts', Empty),
+  receipts: route('GET', '/api/rooms/:id/receipts', ReceiptList),
+  upload: route('POST', '/api/rooms/:id/attachments', AttachmentUploaded),
+  attachmentLimits: route('GET', '/api/attachments/limits', AttachmentLimits),
+  attachment: route('GET', '/api/attachments/:blobId', null),
+} as const;
+
+interface Credentials {
+  username: string;
+  password: string;
 }
 
 export class ServerApi {
@@ -48,40 +147,109 @@ export class ServerApi {
     return `${this.baseUrl.replace(/^http/, 'ws')}/ws`;
   }
 
-  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    return this.withRefresh(options, () => this.once<T>(method, path, options, 'json'));
-  }
+  // ----- account and session -----
 
-  /** A request whose answer is raw bytes (an avatar, an attachment). */
-  async requestBytes(
-    method: string,
-    path: string,
+  register = (credentials: Credentials) => this.json(ROUTES.register, [], { body: credentials });
+  logIn = (credentials: Credentials) => this.json(ROUTES.logIn, [], { body: credentials });
+  refresh = (refreshToken: string) => this.json(ROUTES.refresh, [], { body: { refreshToken } });
+  logOut = (refreshToken: string) => this.json(ROUTES.logOut, [], { body: { refreshToken } });
+  logOutAll = () => this.json(ROUTES.logOutAll, []);
+  accountRules = () => this.json(ROUTES.accountRules, []);
+  publishKeys = (keys: PublishKeysRequest) => this.json(ROUTES.publishKeys, [], { body: keys });
+  storeBackup = (blob: string) => this.json(ROUTES.storeBackup, [], { body: { blob } });
+  fetchBackup = () => this.json(ROUTES.fetchBackup, []);
+
+  // ----- profiles and directory -----
+
+  me = () => this.json(ROUTES.me, []);
+  updateProfile = (changes: UpdateProfileRequest) =>
+    this.json(ROUTES.updateProfile, [], { body: changes });
+  setAvatar = (data: Uint8Array, contentType: string) =>
+    this.json(ROUTES.setAvatar, [], { bytes: { data, contentType } });
+  removeAvatar = () => this.json(ROUTES.removeAvatar, []);
+  avatar = (userId: string) => this.bytes(ROUTES.avatar, [userId]);
+  /** Where a person's avatar is: an address an `<img>` can load without a session. */
+  avatarUrl = (userId: string) => this.baseUrl + fill(ROUTES.avatar.path, [userId]);
+  profile = (userId: string) => this.json(ROUTES.profile, [userId]);
+  searchPeople = (prefix: string) => this.json(ROUTES.searchPeople, [], { query: { q: prefix } });
+  keysById = (userId: string) => this.json(ROUTES.keysById, [userId]);
+  keysByName = (username: string) => this.json(ROUTES.keysByName, [username]);
+
+  // ----- rooms, chains and keys -----
+
+  rooms = () => this.json(ROUTES.rooms, []);
+  createRoom = (room: CreateRoomRequest) => this.json(ROUTES.createRoom, [], { body: room });
+  room = (roomId: string) => this.json(ROUTES.room, [roomId]);
+  channels = (query: Query) => this.json(ROUTES.channels, [], { query });
+  chain = (roomId: string, after: number | undefined) =>
+    this.json(ROUTES.chain, [roomId], { query: { after } });
+  appendChain = (roomId: string, entry: string) =>
+    this.json(ROUTES.appendChain, [roomId], { body: { entry } });
+  requestJoin = (roomId: string) => this.json(ROUTES.requestJoin, [roomId], { body: {} });
+  joinRequests = (roomId: string) => this.json(ROUTES.joinRequests, [roomId]);
+  cancelJoin = (roomId: string) => this.json(ROUTES.cancelJoin, [roomId]);
+  myJoinRequests = () => this.json(ROUTES.myJoinRequests, []);
+  sealKeys = (roomId: string, envelopes: string[]) =>
+    this.json(ROUTES.sealKeys, [roomId], { body: { envelopes } });
+  keys = (roomId: string) => this.json(ROUTES.keys, [roomId]);
+
+  // ----- messages, receipts, attachments -----
+
+  messages = (roomId: string, query: { after?: number; before?: number; limit: number }) =>
+    this.json(ROUTES.messages, [roomId], { query });
+  markReceipts = (roomId: string, markers: PostReceiptsRequest) =>
+    this.json(ROUTES.markReceipts, [roomId], { body: markers });
+  receipts = (roomId: string) => this.json(ROUTES.receipts, [roomId]);
+  upload = (roomId: string, blob: Uint8Array) =>
+    this.json(ROUTES.upload, [roomId], {
+      bytes: { data: blob, contentType: 'application/octet-stream' },
+    });
+  attachmentLimits = () => this.json(ROUTES.attachmentLimits, []);
+  attachment = (blobId: string) => this.bytes(ROUTES.attachment, [blobId]);
+
+  // ----- underneath -----
+
+  /** A JSON answer, checked against the route's schema. */
+  private json<S extends TSchema>(
+    route: Route<S>,
+    params: string[],
     options: RequestOptions = {},
-  ): Promise<{ data: Uint8Array; contentType: string }> {
-    return this.withRefresh(options, () =>
-      this.once<{ data: Uint8Array; contentType: string }>(method, path, options, 'bytes'),
-    );
+  ): Promise<Static<S>> {
+    return this.withRefresh(route, () => this.once(route, params, options, 'json')) as Promise<
+      Static<S>
+    >;
   }
 
-  private async withRefresh<T>(options: RequestOptions, attempt: () => Promise<T>): Promise<T> {
-    const auth = options.auth ?? true;
+  /** An answer of raw bytes (an avatar, an attachment). */
+  private bytes(
+    route: Route<null>,
+    params: string[],
+  ): Promise<{ data: Uint8Array; contentType: string }> {
+    return this.withRefresh(route, () => this.once(route, params, {}, 'bytes')) as Promise<{
+      data: Uint8Array;
+      contentType: string;
+    }>;
+  }
+
+  private async withRefresh<T>(route: Route, attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();
     } catch (error) {
-      if (!auth || !(error instanceof ClientError) || error.code !== 'TOKEN_EXPIRED') throw error;
+      if (!route.auth || !(error instanceof ClientError) || error.code !== 'TOKEN_EXPIRED')
+        throw error;
       await this.tokens.refresh();
       return attempt();
     }
   }
 
-  private async once<T>(
-    method: string,
-    path: string,
+  private async once(
+    route: Route,
+    params: string[],
     options: RequestOptions,
     answer: 'json' | 'bytes',
-  ): Promise<T> {
-    const auth = options.auth ?? true;
-    const operation = `${method} ${path.replace(/[0-9a-f]{32}/g, ':id')}`;
+  ): Promise<unknown> {
+    const { method, auth } = route;
+    const operation = `${method} ${route.path}`;
     const headers: Record<string, string> = {
       accept: answer === 'json' ? 'application/json' : '*/*',
     };
@@ -94,7 +262,7 @@ export class ServerApi {
       }
       headers.authorization = `Bearer ${tokens.accessToken}`;
     }
-    const url = new URL(`${this.baseUrl}${path}`);
+    const url = new URL(`${this.baseUrl}${fill(route.path, params)}`);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
@@ -126,7 +294,7 @@ export class ServerApi {
       this.clock.clearTimeout(timer);
     }
     if (response.ok && answer === 'bytes') {
-      return { data: raw, contentType: response.headers.get('content-type') ?? '' } as T;
+      return { data: raw, contentType: response.headers.get('content-type') ?? '' };
     }
     const json = parseJson(new TextDecoder().decode(raw));
     if (!response.ok) {
@@ -136,7 +304,7 @@ export class ServerApi {
       this.logger.debug('request failed', { operation, status: response.status, code });
       throw new ClientError(code, operation, message, { status: response.status });
     }
-    const violation = checkAnswer(method, path, json);
+    const violation = route.check?.(json);
     if (violation !== undefined) {
       this.onViolation(violation);
       throw new ClientError(
@@ -146,8 +314,14 @@ export class ServerApi {
         { status: response.status },
       );
     }
-    return json as T;
+    return json;
   }
+}
+
+/** The route's path with its `:name` segments replaced, in order, by `params` (URL-encoded). */
+function fill(path: string, params: string[]): string {
+  let index = 0;
+  return path.replace(/:[A-Za-z]+/g, () => encodeURIComponent(params[index++] ?? ''));
 }
 
 function parseJson(text: string): unknown {

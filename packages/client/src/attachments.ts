@@ -8,7 +8,6 @@ import {
   largestAttachment,
   type AttachmentDescriptor,
 } from '@parley/crypto';
-import type { AttachmentLimits, AttachmentUploaded } from '@parley/wire';
 import type { ServerApi } from './api';
 import { fromCryptoError } from './errors';
 
@@ -51,11 +50,7 @@ export class Attachments {
         throw fromCryptoError(error, 'sendFiles');
       }
       report('uploading');
-      const { blobId } = await this.api.request<AttachmentUploaded>(
-        'POST',
-        `/api/rooms/${roomId}/attachments`,
-        { bytes: { data: sealed.blob, contentType: 'application/octet-stream' } },
-      );
+      const { blobId } = await this.api.upload(roomId, sealed.blob);
       attachments.push({
         blobId,
         fileKey: sealed.fileKey,
@@ -71,22 +66,20 @@ export class Attachments {
   }
 
   /**
-   * The largest file that can be sent: the server's largest blob (its schema checked it is a
-   * positive integer) less what encryption adds.
+   * The largest file `sendFiles` can send, in bytes: the server's largest blob (its schema checked
+   * it is a positive integer) less what encryption adds, so a too-large file is refused up front.
    */
   async limit(): Promise<number> {
-    const { maxBlobBytes } = await this.api.request<AttachmentLimits>(
-      'GET',
-      '/api/attachments/limits',
-    );
+    const { maxBlobBytes } = await this.api.attachmentLimits();
     return largestAttachment(maxBlobBytes);
   }
 
+  /**
+   * Downloads an attachment of a received message and decrypts it, after checking the blob is the
+   * one the sender described (ATTACHMENT_HASH_MISMATCH otherwise: the server swapped or altered it).
+   */
   async download(descriptor: AttachmentDescriptor): Promise<Uint8Array> {
-    const { data } = await this.api.requestBytes(
-      'GET',
-      `/api/attachments/${encodeURIComponent(descriptor.blobId)}`,
-    );
+    const { data } = await this.api.attachment(descriptor.blobId);
     try {
       return decryptAttachment(data, descriptor.fileKey, descriptor.hash, descriptor.size);
     } catch (error) {

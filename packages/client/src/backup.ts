@@ -15,7 +15,6 @@ import {
   utf8,
   type PassphraseStrength,
 } from '@parley/crypto';
-import type { BackupResponse } from '@parley/wire';
 import type { ServerApi } from './api';
 import { ClientError } from './errors';
 import type { DeriveBackupKey } from './options';
@@ -91,7 +90,7 @@ export class Backup {
       },
     });
     key.fill(0);
-    await this.deps.api.request('PUT', '/api/me/backup', { body: { blob: toBase64Url(blob) } });
+    await this.deps.api.storeBackup(toBase64Url(blob));
   }
 
   /** The secrets in `blob`, with every check of §7; the planted blob is refused before Argon2id. */
@@ -107,7 +106,7 @@ export class Backup {
 
   /** The stored backup blob; BACKUP_NOT_FOUND (404) when the account never stored one. */
   async fetch(): Promise<Uint8Array> {
-    const answer = await this.deps.api.request<BackupResponse>('GET', '/api/me/backup');
+    const answer = await this.deps.api.fetchBackup();
     try {
       return fromBase64Url(answer.blob);
     } catch (error) {

@@ -4,12 +4,19 @@
 // silent replacement. Verification failures of every kind are reported from here too, with the
 // severity a verified contact raises them to.
 import { fromBase64Url, toHex, type SafetyNumber } from '@parley/crypto';
-import type { Me as MeProfile, PublicProfile, SearchPeopleResponse, UserKeys } from '@parley/wire';
+import type { Me as MeProfile, PublicProfile, UserKeys } from '@parley/wire';
 import type { ServerApi } from './api';
 import { ClientError, isClientError } from './errors';
 import type { ClientEventEmitter, VerificationFailure } from './events';
 import type { Logger } from './options';
 import type { Contact, PublishedKeys, TrustStore } from './trust';
+
+/** The public profile of a person (display name, status, whether an avatar is set). */
+export type Profile = PublicProfile;
+/** This account's own profile. */
+export type OwnProfile = MeProfile;
+/** A person as the directory's search lists them (public profile). */
+export type PersonListing = PublicProfile;
 
 export interface PeopleDeps {
   api: ServerApi;
@@ -26,41 +33,43 @@ export class People {
   // ----- profiles -----
 
   getProfile(userId: string): Promise<PublicProfile> {
-    return this.deps.api.request<PublicProfile>('GET', `/api/users/by-id/${userId}`);
+    return this.deps.api.profile(userId);
   }
 
   myProfile(): Promise<MeProfile> {
-    return this.deps.api.request<MeProfile>('GET', '/api/me');
+    return this.deps.api.me();
   }
 
   updateProfile(changes: {
     displayName?: string | null;
     statusMessage?: string | null;
   }): Promise<MeProfile> {
-    return this.deps.api.request<MeProfile>('PATCH', '/api/me/profile', { body: changes });
+    return this.deps.api.updateProfile(changes);
   }
 
+  /**
+   * Sets the avatar: PNG, JPEG, WebP or GIF bytes (the server checks the bytes against
+   * `mediaType` and refuses an image over its limit with AVATAR_TOO_LARGE).
+   */
   async setAvatar(bytes: Uint8Array, mediaType: string): Promise<void> {
-    await this.deps.api.request('PUT', '/api/me/avatar', {
-      bytes: { data: bytes, contentType: mediaType },
-    });
+    await this.deps.api.setAvatar(bytes, mediaType);
   }
 
   async removeAvatar(): Promise<void> {
-    await this.deps.api.request('DELETE', '/api/me/avatar');
+    await this.deps.api.removeAvatar();
   }
 
+  /**
+   * Where a person's avatar is (needs no session, so an `<img src>` can show it; 404 when the
+   * profile has none: check `hasAvatar` first).
+   */
   avatarUrl(userId: string): string {
-    return `${this.deps.api.baseUrl}/api/users/by-id/${userId}/avatar`;
+    return this.deps.api.avatarUrl(userId);
   }
 
   async avatar(userId: string): Promise<{ data: Uint8Array; mediaType: string } | undefined> {
     try {
-      const { data, contentType } = await this.deps.api.requestBytes(
-        'GET',
-        `/api/users/by-id/${userId}/avatar`,
-        { auth: false },
-      );
+      const { data, contentType } = await this.deps.api.avatar(userId);
       return { data, mediaType: contentType.split(';')[0]!.trim() };
     } catch (error) {
       if (isClientError(error, 'AVATAR_NOT_FOUND') || isClientError(error, 'USER_NOT_FOUND')) {
@@ -73,10 +82,7 @@ export class People {
   // ----- directory -----
 
   async lookUp(username: string): Promise<Contact> {
-    const answer = await this.deps.api.request<UserKeys>(
-      'GET',
-      `/api/users/${encodeURIComponent(username)}/keys`,
-    );
+    const answer = await this.deps.api.keysByName(username);
     const keys = decodeKeys(answer);
     if (keys.username.toLowerCase() !== username.toLowerCase()) {
       throw new ClientError('BAD_RESPONSE', 'lookUp', 'the server answered for another user');
@@ -95,7 +101,7 @@ export class People {
   }
 
   async lookUpById(userId: string): Promise<Contact> {
-    const answer = await this.deps.api.request<UserKeys>('GET', `/api/users/by-id/${userId}/keys`);
+    const answer = await this.deps.api.keysById(userId);
     const keys = decodeKeys(answer);
     if (keys.userId !== userId) {
       throw new ClientError('BAD_RESPONSE', 'lookUpById', 'the server answered for another user');
@@ -104,9 +110,7 @@ export class People {
   }
 
   async searchPeople(prefix: string): Promise<PublicProfile[]> {
-    const answer = await this.deps.api.request<SearchPeopleResponse>('GET', '/api/users', {
-      query: { q: prefix },
-    });
+    const answer = await this.deps.api.searchPeople(prefix);
     return answer.users;
   }
 

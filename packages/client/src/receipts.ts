@@ -2,7 +2,7 @@
 // over the socket when it is open and over REST otherwise; a delivered receipt is sent once per
 // new high-water mark, since the client sends one for every message it processes. Typing and
 // presence are fire-and-forget frames. None of this is verified: it is the server's word, shown.
-import type { MemberReceipts, ReceiptList } from '@parley/wire';
+import type { MemberReceipts } from '@parley/wire';
 import type { ServerApi } from './api';
 import type { PresenceStatus } from './events';
 import type { Logger } from './options';
@@ -34,17 +34,19 @@ export class Receipts {
       summary.unread = Math.max(0, room.lastSeq - seq);
     }
     if (!this.deps.send({ type: 'receipt', room: roomId, kind: 'read', seq })) {
-      await this.deps.api.request('POST', `/api/rooms/${roomId}/receipts`, { body: { read: seq } });
+      await this.deps.api.markReceipts(roomId, { read: seq });
     }
   }
 
+  /**
+   * Tells the room's members this device has received everything up to `seq`. The client does it
+   * by itself for every message it receives live or catches up on, so a UI rarely needs to.
+   */
   async markDelivered(roomId: string, seq: number): Promise<void> {
     if (seq <= (this.deliveredSent.get(roomId) ?? 0)) return;
     this.deliveredSent.set(roomId, seq);
     if (!this.deps.send({ type: 'receipt', room: roomId, kind: 'delivered', seq })) {
-      await this.deps.api.request('POST', `/api/rooms/${roomId}/receipts`, {
-        body: { delivered: seq },
-      });
+      await this.deps.api.markReceipts(roomId, { delivered: seq });
     }
   }
 
@@ -56,8 +58,12 @@ export class Receipts {
     );
   }
 
+  /**
+   * Every member's delivered and read markers (a sender's UI shows "delivered" and "seen" from
+   * them after a reload; live changes arrive as `receipt` events).
+   */
   async receipts(roomId: string): Promise<MemberReceipts[]> {
-    const answer = await this.deps.api.request<ReceiptList>('GET', `/api/rooms/${roomId}/receipts`);
+    const answer = await this.deps.api.receipts(roomId);
     return answer.receipts;
   }
 

@@ -7,14 +7,12 @@ import {
   createMembershipEntry,
   decodeMembershipEntry,
   decodeRoomKeyEnvelope,
-  fromBase64Url,
   fromHex,
   isMemberAtEpoch,
   mayDistribute,
   membershipEntryHash,
   openMessage,
   openRoomKeyEnvelope,
-  toBase64Url,
   toHex,
   verifyMembershipChain,
   CryptoError,
@@ -31,6 +29,7 @@ import {
   type SenderState,
 } from '@parley/crypto';
 import type { StoredValue } from './key-store/key-store';
+import { decodeRoom, encodeRoom } from './room-record';
 
 /** How many of each sender's most recent counters a device remembers to classify replays. */
 export const REMEMBERED_COUNTERS = 256;
@@ -60,7 +59,7 @@ export interface HeldMessage {
   sentAt: string | undefined;
 }
 
-interface SenderMemory {
+export interface SenderMemory {
   highest: number;
   /** counter → [message hash, that message's prevHash, the server's seq it came with (0: unknown)]. */
   seen: Map<number, [Uint8Array, Uint8Array, number]>;
@@ -344,47 +343,18 @@ export class RoomState {
   // ----- persistence -----
 
   toRecord(): StoredValue {
-    return {
+    return encodeRoom({
       roomId: this.roomId,
-      info: {
-        name: this.info.name ?? null,
-        topic: this.info.topic ?? null,
-        tags: this.info.tags ?? null,
-      },
+      info: this.info,
       lastSeq: this.lastSeq,
-      chain: this.entries.map(toBase64Url),
-      checkpoint:
-        this.checkpoint === undefined
-          ? null
-          : { position: this.checkpoint.position, hash: toBase64Url(this.checkpoint.hash) },
-      epochKeys: Object.fromEntries(
-        [...this.epochKeys].map(([epoch, key]) => [String(epoch), toBase64Url(key)]),
-      ),
-      senders: Object.fromEntries(
-        [...this.senders].map(([sender, memory]) => [
-          sender,
-          {
-            highest: memory.highest,
-            seen: Object.fromEntries(
-              [...memory.seen].map(([counter, [hash, prev, seq]]) => [
-                String(counter),
-                [toBase64Url(hash), toBase64Url(prev), seq],
-              ]),
-            ),
-          },
-        ]),
-      ),
-      own: {
-        counter: this.own.counter,
-        lastHash: this.own.lastHash === undefined ? null : toBase64Url(this.own.lastHash),
-      },
-      held: this.held.map((held) => ({
-        seq: held.seq,
-        envelope: toBase64Url(held.envelope),
-        sentAt: held.sentAt ?? null,
-      })),
-      chainTimes: Object.fromEntries(this.chainTimes),
-    };
+      chain: this.entries,
+      checkpoint: this.checkpoint,
+      epochKeys: this.epochKeys,
+      senders: this.senders,
+      own: this.own,
+      held: this.held,
+      chainTimes: this.chainTimes,
+    });
   }
 
   /**
@@ -392,68 +362,24 @@ export class RoomState {
    * that no longer verifies is dropped (the checkpoint stays, so a refetch must agree with it).
    */
   static fromRecord(value: StoredValue, identityKeyOf: IdentityKeyLookup): RoomState {
-    const record = value as unknown as RoomRecord;
-    const room = new RoomState(record.roomId);
-    room.info = {
-      name: record.info.name ?? undefined,
-      topic: record.info.topic ?? undefined,
-      tags: record.info.tags ?? undefined,
-    };
-    room.lastSeq = record.lastSeq;
-    if (record.checkpoint !== null) {
-      room.checkpoint = {
-        position: record.checkpoint.position,
-        hash: fromBase64Url(record.checkpoint.hash),
-      };
-    }
-    for (const [epoch, key] of Object.entries(record.epochKeys)) {
-      room.epochKeys.set(Number(epoch), fromBase64Url(key));
-    }
-    for (const [sender, memory] of Object.entries(record.senders)) {
-      room.senders.set(sender, {
-        highest: memory.highest,
-        seen: new Map(
-          Object.entries(memory.seen).map(([counter, [hash, prev, seq]]) => [
-            Number(counter),
-            [fromBase64Url(hash), fromBase64Url(prev), seq],
-          ]),
-        ),
-      });
-    }
-    room.own = {
-      counter: record.own.counter,
-      lastHash: record.own.lastHash === null ? undefined : fromBase64Url(record.own.lastHash),
-    };
-    room.held = record.held.map((held) => ({
-      seq: held.seq,
-      envelope: fromBase64Url(held.envelope),
-      sentAt: held.sentAt ?? undefined,
-    }));
-    for (const [position, at] of Object.entries(record.chainTimes ?? {})) {
-      room.chainTimes.set(Number(position), at);
-    }
+    const stored = decodeRoom(value);
+    const room = new RoomState(stored.roomId);
+    room.info = stored.info;
+    room.lastSeq = stored.lastSeq;
+    room.checkpoint = stored.checkpoint;
+    for (const [epoch, key] of stored.epochKeys) room.epochKeys.set(epoch, key);
+    for (const [sender, memory] of stored.senders) room.senders.set(sender, memory);
+    room.own = stored.own;
+    room.held = stored.held;
+    for (const [position, at] of stored.chainTimes) room.chainTimes.set(position, at);
     try {
-      room.applyChain(record.chain.map(fromBase64Url), identityKeyOf);
+      room.applyChain(stored.chain, identityKeyOf);
     } catch {
       room.entries = [];
       room.states = [];
     }
     return room;
   }
-}
-
-interface RoomRecord {
-  roomId: string;
-  info: { name: string | null; topic: string | null; tags: string[] | null };
-  lastSeq: number;
-  chain: string[];
-  checkpoint: { position: number; hash: string } | null;
-  epochKeys: Record<string, string>;
-  senders: Record<string, { highest: number; seen: Record<string, [string, string, number]> }>;
-  own: { counter: number; lastHash: string | null };
-  held: { seq: number; envelope: string; sentAt: string | null }[];
-  /** Absent in records written before entries were dated. */
-  chainTimes?: Record<string, string>;
 }
 
 function prune(memory: SenderMemory): void {

@@ -65,10 +65,7 @@ export class Session implements TokenSource {
       const tokens = this.tokens;
       if (tokens === undefined) throw new ClientError('NOT_SIGNED_IN', 'refresh', 'no session');
       try {
-        const answer = await this.api().request<AuthAnswer>('POST', '/api/auth/refresh', {
-          auth: false,
-          body: { refreshToken: tokens.refreshToken },
-        });
+        const answer = await this.api().refresh(tokens.refreshToken);
         await this.save({
           ...answer,
           user: answer.user ?? { id: this.userId!, username: this.username! },

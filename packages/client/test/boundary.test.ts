@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkAnswer, checkFrame } from '../src/boundary';
+import { ROUTES } from '../src/api';
+import { checkFrame } from '../src/boundary';
 
 const room = 'ab'.repeat(16);
 
@@ -44,18 +45,19 @@ describe('checkFrame', () => {
   });
 });
 
-describe('checkAnswer', () => {
-  it('checks an answer against its route, ids in the path or not', () => {
-    expect(checkAnswer('GET', '/api/rooms', { rooms: [] })).toBeUndefined();
-    expect(checkAnswer('GET', `/api/rooms/${room}/receipts`, { receipts: 'x' })).toMatchObject({
+describe("the routes' answer checks", () => {
+  it("check an answer against its route's schema and name the route and the path", () => {
+    expect(ROUTES.rooms.check?.({ rooms: [] })).toBeUndefined();
+    expect(ROUTES.receipts.check?.({ receipts: 'x' })).toMatchObject({
+      source: 'answer',
       type: 'GET /api/rooms/:id/receipts',
       path: '/receipts',
     });
   });
 
-  it('refuses an answer to a route it has no schema for', () => {
-    expect(checkAnswer('GET', '/api/unknown', {})).toMatchObject({
-      message: 'no schema for this route',
-    });
+  it('give every JSON route a check, and raw-byte routes none', () => {
+    for (const [name, route] of Object.entries(ROUTES)) {
+      expect(route.check === undefined, name).toBe(route.answer === null);
+    }
   });
 });
