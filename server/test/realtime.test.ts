@@ -369,6 +369,7 @@ describe('membership and keys over the socket', () => {
       room: room.id,
       position: 2,
       entry: toBase64Url(room.entries[2]!),
+      appendedAt: expect.any(String),
     });
     const removed = await b.next((f) => f.type === 'removed');
     expect(removed).toEqual({ type: 'removed', room: room.id, reason: 'removed' });

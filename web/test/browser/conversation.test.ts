@@ -152,6 +152,23 @@ describe('a conversation in two browsers', () => {
       .click();
     await b.getByText('Deleted by alice.').waitFor({ timeout: 15_000 });
     expect(await b.getByTestId('messages').textContent()).not.toContain('an ad for something');
+    // From the keyboard: the arrows go from message to message, and Tab reaches the actions.
+    await b.getByTestId('messages').focus();
+    const focusedText = () =>
+      b.evaluate(() => {
+        const focused = document.activeElement;
+        if (!focused?.classList.contains('bubbles')) return '';
+        return focused.querySelector('.bubble')?.textContent ?? '';
+      });
+    for (
+      let step = 0;
+      step < 10 && !(await focusedText()).trim().startsWith('Hello bob, welcome');
+      step++
+    ) {
+      await b.keyboard.press('ArrowUp');
+    }
+    await b.keyboard.press('Tab');
+    expect(await b.evaluate(() => document.activeElement?.textContent)).toBe('Reply');
     // Bob is no admin: he has no Delete on alice's messages.
     await bubbles(b, 'Hello bob, welcome to the garden').hover();
     expect(
@@ -241,8 +258,13 @@ describe('a conversation in two browsers', () => {
     await expect
       .poll(() => list.evaluate((element) => element.scrollTop), { timeout: 15_000 })
       .toBeGreaterThan(100);
-    await list.evaluate((element) => (element.scrollTop = 0));
-    await alice.page.getByText('This is the beginning of the conversation.').waitFor();
+    // Reaching the start adds the room's first membership lines above, in place as well.
+    const start = alice.page.getByText('This is the beginning of the conversation.');
+    for (let step = 0; step < 20 && !(await start.isVisible()); step++) {
+      await list.evaluate((element) => (element.scrollTop = 0));
+      await alice.page.waitForTimeout(100);
+    }
+    await start.waitFor();
     await messageVisible(alice.page, 'Hello bob, welcome to the garden');
     // The first of the counted messages is further down, among the rows the list mounts on scroll.
     const first = alice.page.getByText('counting 1', { exact: true });
