@@ -69,6 +69,8 @@ export interface SenderMemory {
 export interface RoomSummary {
   unread: number;
   readSeq: number;
+  /** The newest seq the server's `unread` already counts: messages up to it add nothing. */
+  countedUpTo: number;
   lastActivity: string;
   ephemeral: boolean;
   expiresAt: string | null;

@@ -80,6 +80,7 @@ export function summaryOf(answer: Room): RoomSummary {
   return {
     unread: answer.membership?.unread ?? 0,
     readSeq: answer.membership?.readSeq ?? 0,
+    countedUpTo: answer.headSeq,
     lastActivity: answer.lastActivityAt,
     ephemeral: answer.ephemeral,
     expiresAt: answer.expiresAt,
@@ -105,5 +106,7 @@ export function noteActivity(
   const summary = room.summary;
   if (summary === undefined) return;
   if (sentAt !== undefined && sentAt > summary.lastActivity) summary.lastActivity = sentAt;
-  if (!own && seq > summary.readSeq) summary.unread += 1;
+  // A message the server's count already holds (caught up after the room list) counts once.
+  if (!own && seq > summary.readSeq && seq > summary.countedUpTo) summary.unread += 1;
+  summary.countedUpTo = Math.max(summary.countedUpTo, seq);
 }

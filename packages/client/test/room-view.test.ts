@@ -53,6 +53,16 @@ describe('room views', () => {
     expect(room.summary).toMatchObject({ unread: 6, lastActivity: '2026-01-04T00:00:00.000Z' });
   });
 
+  it("counts once a message the server's unread count already holds (caught up after the list)", () => {
+    const room = new RoomState(roomId);
+    describeRoom(room, answer());
+    for (const seq of [5, 6, 7, 8, 9]) noteActivity(room, seq, false, undefined);
+    expect(room.summary!.unread).toBe(5);
+    noteActivity(room, 10, false, undefined);
+    noteActivity(room, 10, false, undefined);
+    expect(room.summary!.unread).toBe(6);
+  });
+
   it('says a room is over once the expiry the server gave has passed', () => {
     const room = new RoomState(roomId);
     expect(hasExpired(room, Date.now())).toBe(false);

@@ -39,10 +39,6 @@ export function relativeTime(iso: string, now = Date.now()): string {
   return new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' }).format(ms);
 }
 
-export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
 /** "6 days left", "5 hours left", "under a minute left": what remains of a room's lifetime. */
 export function timeLeft(iso: string, now = Date.now()): string {
   const ms = Date.parse(iso) - now;

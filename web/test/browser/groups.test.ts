@@ -152,6 +152,51 @@ describe('groups and direct conversations', () => {
     for (const browser of [alice, bob, dave]) expect(browser.problems).toEqual([]);
   });
 
+  it('says who in a group has seen a message, and keeps ticks and unread counts over a reload', async () => {
+    const a = alice.page;
+    await nav(a, 'Home');
+    await a.getByRole('link', { name: /New group/ }).click();
+    await a.getByLabel(/Group/).check();
+    await a.getByLabel('Name', { exact: true }).fill('Readers');
+    await a.getByLabel('Members', { exact: true }).fill('bob, dave');
+    await a.getByRole('button', { name: 'Create group' }).click();
+    await a.getByRole('heading', { level: 1, name: 'Readers' }).waitFor();
+    await send(a, 'chapter one');
+    const tick = a
+      .getByTestId('message')
+      .filter({ hasText: 'chapter one' })
+      .getByTestId('delivery');
+
+    const d = dave.page;
+    await nav(d, 'Home');
+    const daveRow = d.getByTestId('room-list').getByRole('link', { name: /Readers/ });
+    await daveRow.getByLabel('1 unread').waitFor({ timeout: 15_000 });
+    // The count is the server's: a reload (or another browser) shows the same.
+    await d.reload();
+    await daveRow.getByLabel('1 unread').waitFor({ timeout: 15_000 });
+
+    await bob.page
+      .getByTestId('room-list')
+      .getByRole('link', { name: /Readers/ })
+      .click();
+    await messageVisible(bob.page, 'chapter one');
+    await expect.poll(() => tick.textContent(), { timeout: 15_000 }).toBe('Seen by 1 of 2');
+    expect(await tick.getAttribute('title')).toBe('Seen by bob');
+    await a.reload();
+    await expect.poll(() => tick.textContent(), { timeout: 15_000 }).toBe('Seen by 1 of 2');
+
+    await daveRow.click();
+    await messageVisible(d, 'chapter one');
+    await expect.poll(() => tick.textContent(), { timeout: 15_000 }).toBe('Seen by everyone');
+    await nav(d, 'Home');
+    await d.reload();
+    await d
+      .getByTestId('room-list')
+      .getByRole('link', { name: /Readers/ })
+      .waitFor();
+    expect(await daveRow.getByLabel(/unread/).count()).toBe(0);
+  });
+
   it('keeps a join request waiting while no member is online, and lets the newcomer in later', async () => {
     const d = dave.page;
     await nav(d, 'Channels');

@@ -35,6 +35,8 @@ export interface ChatMessage {
   replyTo: string | undefined;
   /** Each reaction with who gave it, most given first. */
   reactions: Reaction[];
+  /** For an own message: the other members who have read it. */
+  seenBy: string[];
 }
 
 export interface Reaction {
@@ -52,9 +54,11 @@ export class ChatState {
   reachedStart = $state(false);
   loaded = $state(false);
   error = $state<string | undefined>(undefined);
-  /** The highest sequence number another member has read / received. */
-  private readUpTo = $state(0);
-  private deliveredUpTo = $state(0);
+  /**
+   * Each other member's markers, from the server's receipts at load and live receipts after:
+   * the ticks are right after a reload or a restore, and a group says who has seen what.
+   */
+  private markers: Record<string, { read: number; delivered: number }> = {};
   private readonly unsubscribe: (() => void)[] = [];
   /** Which edits, deletes and reactions take effect (the client's rules, on verified messages). */
   private readonly actions: MessageActions;
@@ -92,8 +96,7 @@ export class ChatState {
       }),
       client.on('receipt', (event) => {
         if (event.roomId !== roomId || event.userId === session.me?.userId) return;
-        if (event.kind === 'read') this.readUpTo = Math.max(this.readUpTo, event.seq);
-        this.deliveredUpTo = Math.max(this.deliveredUpTo, event.seq);
+        this.noteMarker(event.userId, event.kind === 'read' ? event.seq : 0, event.seq);
         this.refreshDelivery();
       }),
     );
@@ -110,7 +113,14 @@ export class ChatState {
     const client = this.session.requireClient();
     this.readLines();
     try {
-      const page = await client.history(this.roomId, { limit: PAGE });
+      const [page, receipts] = await Promise.all([
+        client.history(this.roomId, { limit: PAGE }),
+        client.receipts(this.roomId).catch(() => []),
+      ]);
+      for (const receipt of receipts) {
+        if (receipt.userId === this.session.me?.userId) continue;
+        this.noteMarker(receipt.userId, receipt.readSeq, receipt.deliveredSeq);
+      }
       this.noteStart(page);
       this.add(page);
       // Messages of this browser still in the outbox (sent while offline, or before a reload).
@@ -241,6 +251,7 @@ export class ChatState {
       deletedBy: undefined,
       replyTo,
       reactions: [],
+      seenBy: [],
     });
   }
 
@@ -280,6 +291,7 @@ export class ChatState {
         deletedBy: undefined,
         replyTo: undefined,
         reactions: [],
+        seenBy: [],
       });
       this.update(message.messageId, (shown) => this.annotate(shown));
       changed = true;
@@ -311,11 +323,28 @@ export class ChatState {
     if (message !== undefined) change(message);
   }
 
+  private noteMarker(userId: string, read: number, delivered: number): void {
+    const known = this.markers[userId] ?? { read: 0, delivered: 0 };
+    this.markers[userId] = {
+      read: Math.max(known.read, read),
+      delivered: Math.max(known.delivered, delivered, read),
+    };
+  }
+
+  /** Own messages: seen once every other member read them, delivered once all received them. */
   private refreshDelivery(): void {
+    const me = this.session.me?.userId;
+    const room = this.session.rooms.find((candidate) => candidate.roomId === this.roomId);
+    const others = [...(room?.members.keys() ?? [])].filter((userId) => userId !== me);
     for (const message of this.messages) {
       if (!message.own || message.seq === undefined || message.delivery === 'failed') continue;
-      if (message.seq <= this.readUpTo) message.delivery = 'seen';
-      else if (message.seq <= this.deliveredUpTo) message.delivery = 'delivered';
+      const seq = message.seq;
+      message.seenBy = others.filter((userId) => (this.markers[userId]?.read ?? 0) >= seq);
+      const received = others.filter((userId) => (this.markers[userId]?.delivered ?? 0) >= seq);
+      if (others.length > 0 && message.seenBy.length === others.length) message.delivery = 'seen';
+      else if (others.length > 0 && received.length === others.length)
+        message.delivery = 'delivered';
+      else if (message.delivery !== 'sending') message.delivery = 'sent';
     }
   }
 }

@@ -15,7 +15,6 @@ import { resolve } from '$app/paths';
 import type { AccountRules } from '@parley/wire';
 import { removedBy } from '@parley/client/membership-words';
 import { VERIFICATION_FAILURE_TEXT } from '../failures';
-import { isoTime } from '../time';
 import { Preferences } from './preferences.svelte';
 
 export type Phase =
@@ -73,6 +72,9 @@ export class Session {
   connection = $state<ConnectionState>('closed');
   rules = $state.raw<AccountRules | undefined>(undefined);
   notices = $state<Notice[]>([]);
+  /** The read marker this browser last sent per room, so a scroll does not send it again. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping no view reads
+  private readonly readSent = new Map<string, number>();
   /** Channels this account asked to join that no member has answered yet: room id → name. */
   pendingJoins = $state<Record<string, string>>({});
   presence = $state<Record<string, PresenceStatus>>({});
@@ -275,11 +277,12 @@ export class Session {
 
   /** Marks a room's messages up to `seq` read, here and (as a receipt) for the senders. */
   markRead(roomId: string, seq: number): void {
-    const preferences = this.preferences;
-    if (preferences === undefined || seq <= 0) return;
-    if ((preferences.lastRead[roomId] ?? 0) >= seq) return;
-    preferences.markRead(roomId, seq);
-    void this.client?.markRead(roomId, seq).catch(() => undefined);
+    if (seq <= 0 || (this.readSent.get(roomId) ?? 0) >= seq) return;
+    this.readSent.set(roomId, seq);
+    void this.client?.markRead(roomId, seq).then(
+      () => this.revision++,
+      () => undefined,
+    );
   }
 
   touch(): void {
@@ -390,8 +393,6 @@ export class Session {
       this.unsubscribe.push(client.on(type, handler));
     };
     on('message', (message) => {
-      const at = message.sentAt ?? isoTime(message.clientTime);
-      this.preferences?.noteActivity(message.roomId, at);
       if (message.roomId === this.activeRoomId && document.visibilityState === 'visible') {
         this.markRead(message.roomId, message.seq);
       } else if (!message.own && message.payload.kind === 'text') {
@@ -491,15 +492,15 @@ export class Session {
           room.kind === 'direct'
             ? [...room.members.keys()].find((id) => id !== me.userId)
             : undefined;
-        const lastRead = preferences?.lastRead[room.roomId] ?? 0;
         return {
           roomId: room.roomId,
           kind: room.kind,
           name: peerId !== undefined ? this.nameOf(peerId) : (room.info.name ?? 'Untitled room'),
           topic: room.info.topic,
           tags: room.info.tags ?? [],
-          unread: room.roomId === this.activeRoomId ? 0 : Math.max(0, room.lastSeq - lastRead),
-          lastActivity: latest(preferences?.lastActivity[room.roomId], room.lastActivity),
+          // The server's count (kept up to date by the client), the same in every browser.
+          unread: room.roomId === this.activeRoomId ? 0 : (room.unread ?? 0),
+          lastActivity: room.lastActivity,
           muted: preferences?.isMuted(room.roomId) ?? false,
           canSend: room.canSend,
           member: remover === undefined,
@@ -533,12 +534,6 @@ function signedOutText(reason: string): string {
   return reason === 'ACCOUNT_DELETED'
     ? 'This account was deleted.'
     : 'You were signed out. Log in again.';
-}
-
-function latest(a: string | undefined, b: string | undefined): string | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return a > b ? a : b;
 }
 
 function rememberedAccount(): string | undefined {
