@@ -60,6 +60,28 @@ describe('accounts', () => {
     expect(me.fingerprint).toBe(phone.me!.fingerprint);
   });
 
+  it('carries a contact verified after the backup to a restored device, with no room shared', async () => {
+    const phone = await device();
+    const victor = await device();
+    await victor.signUp({ username: 'victor', password: 'victor-password-1234' });
+    await phone.signUp({
+      username: 'wendy',
+      password: 'wendy-password-1234',
+      passphrase: 'amber lanterns float over 12 rivers',
+    });
+    // Verified after the backup was made: the backup is sealed again, with no passphrase asked.
+    const contact = await phone.lookUp('victor');
+    await victor.lookUp('wendy');
+    await phone.verifyContact(contact.userId, victor.safetyNumber(phone.me!.userId).qrPayload);
+    const laptop = await device();
+    await laptop.restore({
+      username: 'wendy',
+      password: 'wendy-password-1234',
+      passphrase: 'amber lanterns float over 12 rivers',
+    });
+    expect(laptop.contact(contact.userId)).toMatchObject({ username: 'victor', verified: true });
+  });
+
   it('pins a contact on first use and gives both sides the same safety number', async () => {
     const grace = await device();
     const heidi = await device();

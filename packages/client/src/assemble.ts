@@ -88,6 +88,8 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
         userId: ctx.secrets.record.userId,
         identityKey: ctx.secrets.identity.publicKey,
       },
+    verifiedChanged: () =>
+      ctx.secrets === undefined ? Promise.resolve() : backup.reseal(ctx.secrets.record),
   });
   const send = (frame: Record<string, unknown>) => connection.send(frame);
   const ctx: ClientContext = new ClientContext({
@@ -105,6 +107,7 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
   const backup = new Backup({
     api,
     trust,
+    store,
     deriveBackupKey:
       options.deriveBackupKey ??
       ((passphrase, salt, params) => Promise.resolve(deriveBackupKey(passphrase, salt, params))),

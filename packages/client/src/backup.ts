@@ -2,6 +2,9 @@
 // under a key stretched from a passphrase the server never sees, so that a new device can restore
 // the account. The passphrase is judged (zxcvbn, and never the password) before anything is sealed;
 // a blob is checked as this account's before Argon2id runs, so a planted one costs nothing.
+// The stretched key stays on this device (beside the seeds it protects), so that the backup is
+// sealed again whenever the verified contacts change, without asking for the passphrase.
+
 import {
   BACKUP_PARAMS,
   BACKUP_SALT_BYTES,
@@ -13,10 +16,12 @@ import {
   sealBackupWithKey,
   toBase64Url,
   utf8,
+  type KdfParams,
   type PassphraseStrength,
 } from '@parley/crypto';
 import type { ServerApi } from './api';
 import { ClientError } from './errors';
+import type { KeyStore } from './key-store/key-store';
 import type { DeriveBackupKey } from './options';
 import type { TrustStore } from './trust';
 
@@ -34,7 +39,17 @@ export interface BackedUpAccount {
 export interface BackupDeps {
   api: ServerApi;
   trust: TrustStore;
+  store: KeyStore;
   deriveBackupKey: DeriveBackupKey;
+}
+
+/** Where the key store keeps the stretched backup key, its salt and parameters. */
+const SEALING_KEY = 'backup-key';
+
+interface Sealing {
+  key: Uint8Array;
+  salt: Uint8Array;
+  params: KdfParams;
 }
 
 export function checkPassphrase(
@@ -46,6 +61,9 @@ export function checkPassphrase(
 }
 
 export class Backup {
+  /** Reseals run one after the other, so the newest verified set is the one stored last. */
+  private resealing: Promise<void> = Promise.resolve();
+
   constructor(private readonly deps: BackupDeps) {}
 
   assertPassphrase(
@@ -77,11 +95,34 @@ export class Backup {
   async store(passphrase: string, account: BackedUpAccount): Promise<void> {
     const salt = crypto.getRandomValues(new Uint8Array(BACKUP_SALT_BYTES));
     const key = await this.deps.deriveBackupKey(passphrase, salt, BACKUP_PARAMS);
+    const sealing = { key, salt, params: BACKUP_PARAMS };
+    await this.seal(sealing, account);
+    await this.keep(sealing);
+  }
+
+  /**
+   * Seals the backup again with the key kept from the last `store` or `open` (the verified
+   * contacts changed); nothing when this device never had the passphrase.
+   */
+  reseal(account: BackedUpAccount): Promise<void> {
+    this.resealing = this.resealing.then(async () => {
+      const kept = await this.deps.store.get(SEALING_KEY);
+      if (kept === undefined) return;
+      const record = kept as unknown as { key: string; salt: string; params: KdfParams };
+      const sealing = {
+        key: fromBase64Url(record.key),
+        salt: fromBase64Url(record.salt),
+        params: record.params,
+      };
+      await this.seal(sealing, account);
+    });
+    return this.resealing;
+  }
+
+  private async seal(sealing: Sealing, account: BackedUpAccount): Promise<void> {
     const blob = sealBackupWithKey({
       userId: fromHex(account.userId),
-      key,
-      salt,
-      params: BACKUP_PARAMS,
+      ...sealing,
       secrets: {
         identitySeed: account.identitySeed,
         encryptionSeed: account.encryptionSeed,
@@ -89,19 +130,24 @@ export class Backup {
         extra: utf8(JSON.stringify({ verified: this.deps.trust.exportVerified() })),
       },
     });
-    key.fill(0);
     await this.deps.api.storeBackup(toBase64Url(blob));
+  }
+
+  private async keep(sealing: Sealing): Promise<void> {
+    await this.deps.store.set(SEALING_KEY, {
+      key: toBase64Url(sealing.key),
+      salt: toBase64Url(sealing.salt),
+      params: { ...sealing.params },
+    });
   }
 
   /** The secrets in `blob`, with every check of §7; the planted blob is refused before Argon2id. */
   async open(blob: Uint8Array, userId: string, passphrase: string) {
     const { salt, params } = checkBackupBlob(blob, fromHex(userId));
     const key = await this.deps.deriveBackupKey(passphrase, salt, params);
-    try {
-      return openBackupWithKey(blob, fromHex(userId), key);
-    } finally {
-      key.fill(0);
-    }
+    const secrets = openBackupWithKey(blob, fromHex(userId), key);
+    await this.keep({ key, salt, params });
+    return secrets;
   }
 
   /** The stored backup blob; BACKUP_NOT_FOUND (404) when the account never stored one. */

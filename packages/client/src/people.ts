@@ -25,6 +25,8 @@ export interface PeopleDeps {
   logger: Logger;
   /** This device's account, when it holds one. */
   me(): { userId: string; identityKey: Uint8Array } | undefined;
+  /** The verified contacts changed: the backup carries them to the next device. */
+  verifiedChanged(): Promise<void>;
 }
 
 export class People {
@@ -121,8 +123,22 @@ export class People {
   }
 
   async verifyContact(userId: string, scannedQr?: string): Promise<Contact> {
-    if (scannedQr === undefined) return this.deps.trust.setVerified(userId, true);
-    return this.deps.trust.verifyScannedCode(this.requireMe('verifyContact'), userId, scannedQr);
+    const contact =
+      scannedQr === undefined
+        ? await this.deps.trust.setVerified(userId, true)
+        : await this.deps.trust.verifyScannedCode(
+            this.requireMe('verifyContact'),
+            userId,
+            scannedQr,
+          );
+    // The verification holds here already; a backup that could not be sealed again is retried
+    // at the next change, and is no reason to tell the user it failed.
+    await this.deps
+      .verifiedChanged()
+      .catch((error: unknown) =>
+        this.deps.logger.warn('backup not sealed again', { error: String(error) }),
+      );
+    return contact;
   }
 
   /** Pinned identity keys, this account's own included, for @parley/crypto's lookups. */

@@ -62,13 +62,27 @@ const FLAGS = [
 /** A Chromium with a profile of its own (a person's browser). */
 export async function openBrowser(
   server: LiveServer,
-  options: { width?: number; height?: number; colorScheme?: 'light' | 'dark' } = {},
+  options: {
+    width?: number;
+    height?: number;
+    colorScheme?: 'light' | 'dark';
+    /** A Y4M video that the browser's camera shows (Chromium's fake capture device). */
+    camera?: string;
+  } = {},
 ): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: FLAGS,
+    args:
+      options.camera === undefined
+        ? FLAGS
+        : [
+            ...FLAGS,
+            '--use-fake-ui-for-media-stream',
+            '--use-fake-device-for-media-stream',
+            `--use-file-for-fake-video-capture=${options.camera}`,
+          ],
     viewport: { width: options.width ?? 1180, height: options.height ?? 780 },
     colorScheme: options.colorScheme ?? 'light',
     baseURL: server.baseUrl,
