@@ -49,7 +49,9 @@ async function shownPicture(scope: Locator) {
     canvas.height = element.naturalHeight;
     const context = canvas.getContext('2d')!;
     context.drawImage(element, 0, 0);
-    const pixel = (x: number) => [...context.getImageData(x, picture.height / 2, 1, 1).data.slice(0, 3)];
+    const pixel = (x: number) => [
+      ...context.getImageData(x, picture.height / 2, 1, 1).data.slice(0, 3),
+    ];
     return {
       width: element.naturalWidth,
       height: element.naturalHeight,
@@ -129,10 +131,7 @@ describe('other people', () => {
     await send(a, 'Ready to sail?');
 
     const b = bob.page;
-    await b
-      .getByTestId('room-list')
-      .getByRole('link', { name: /Crew/ })
-      .click();
+    await b.getByTestId('room-list').getByRole('link', { name: /Crew/ }).click();
     await messageVisible(b, 'Ready to sail?');
     await send(b, 'Ahoy from the boat');
 
@@ -144,7 +143,10 @@ describe('other people', () => {
 
     await a.getByRole('link', { name: 'Members', exact: true }).click();
     const row = a.getByTestId('members').getByRole('listitem').filter({ hasText: 'Captain Bob' });
-    await row.getByTestId('status-message').filter({ hasText: 'Out sailing until Monday' }).waitFor();
+    await row
+      .getByTestId('status-message')
+      .filter({ hasText: 'Out sailing until Monday' })
+      .waitFor();
     await presenceDot(row, 'Online').waitFor();
     expect(await shownPicture(row)).toEqual(BOBS_PICTURE);
     await screenshot(a, '31-people-members');
@@ -154,7 +156,10 @@ describe('other people', () => {
     const a = alice.page;
     await nav(a, 'People');
     await a.getByLabel('Search people').fill('bo');
-    const result = a.getByTestId('people-results').getByRole('listitem').filter({ hasText: '@bob' });
+    const result = a
+      .getByTestId('people-results')
+      .getByRole('listitem')
+      .filter({ hasText: '@bob' });
     await result.getByText('Captain Bob', { exact: true }).waitFor();
     await result.getByText('Out sailing until Monday').waitFor();
     await presenceDot(result, 'Online').waitFor();
@@ -165,7 +170,10 @@ describe('other people', () => {
     const person = a.locator('header.person');
     await person.getByRole('heading', { level: 1, name: 'Captain Bob' }).waitFor();
     await person.getByText('@bob', { exact: true }).waitFor();
-    await person.getByTestId('status-message').filter({ hasText: 'Out sailing until Monday' }).waitFor();
+    await person
+      .getByTestId('status-message')
+      .filter({ hasText: 'Out sailing until Monday' })
+      .waitFor();
     await presenceDot(person, 'Online').waitFor();
     expect(await shownPicture(person)).toEqual(BOBS_PICTURE);
     await screenshot(a, '33-people-person');
@@ -192,7 +200,10 @@ describe('other people', () => {
     await screenshot(a, '34-people-rooms-phone');
     await nav(a, 'People');
     await a.getByLabel('Search people').fill('bo');
-    const result = a.getByTestId('people-results').getByRole('listitem').filter({ hasText: '@bob' });
+    const result = a
+      .getByTestId('people-results')
+      .getByRole('listitem')
+      .filter({ hasText: '@bob' });
     expect(await shownPicture(result)).toEqual(BOBS_PICTURE);
     await screenshot(a, '32-people-directory-phone');
     await result.getByRole('link', { name: /Captain Bob/ }).click();

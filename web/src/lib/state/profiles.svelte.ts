@@ -13,7 +13,11 @@ export interface KnownProfile {
 
 export class Profiles {
   private readonly known = new SvelteMap<string, KnownProfile>();
-  /** People asked for already (or being asked for), so each is fetched once. */
+  /**
+   * People asked for already (or being asked for), so each is fetched once. Not reactive on
+   * purpose: of() adds to it while a view renders, where changing reactive state is an error.
+   */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly asked = new Set<string>();
   private closed = false;
 
