@@ -3,6 +3,7 @@
 // members, his messages, the room list), and sees him go offline when his browser closes.
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { axeViolations } from './a11y';
 import {
   type Browser,
   type LiveServer,
@@ -150,6 +151,7 @@ describe('other people', () => {
     await presenceDot(row, 'Online').waitFor();
     expect(await shownPicture(row)).toEqual(BOBS_PICTURE);
     await screenshot(a, '31-people-members');
+    expect(await axeViolations(a)).toEqual([]);
   });
 
   it('shows them in the directory and on his page, and his picture on the direct room', async () => {
@@ -165,6 +167,7 @@ describe('other people', () => {
     await presenceDot(result, 'Online').waitFor();
     expect(await shownPicture(result)).toEqual(BOBS_PICTURE);
     await screenshot(a, '32-people-directory');
+    expect(await axeViolations(a)).toEqual([]);
 
     await result.getByRole('link', { name: /Captain Bob/ }).click();
     const person = a.locator('header.person');
@@ -177,6 +180,7 @@ describe('other people', () => {
     await presenceDot(person, 'Online').waitFor();
     expect(await shownPicture(person)).toEqual(BOBS_PICTURE);
     await screenshot(a, '33-people-person');
+    expect(await axeViolations(a)).toEqual([]);
 
     await person.getByRole('button', { name: 'Message', exact: true }).click();
     await a.getByRole('heading', { level: 1, name: 'Captain Bob' }).waitFor({ timeout: 30_000 });
@@ -185,6 +189,7 @@ describe('other people', () => {
     expect(await shownPicture(directRow)).toEqual(BOBS_PICTURE);
     expect(await shownPicture(a.locator('.chat-header'))).toEqual(BOBS_PICTURE);
     await screenshot(a, '34-people-direct');
+    expect(await axeViolations(a)).toEqual([]);
   });
 
   it('fits a phone', async () => {
