@@ -16,6 +16,7 @@ import type { AccountRules } from '@parley/wire';
 import { removedBy } from '@parley/client/membership-words';
 import { VERIFICATION_FAILURE_TEXT } from '../failures';
 import { Preferences } from './preferences.svelte';
+import { Profiles, type KnownProfile } from './profiles.svelte';
 
 export type Phase =
   /** Opening the key store of the account this browser remembers. */
@@ -81,6 +82,8 @@ export class Session {
   myPresence = $state<Exclude<PresenceStatus, 'offline'>>('online');
   typing = $state<Record<string, Record<string, number>>>({});
   preferences = $state.raw<Preferences | undefined>(undefined);
+  /** Other people's display names, status messages and pictures, as far as fetched. */
+  profiles = $state.raw<Profiles | undefined>(undefined);
   /** The room on screen: its messages count as read and raise no notification. */
   activeRoomId = $state<string | undefined>(undefined);
   /** Bumped whenever the client's rooms or contacts change, so derived views recompute. */
@@ -232,6 +235,8 @@ export class Session {
     this.client = undefined;
     this.me = undefined;
     this.preferences = undefined;
+    this.profiles?.close();
+    this.profiles = undefined;
     this.notices = [];
     this.pendingJoins = {};
     this.phase = 'signed-out';
@@ -269,10 +274,19 @@ export class Session {
     this.notices = this.notices.filter((notice) => notice.id !== id);
   }
 
-  /** A person's name as this browser knows it. */
+  /** A person's name as this browser knows it: their display name where they set one. */
   nameOf(userId: string): string {
     if (userId === this.me?.userId) return this.me.username;
-    return this.client?.contact(userId)?.username ?? `${userId.slice(0, 8)}…`;
+    return (
+      this.profileOf(userId)?.displayName ??
+      this.client?.contact(userId)?.username ??
+      `${userId.slice(0, 8)}…`
+    );
+  }
+
+  /** A person's public profile, fetched the first time anyone asks. */
+  profileOf(userId: string): KnownProfile | undefined {
+    return this.profiles?.of(userId);
   }
 
   /** Marks a room's messages up to `seq` read, here and (as a receipt) for the senders. */
@@ -360,6 +374,8 @@ export class Session {
     this.client = client;
     this.me = client.me;
     this.preferences = new Preferences(client.me!.userId);
+    this.profiles?.close();
+    this.profiles = new Profiles(client);
     if (this.preferences.doNotDisturb) this.myPresence = 'dnd';
     else if (this.myPresence === 'dnd') this.myPresence = 'online';
     this.listen(client);
