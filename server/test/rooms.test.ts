@@ -780,7 +780,11 @@ describe('room details and deletion by admins', () => {
     });
   }
   function remove(person: Person | undefined, roomId: string) {
-    return app.inject({ method: 'DELETE', url: `/api/rooms/${roomId}`, headers: person?.auth ?? {} });
+    return app.inject({
+      method: 'DELETE',
+      url: `/api/rooms/${roomId}`,
+      headers: person?.auth ?? {},
+    });
   }
 
   it('lets an admin rename a channel and edit its topic, and tells its subscribers', async () => {

@@ -32,9 +32,9 @@ afterAll(async () => {
   await server.close();
 });
 
-function collect<
-  K extends 'typing' | 'receipt' | 'presence' | 'join-request' | 'room-updated',
->(type: K) {
+function collect<K extends 'typing' | 'receipt' | 'presence' | 'join-request' | 'room-updated'>(
+  type: K,
+) {
   const seen: ClientEvents[K][] = [];
   const off = bob.parts.ctx.events.on(type, (event) => seen.push(event));
   return { seen, off };

@@ -99,18 +99,25 @@ describe('room administration', () => {
     // Cancelling keeps it.
     await question.getByRole('button', { name: 'Cancel' }).click();
     await a.getByRole('button', { name: 'Delete group' }).click();
-    await a
-      .getByRole('alertdialog')
-      .getByRole('button', { name: 'Delete for everyone' })
-      .click();
+    await a.getByRole('alertdialog').getByRole('button', { name: 'Delete for everyone' }).click();
     await a.getByRole('heading', { name: 'Hello, alice' }).waitFor();
-    expect(await a.getByTestId('room-list').getByRole('link', { name: /Reading club/ }).count()).toBe(0);
+    expect(
+      await a
+        .getByTestId('room-list')
+        .getByRole('link', { name: /Reading club/ })
+        .count(),
+    ).toBe(0);
 
     const b = bob.page;
     await b.getByText('Reading club was deleted by an admin').waitFor({ timeout: 15_000 });
     await b.getByRole('heading', { name: 'Hello, bob' }).waitFor();
     await expect
-      .poll(() => b.getByTestId('room-list').getByRole('link', { name: /Reading club/ }).count())
+      .poll(() =>
+        b
+          .getByTestId('room-list')
+          .getByRole('link', { name: /Reading club/ })
+          .count(),
+      )
       .toBe(0);
     await screenshot(b, '31b-room-deleted-notice');
     expect([...alice.problems, ...bob.problems]).toEqual([]);
