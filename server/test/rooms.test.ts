@@ -33,6 +33,13 @@ afterAll(async () => {
   await app.close();
 });
 
+let listening: Promise<string> | undefined;
+/** The shared app's WebSocket URL (it listens once, for every test that needs a socket). */
+function wsUrl(): Promise<string> {
+  listening ??= listen(app);
+  return listening;
+}
+
 function post(person: Person | undefined, url: string, payload: unknown) {
   return app.inject({
     method: 'POST',
@@ -636,7 +643,7 @@ describe('room expiry', () => {
     const room = await createRoom(app, alice, 'group', { expiresInDays: 7 });
     await appendEntry(app, room, alice, 'add', bob);
     await distributeKey(app, room, alice, [alice, bob]);
-    const url = await listen(app);
+    const url = await wsUrl();
     const socket = await TestSocket.authenticated(url, alice);
     expect((await sendOver(socket, room.id, room.message(alice, 'in time'))).type).toBe('ack');
 
@@ -760,5 +767,138 @@ describe('room expiry', () => {
     } finally {
       await sweeping.close();
     }
+  });
+});
+
+describe('room details and deletion by admins', () => {
+  function patch(person: Person | undefined, roomId: string, payload: unknown) {
+    return app.inject({
+      method: 'PATCH',
+      url: `/api/rooms/${roomId}`,
+      headers: person?.auth ?? {},
+      payload: payload as object,
+    });
+  }
+  function remove(person: Person | undefined, roomId: string) {
+    return app.inject({
+      method: 'DELETE',
+      url: `/api/rooms/${roomId}`,
+      headers: person?.auth ?? {},
+    });
+  }
+
+  it('lets an admin rename a channel and edit its topic, and tells its subscribers', async () => {
+    const alice = await createPerson(app);
+    const bob = await createPerson(app);
+    const room = await createRoom(app, alice, 'channel');
+    await appendEntry(app, room, alice, 'add', bob);
+    const socket = await TestSocket.authenticated(await wsUrl(), bob);
+    socket.send({ type: 'subscribe', room: room.id });
+    await socket.next((f) => f.type === 'subscribed');
+
+    const renamed = await patch(alice, room.id, { name: 'Renamed' });
+    expect(renamed.statusCode, renamed.body).toBe(200);
+    expect(renamed.json<Room>()).toMatchObject({ name: 'Renamed', topic: 'testing' });
+    expect(await socket.next((f) => f.type === 'room-updated')).toEqual({
+      type: 'room-updated',
+      room: room.id,
+      name: 'Renamed',
+      topic: 'testing',
+    });
+    const both = await patch(alice, room.id, { name: 'Again', topic: 'a new topic' });
+    expect(both.statusCode, both.body).toBe(200);
+    expect((await get(bob, `/api/rooms/${room.id}`)).json<Room>()).toMatchObject({
+      name: 'Again',
+      topic: 'a new topic',
+    });
+    expect(await socket.next((f) => f.type === 'room-updated' && f.name === 'Again')).toEqual({
+      type: 'room-updated',
+      room: room.id,
+      name: 'Again',
+      topic: 'a new topic',
+    });
+    socket.close();
+  });
+
+  it('refuses members, strangers, direct conversations, unknown rooms and bad input, changing nothing', async () => {
+    const alice = await createPerson(app);
+    const bob = await createPerson(app);
+    const stranger = await createPerson(app);
+    const group = await createRoom(app, alice, 'group');
+    await appendEntry(app, group, alice, 'add', bob);
+    const direct = await createRoom(app, alice, 'direct', {}, bob);
+    const unknown = toHex(generateId());
+    const cases: [Person | undefined, string, unknown, number, string][] = [
+      [undefined, group.id, { name: 'x' }, 401, 'UNAUTHENTICATED'],
+      [bob, group.id, { name: 'x' }, 403, 'NOT_AN_ADMIN'],
+      [stranger, group.id, { name: 'x' }, 403, 'NOT_A_MEMBER'],
+      [alice, direct.id, { name: 'x' }, 400, 'ROOM_DETAILS_INVALID'],
+      [alice, unknown, { name: 'x' }, 404, 'ROOM_NOT_FOUND'],
+      [alice, 'not-an-id', { name: 'x' }, 400, 'VALIDATION_FAILED'],
+      [alice, group.id, {}, 400, 'VALIDATION_FAILED'],
+      [alice, group.id, { name: '' }, 400, 'VALIDATION_FAILED'],
+      [alice, group.id, { name: 'x'.repeat(81) }, 400, 'VALIDATION_FAILED'],
+      [alice, group.id, { topic: 'y'.repeat(301) }, 400, 'VALIDATION_FAILED'],
+      [alice, group.id, { name: 'a\u0000b' }, 400, 'VALIDATION_FAILED'],
+      [alice, group.id, { name: 'x', owner: 'me' }, 400, 'VALIDATION_FAILED'],
+      [alice, group.id, { name: 42 }, 400, 'VALIDATION_FAILED'],
+    ];
+    await expectUnchanged(app, async () => {
+      for (const [person, roomId, payload, status, code] of cases) {
+        expectError(await patch(person, roomId, payload), status, code);
+      }
+      expectError(await remove(undefined, group.id), 401, 'UNAUTHENTICATED');
+      expectError(await remove(bob, group.id), 403, 'NOT_AN_ADMIN');
+      expectError(await remove(stranger, group.id), 403, 'NOT_A_MEMBER');
+      expectError(await remove(alice, direct.id), 400, 'ROOM_DETAILS_INVALID');
+      expectError(await remove(alice, unknown), 404, 'ROOM_NOT_FOUND');
+      expectError(await remove(alice, 'not-an-id'), 400, 'VALIDATION_FAILED');
+    });
+  });
+
+  it('lets an admin delete a room with everything in it, and tells its subscribers', async () => {
+    const alice = await createPerson(app);
+    const bob = await createPerson(app);
+    const room = await groupWith(app, alice, [bob]);
+    const keep = await groupWith(app, alice, [bob]);
+    const upload = await app.inject({
+      method: 'POST',
+      url: `/api/rooms/${room.id}/attachments`,
+      headers: { ...alice.auth, 'content-type': 'application/octet-stream' },
+      payload: Buffer.from('opaque bytes'),
+    });
+    expect(upload.statusCode, upload.body).toBe(201);
+    await app.realtime.messages.send(room.id, alice.id, room.message(alice, 'gone').envelope);
+    const socket = await TestSocket.authenticated(await wsUrl(), bob);
+    socket.send({ type: 'subscribe', room: room.id, after: 0 });
+    await socket.next((f) => f.type === 'message');
+
+    const response = await remove(alice, room.id);
+    expect(response.statusCode, response.body).toBe(204);
+    expect(await socket.next((f) => f.type === 'removed')).toEqual({
+      type: 'removed',
+      room: room.id,
+      reason: 'deleted',
+    });
+    for (const table of [
+      'rooms',
+      'room_members',
+      'chain_entries',
+      'room_key_envelopes',
+      'messages',
+      'attachments',
+    ] as const) {
+      const column = table === 'rooms' ? 'id' : 'room_id';
+      const left = await app.db
+        .selectFrom(table)
+        .select(column)
+        .where(column, '=', room.id)
+        .execute();
+      expect(left, table).toEqual([]);
+    }
+    expectError(await get(bob, `/api/rooms/${room.id}`), 404, 'ROOM_NOT_FOUND');
+    expectError(await remove(alice, room.id), 404, 'ROOM_NOT_FOUND');
+    expect((await get(bob, `/api/rooms/${keep.id}`)).statusCode).toBe(200);
+    socket.close();
   });
 });

@@ -108,6 +108,18 @@ describe('the parley command', () => {
     expect(await parley('dora', 'requests')).toBe('');
   });
 
+  it('renames a channel, edits its topic and deletes it', async () => {
+    const roomId = await parley('alice', 'create-channel', 'draft', '--topic', 'first try');
+    expect(await parley('alice', 'rename', roomId, 'final', 'name')).toMatch(
+      new RegExp(`^${roomId}  channel  final name  `),
+    );
+    expect(await parley('alice', 'set-topic', roomId, 'what', 'we', 'do')).toMatch(
+      /\n {2}topic: what we do$/,
+    );
+    expect(await parley('alice', 'delete-room', roomId)).toBe('Deleted.');
+    expect(await parley('alice', 'rooms')).not.toContain(roomId);
+  });
+
   it('follows a room it was added to while offline, sends files and downloads them', async () => {
     await parley('carol', 'signup', 'carol', '--no-backup');
     // Carol's machine is not running: alice adds her to a group, and says something there.

@@ -113,6 +113,34 @@ describe('rooms', () => {
     for (const entry of log) expect(Date.parse(entry.at ?? '')).toBeGreaterThan(0);
   });
 
+  it('lets an admin rename a group, edit its topic and delete it, live for every member', async () => {
+    const group = await alice.createGroup({ name: 'before', members: ['bob', 'carol'] });
+    const roomId = group.roomId;
+    await eventually(() => canSendIn(bob, roomId) && canSendIn(carol, roomId), 10_000, 'both in');
+    await expect(bob.updateRoom(roomId, { name: 'mine now' })).rejects.toMatchObject({
+      code: 'NOT_AN_ADMIN',
+    });
+    await expect(bob.deleteRoom(roomId)).rejects.toMatchObject({ code: 'NOT_AN_ADMIN' });
+
+    const heard = bob.next('room-updated', (event) => event.roomId === roomId);
+    const view = await alice.updateRoom(roomId, { name: 'after', topic: 'what we do' });
+    expect(view.info).toMatchObject({ name: 'after', topic: 'what we do' });
+    expect(await heard).toEqual({ roomId, name: 'after', topic: 'what we do' });
+    expect(bob.room(roomId).info).toMatchObject({ name: 'after', topic: 'what we do' });
+
+    const goneAtBob = bob.next('deleted', (event) => event.roomId === roomId);
+    carol.disconnect();
+    await alice.deleteRoom(roomId);
+    expect(alice.listRooms().some((room) => room.roomId === roomId)).toBe(false);
+    await goneAtBob;
+    expect(bob.listRooms().some((room) => room.roomId === roomId)).toBe(false);
+    // Carol was away: her device finds out when it next syncs.
+    const goneAtCarol = carol.next('deleted', (event) => event.roomId === roomId);
+    carol.connect();
+    await goneAtCarol;
+    expect(carol.listRooms().some((room) => room.roomId === roomId)).toBe(false);
+  });
+
   it('keeps a join request while no member is online, withdraws it, and lets the newcomer in later', async () => {
     const channel = await alice.createChannel({ name: 'night owls', topic: 'late' });
     const roomId = channel.roomId;

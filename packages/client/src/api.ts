@@ -31,6 +31,7 @@ import {
   type PostReceiptsRequest,
   type PublishKeysRequest,
   type UpdateProfileRequest,
+  type UpdateRoomRequest,
 } from '@parley/wire';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { answerCheck, type AnswerCheck, type ProtocolViolation } from './boundary';
@@ -105,6 +106,8 @@ export const ROUTES = {
   rooms: route('GET', '/api/rooms', RoomList),
   createRoom: route('POST', '/api/rooms', Room),
   room: route('GET', '/api/rooms/:id', Room),
+  updateRoom: route('PATCH', '/api/rooms/:id', Room),
+  deleteRoom: route('DELETE', '/api/rooms/:id', Empty),
   channels: route('GET', '/api/channels', ChannelPage),
   chain: route('GET', '/api/rooms/:id/chain', ChainPage),
   appendChain: route('POST', '/api/rooms/:id/chain', AppendChainResponse),
@@ -180,6 +183,9 @@ export class ServerApi {
   rooms = () => this.json(ROUTES.rooms, []);
   createRoom = (room: CreateRoomRequest) => this.json(ROUTES.createRoom, [], { body: room });
   room = (roomId: string) => this.json(ROUTES.room, [roomId]);
+  updateRoom = (roomId: string, details: UpdateRoomRequest) =>
+    this.json(ROUTES.updateRoom, [roomId], { body: details });
+  deleteRoom = (roomId: string) => this.json(ROUTES.deleteRoom, [roomId]);
   channels = (query: Query) => this.json(ROUTES.channels, [], { query });
   chain = (roomId: string, after: number | undefined) =>
     this.json(ROUTES.chain, [roomId], { query: { after } });

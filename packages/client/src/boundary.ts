@@ -13,6 +13,7 @@ import {
   PongFrame,
   ReadyFrame,
   RemovedFrame,
+  RoomUpdatedFrame,
   ServerPresenceFrame,
   ServerReceiptFrame,
   ServerTypingFrame,
@@ -67,6 +68,7 @@ const serverFrames = {
   presence: ServerPresenceFrame,
   receipt: ServerReceiptFrame,
   removed: RemovedFrame,
+  'room-updated': RoomUpdatedFrame,
   error: ErrorFrame,
   pong: PongFrame,
 } as const;

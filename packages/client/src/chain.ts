@@ -119,32 +119,36 @@ export class RoomChains {
   }
 
   /**
-   * Rooms with a lifetime that the server no longer lists, and says no longer exist, were deleted
-   * at their expiry: forgotten here too. (A room the account was removed from is NOT_A_MEMBER.)
+   * Rooms the server no longer lists, and says no longer exist, were deleted (at their expiry, or
+   * by an admin while this device was away): forgotten here too. (A room the account was removed
+   * from is NOT_A_MEMBER.)
    */
   async forgetDeleted(listed: Room[]): Promise<void> {
     const { ctx } = this;
     const ids = new Set(listed.map((summary) => summary.id));
     for (const room of [...ctx.rooms.values()]) {
       if (ids.has(room.roomId)) continue;
-      if (room.summary !== undefined && room.summary.expiresAt === null) continue;
       // Not listed because this account left or was removed: the server would only say so.
       if (!room.isMember(ctx.myId)) continue;
       const gone = await ctx.api.room(room.roomId).then(
         () => false,
         (error: unknown) => isClientError(error, 'ROOM_NOT_FOUND'),
       );
-      if (gone) await ctx.serial(room.roomId, () => this.forget(room));
+      const why = room.summary?.expiresAt == null ? 'deleted' : 'expired';
+      if (gone) await ctx.serial(room.roomId, () => this.forget(room, why));
     }
   }
 
-  /** Erases a deleted room from this device: its chain, epoch keys and counters. */
-  async forget(room: RoomState): Promise<void> {
+  /**
+   * Erases a deleted room from this device: its chain, epoch keys and counters. `why` names the
+   * event that says so: `expired` at the end of its lifetime, `deleted` by an admin.
+   */
+  async forget(room: RoomState, why: 'expired' | 'deleted' = 'expired'): Promise<void> {
     const { ctx } = this;
     if (ctx.rooms.get(room.roomId) !== room) return;
     ctx.rooms.delete(room.roomId);
     await ctx.store.delete(ROOM_PREFIX + room.roomId);
-    ctx.events.emit('expired', { roomId: room.roomId });
+    ctx.events.emit(why, { roomId: room.roomId });
   }
 
   private async adoptVerified(room: RoomState): Promise<void> {

@@ -221,6 +221,40 @@ program.command('leave <room>').action((room: string) =>
 );
 
 program
+  .command('rename <room> <name...>')
+  .description('rename a group or channel (admins)')
+  .action((room: string, words: string[]) =>
+    withClient(async (client) => {
+      const view = await client.updateRoom(await resolveRoom(client, room), {
+        name: words.join(' '),
+      });
+      print(describeRoom(client, view));
+    }),
+  );
+
+program
+  .command('set-topic <room> <topic...>')
+  .description("edit a group's or channel's topic (admins)")
+  .action((room: string, words: string[]) =>
+    withClient(async (client) => {
+      const view = await client.updateRoom(await resolveRoom(client, room), {
+        topic: words.join(' '),
+      });
+      print(`${describeRoom(client, view)}\n  topic: ${view.info.topic ?? ''}`);
+    }),
+  );
+
+program
+  .command('delete-room <room>')
+  .description('delete a group or channel with its messages and files, for everyone (admins)')
+  .action((room: string) =>
+    withClient(async (client) => {
+      await client.deleteRoom(await resolveRoom(client, room));
+      print('Deleted.');
+    }),
+  );
+
+program
   .command('send <room> <text...>')
   .description('send a message and wait until the server has it')
   .action((room: string, words: string[]) =>

@@ -308,6 +308,16 @@ export class Client {
     this.parts.connection.send({ type: 'unsubscribe', room: roomId });
   }
 
+  /** Renames a channel or group or edits its topic (admins of the room); members hear it live. */
+  updateRoom(roomId: string, details: { name?: string; topic?: string }): Promise<RoomView> {
+    return this.parts.membership.updateRoom(roomId, details);
+  }
+
+  /** Deletes a channel or group with its messages, chain, keys and files (admins of the room). */
+  deleteRoom(roomId: string): Promise<void> {
+    return this.parts.membership.deleteRoom(roomId);
+  }
+
   /** Every room of this account up to date: new rooms, chains, keys and messages. */
   syncRooms(): Promise<void> {
     return this.parts.sync.syncRooms();

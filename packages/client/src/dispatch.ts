@@ -84,9 +84,15 @@ export class FrameDispatch {
         ctx.events.emit('join-request', { roomId: frame.room, userId: frame.user });
         run((r) => membership.admit(r, frame.user));
         break;
-      case 'removed':
-        if (frame.reason === 'expired') run((r) => chains.forget(r));
-        else run((r) => chains.sync(r));
+      case 'removed': {
+        const { reason } = frame;
+        if (reason === 'removed') run((r) => chains.sync(r));
+        else run((r) => chains.forget(r, reason));
+        break;
+      }
+      case 'room-updated':
+        if (!known) break;
+        run((r) => membership.described(r, frame.name, frame.topic));
         break;
       case 'typing':
         // Advisory, but only of a verified member of a room this device knows.

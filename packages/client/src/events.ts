@@ -86,6 +86,10 @@ export type ClientEvents = {
   joined: { roomId: string };
   /** The server deleted the room at the end of its lifetime; this device forgot it, keys included. */
   expired: { roomId: string };
+  /** An admin deleted the room; this device forgot it, keys included. */
+  deleted: { roomId: string };
+  /** An admin renamed the room or edited its topic (the server's word: public metadata). */
+  'room-updated': { roomId: string; name: string | undefined; topic: string | undefined };
   typing: { roomId: string; userId: string; active: boolean };
   presence: { userId: string; status: PresenceStatus };
   receipt: { roomId: string; userId: string; kind: 'delivered' | 'read'; seq: number };

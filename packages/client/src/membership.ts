@@ -237,6 +237,35 @@ export class Membership {
     });
   }
 
+  /** Renames a channel or group or edits its topic (admins); members hear `room-updated`. */
+  async updateRoom(roomId: string, details: { name?: string; topic?: string }): Promise<RoomView> {
+    const { ctx } = this;
+    const room = ctx.requireRoom(roomId, 'updateRoom');
+    const answer = await ctx.api.updateRoom(roomId, details);
+    await ctx.serial(roomId, () => this.described(room, answer.name, answer.topic));
+    return viewOf(room, ctx.isMine(room));
+  }
+
+  /** Deletes a channel or group with everything in it (admins); forgotten here at once. */
+  async deleteRoom(roomId: string): Promise<void> {
+    const { ctx } = this;
+    const room = ctx.requireRoom(roomId, 'deleteRoom');
+    await ctx.api.deleteRoom(roomId);
+    await ctx.serial(roomId, () => this.chains.forget(room, 'deleted'));
+  }
+
+  /** Takes the room's new name and topic, as the server says them. */
+  async described(room: RoomState, name: string | null, topic: string | null): Promise<void> {
+    const { ctx } = this;
+    room.info = { ...room.info, name: name ?? undefined, topic: topic ?? undefined };
+    await ctx.saveRoom(room);
+    ctx.events.emit('room-updated', {
+      roomId: room.roomId,
+      name: room.info.name,
+      topic: room.info.topic,
+    });
+  }
+
   /** Admits pending join requests of a channel (an online member's duty, no person needed). */
   async admitPending(room: RoomState): Promise<void> {
     const answer = await this.ctx.api.joinRequests(room.roomId).catch(() => ({ requests: [] }));

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../src/client';
 import type { ClientEvents } from '../src/events';
+import { checkFrame } from '../src/boundary';
 import {
   device,
   eventually,
@@ -31,7 +32,9 @@ afterAll(async () => {
   await server.close();
 });
 
-function collect<K extends 'typing' | 'receipt' | 'presence' | 'join-request'>(type: K) {
+function collect<K extends 'typing' | 'receipt' | 'presence' | 'join-request' | 'room-updated'>(
+  type: K,
+) {
   const seen: ClientEvents[K][] = [];
   const off = bob.parts.ctx.events.on(type, (event) => seen.push(event));
   return { seen, off };
@@ -94,6 +97,30 @@ describe('FrameDispatch', () => {
     expect((await heard).seq).toBe(seq);
     await bob.parts.ctx.drain();
     expect(bob.parts.ctx.rooms.get(roomId)!.lastSeq).toBe(seq);
+  });
+
+  it('takes a room-updated frame into the room, and refuses a malformed one at the border', async () => {
+    const { dispatch, ctx } = bob.parts;
+    const updated = collect('room-updated');
+    dispatch.onFrame({ type: 'room-updated', room: roomId, name: 'renamed', topic: 'new topic' });
+    await ctx.drain();
+    updated.off();
+    expect(updated.seen).toEqual([{ roomId, name: 'renamed', topic: 'new topic' }]);
+    expect(ctx.rooms.get(roomId)!.info).toMatchObject({ name: 'renamed', topic: 'new topic' });
+    const checked = checkFrame(JSON.stringify({ type: 'room-updated', room: roomId, name: 7 }));
+    expect(checked.ok).toBe(false);
+  });
+
+  it('forgets a room an admin deleted and says so', async () => {
+    const { dispatch, ctx } = bob.parts;
+    const other = await alice.createGroup({ name: 'doomed', members: ['bob'] });
+    await eventually(() => ctx.rooms.has(other.roomId), 'bob knows the room');
+    await ctx.drain();
+    const deleted = ctx.events.next('deleted', (event) => event.roomId === other.roomId);
+    dispatch.onFrame({ type: 'removed', room: other.roomId, reason: 'deleted' });
+    await deleted;
+    expect(ctx.rooms.has(other.roomId)).toBe(false);
+    expect(await ctx.store.get(`room:${other.roomId}`)).toBeUndefined();
   });
 
   it('passes presence on, and forgets a room the server says expired', async () => {

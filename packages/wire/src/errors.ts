@@ -75,6 +75,7 @@ export const errorTable = {
   // Rooms and membership chains.
   ROOM_NOT_FOUND: { status: 404, message: 'No such room' },
   NOT_A_MEMBER: { status: 403, message: 'Not a member of this room' },
+  NOT_AN_ADMIN: { status: 403, message: 'Only an admin of this room may do this' },
   ROOM_EXISTS: { status: 409, message: 'The room exists already' },
   ROOM_DETAILS_INVALID: {
     status: 400,

@@ -134,14 +134,23 @@ export const ServerReceiptFrame = frame('receipt', {
   kind: ReceiptKind,
   seq: Type.Integer(),
 });
+/** An admin renamed the room or edited its topic: its public description now. */
+export const RoomUpdatedFrame = frame('room-updated', {
+  room: Id,
+  name: Type.Union([Type.String(), Type.Null()]),
+  topic: Type.Union([Type.String(), Type.Null()]),
+});
 /**
  * This socket no longer receives the room: the caller was removed or left (the membership frame
- * came first), or the room expired and was deleted.
+ * came first), the room expired and was deleted, or an admin deleted it.
  */
-export const RemovedFrame = frame('removed', {
-  room: Id,
-  reason: Type.Union([Type.Literal('removed'), Type.Literal('expired')]),
-});
+export const RemovedReason = Type.Union([
+  Type.Literal('removed'),
+  Type.Literal('expired'),
+  Type.Literal('deleted'),
+]);
+export type RemovedReason = Static<typeof RemovedReason>;
+export const RemovedFrame = frame('removed', { room: Id, reason: RemovedReason });
 /** `ref`: the message id (hex) of a refused `send`, or the room of a refused subscribe. */
 export const ErrorFrame = frame('error', {
   code: Type.Union(errorCodes.map((code) => Type.Literal(code))),
@@ -162,6 +171,7 @@ export const ServerFrame = Type.Union([
   ServerTypingFrame,
   ServerPresenceFrame,
   ServerReceiptFrame,
+  RoomUpdatedFrame,
   RemovedFrame,
   ErrorFrame,
   PongFrame,

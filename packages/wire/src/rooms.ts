@@ -66,6 +66,19 @@ export const CreateRoomRequest = Type.Object(
 );
 export type CreateRoomRequest = Static<typeof CreateRoomRequest>;
 
+/**
+ * Renames a room or edits its topic (admins of channels and groups): the same rules as at
+ * creation, and at least one of the two.
+ */
+export const UpdateRoomRequest = Type.Object(
+  {
+    name: Type.Optional(PrintableText(ROOM_NAME_MAX, 1)),
+    topic: Type.Optional(PrintableText(ROOM_TOPIC_MAX, 1)),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateRoomRequest = Static<typeof UpdateRoomRequest>;
+
 /** A room as its members see it (and as anyone sees a channel's public description). */
 export const Room = Type.Object(
   {

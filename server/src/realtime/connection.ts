@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { CloseCode, type ClientFrame, type PresenceStatus } from '@parley/wire';
+import { CloseCode, type ClientFrame, type PresenceStatus, type RemovedReason } from '@parley/wire';
 import { fromBase64Url } from '../codec';
 import { isParleyError } from '../errors';
 import { TokenBucket, type TokenBuckets } from '../limits/token-bucket';
@@ -170,7 +170,7 @@ class Connection implements Peer {
     this.close(CloseCode.SESSION_ENDED, reason);
   }
 
-  ended(roomId: string, reason: 'removed' | 'expired'): void {
+  ended(roomId: string, reason: RemovedReason): void {
     this.subscriptions.delete(roomId);
     this.send(JSON.stringify({ type: 'removed', room: roomId, reason }));
   }

@@ -10,8 +10,8 @@ export type RoomEvent =
   | { t: 'membership'; position: number; departed?: string }
   /** A frame for every subscriber except the sockets of user `except` (typing, receipts...). */
   | { t: 'relay'; except?: string }
-  /** The room was deleted (it expired): every subscriber stops receiving it. */
-  | { t: 'deleted' }
+  /** The room was deleted (it expired, or an admin deleted it): every subscriber stops receiving it. */
+  | { t: 'deleted'; reason: 'expired' | 'deleted' }
   /** User `from` just subscribed: every other subscriber tells them its presence, if it shows one. */
   | { t: 'presence-query'; from: string };
 

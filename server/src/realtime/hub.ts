@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { RemovedReason } from '@parley/wire';
 import { toBase64Url } from '../codec';
 import type { Db } from '../db/database';
 import { parleyError } from '../errors';
@@ -30,7 +31,7 @@ export interface Peer {
   /** Resolves once the socket's send buffer has room again (or the socket is gone). */
   drained(): Promise<void>;
   /** The hub ended this socket's subscription to a room (removal, expiry). */
-  ended(roomId: string, reason: 'removed' | 'expired'): void;
+  ended(roomId: string, reason: RemovedReason): void;
   /** Sends this socket's presence, if it shows one, to the sockets of `userId`. */
   tellPresenceTo(userId: string): void;
   /** The socket's session ended: close it (CloseCode.SESSION_ENDED). */
@@ -435,7 +436,7 @@ class RoomFeed {
         }
         return;
       case 'deleted':
-        for (const subscription of [...this.subscriptions]) this.end(subscription, 'expired');
+        for (const subscription of [...this.subscriptions]) this.end(subscription, event.reason);
         return;
       case 'presence-query': {
         // One answer per user from this process, however many sockets it has in the room.
@@ -450,7 +451,7 @@ class RoomFeed {
     }
   }
 
-  private end(subscription: LiveSubscription, reason: 'removed' | 'expired'): void {
+  private end(subscription: LiveSubscription, reason: RemovedReason): void {
     subscription.active = false;
     this.subscriptions.delete(subscription);
     subscription.peer.ended(this.roomId, reason);

@@ -28,8 +28,10 @@ export function startRoomSweeper(options: {
   let stopped = false;
 
   const sweep = async (): Promise<string[]> => {
-    const deleted = await deleteRooms(db, await expiredRooms(db, SWEEP_BATCH));
-    for (const roomId of deleted) publishToRoom(bus, roomId, { t: 'deleted' });
+    const deleted = await deleteRooms(db, await expiredRooms(db, SWEEP_BATCH), {
+      expiredOnly: true,
+    });
+    for (const roomId of deleted) publishToRoom(bus, roomId, { t: 'deleted', reason: 'expired' });
     if (deleted.length > 0) log.info({ rooms: deleted.length }, 'expired rooms deleted');
     return deleted;
   };

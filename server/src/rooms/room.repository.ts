@@ -205,24 +205,24 @@ export async function expiredRooms(db: Db, limit: number): Promise<string[]> {
 }
 
 /**
- * Deletes expired rooms with everything in them: their messages here, the rest (members, chain,
- * envelopes, attachments) by cascade. The rooms' rows are locked first, so a batch of messages
- * committing into one of them finishes before its messages are deleted, and one that comes after
- * finds no room (messages reference their room without a foreign key: see migration
- * 20261122001000).
+ * Deletes rooms with everything in them: their messages here, the rest (members, chain,
+ * envelopes, attachments) by cascade. `expiredOnly` keeps to rooms whose expiry has passed (the
+ * sweeper); an admin's deletion takes the room whatever its expiry. The rooms' rows are locked
+ * first, so a batch of messages committing into one of them finishes before its messages are
+ * deleted, and one that comes after finds no room (messages reference their room without a
+ * foreign key: see migration 20261122001000).
  */
-export async function deleteRooms(db: Db, roomIds: string[]): Promise<string[]> {
+export async function deleteRooms(
+  db: Db,
+  roomIds: string[],
+  { expiredOnly }: { expiredOnly: boolean },
+): Promise<string[]> {
   if (roomIds.length === 0) return [];
   return db.transaction().execute(async (trx) => {
-    const expired = await trx
-      .selectFrom('rooms')
-      .select('id')
-      .where('id', 'in', roomIds)
-      .where('expires_at', '<=', sql<Date>`now()`)
-      .orderBy('id')
-      .forUpdate()
-      .execute();
-    const ids = expired.map((row) => row.id);
+    let query = trx.selectFrom('rooms').select('id').where('id', 'in', roomIds);
+    if (expiredOnly) query = query.where('expires_at', '<=', sql<Date>`now()`);
+    const locked = await query.orderBy('id').forUpdate().execute();
+    const ids = locked.map((row) => row.id);
     if (ids.length === 0) return [];
     await trx.deleteFrom('messages').where('room_id', 'in', ids).execute();
     await trx.deleteFrom('rooms').where('id', 'in', ids).execute();

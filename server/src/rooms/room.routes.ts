@@ -20,6 +20,7 @@ import {
   RoomKeyList,
   RoomList,
   RoomParams,
+  UpdateRoomRequest,
 } from '@parley/wire';
 import type { ParleyApp } from '../app';
 import { startRoomSweeper } from './room-sweeper';
@@ -65,6 +66,33 @@ export async function roomRoutes(app: ParleyApp): Promise<void> {
     '/rooms/:id',
     { ...auth, schema: { tags, security, params: RoomParams, response: { 200: Room, ...errors } } },
     async (request) => rooms.get(request.user.id, request.params.id),
+  );
+
+  app.patch(
+    '/rooms/:id',
+    {
+      ...auth,
+      schema: {
+        tags,
+        security,
+        params: RoomParams,
+        body: UpdateRoomRequest,
+        response: { 200: Room, ...errors },
+      },
+    },
+    async (request) => rooms.update(request.user.id, request.params.id, request.body),
+  );
+
+  app.delete(
+    '/rooms/:id',
+    {
+      ...auth,
+      schema: { tags, security, params: RoomParams, response: { 204: Type.Null(), ...errors } },
+    },
+    async (request, reply) => {
+      await rooms.remove(request.user.id, request.params.id);
+      return reply.code(204).send(null);
+    },
   );
 
   app.get(

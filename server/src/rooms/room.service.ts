@@ -20,6 +20,7 @@ import type {
   PendingJoinItem,
   Room,
   RoomKeyItem,
+  UpdateRoomRequest,
 } from '@parley/wire';
 import { fromBase64Url, toBase64Url } from '../codec';
 import { isUniqueViolation, type Db } from '../db/database';
@@ -29,6 +30,7 @@ import { publishToRoom, publishToUser } from '../realtime/events';
 import { effectOf, type Role } from './chain-rules';
 import {
   chainEntries,
+  deleteRooms,
   findDirectRoom,
   findRoom,
   findRoomFor,
@@ -130,6 +132,40 @@ export function createRoomService(db: Db, bus: Bus) {
       if (row === undefined) throw parleyError('ROOM_NOT_FOUND');
       if (row.role === null && row.kind !== 'channel') throw parleyError('NOT_A_MEMBER');
       return toRoom(row, callerId);
+    },
+
+    /**
+     * Renames a channel or group or edits its topic (admins only) and tells its subscribers: names
+     * and topics are the rooms' public description, kept by the server in the clear by design.
+     */
+    async update(callerId: string, roomId: string, patch: UpdateRoomRequest): Promise<Room> {
+      await requireAdmin(db, roomId, callerId, 'A direct conversation has no name or topic');
+      const updated = await db
+        .updateTable('rooms')
+        .set({
+          ...(patch.name === undefined ? {} : { name: patch.name }),
+          ...(patch.topic === undefined ? {} : { topic: patch.topic }),
+        })
+        .where('id', '=', roomId)
+        .where(notExpired)
+        .returning(['name', 'topic'])
+        .executeTakeFirst();
+      if (updated === undefined) throw parleyError('ROOM_NOT_FOUND');
+      publishToRoom(
+        bus,
+        roomId,
+        { t: 'relay' },
+        JSON.stringify({ type: 'room-updated', room: roomId, ...updated }),
+      );
+      return await this.get(callerId, roomId);
+    },
+
+    /** Deletes a room with everything in them (admins only); its subscribers are told `removed`. */
+    async remove(callerId: string, roomId: string): Promise<void> {
+      await requireAdmin(db, roomId, callerId, 'A direct conversation is left, not deleted');
+      const deleted = await deleteRooms(db, [roomId], { expiredOnly: false });
+      if (deleted.length === 0) throw parleyError('ROOM_NOT_FOUND');
+      publishToRoom(bus, roomId, { t: 'deleted', reason: 'deleted' });
     },
 
     async browse(callerId: string, query: ChannelQuery): Promise<ChannelPage> {
@@ -490,6 +526,23 @@ export async function requireMember(db: Db, roomId: string, userId: string): Pro
   if (await isMember(db, roomId, userId)) return;
   if ((await findRoom(db, roomId)) === undefined) throw parleyError('ROOM_NOT_FOUND');
   throw parleyError('NOT_A_MEMBER');
+}
+
+/**
+ * Refuses unless the room exists, is a channel or group (direct conversations have no admins:
+ * `directRefusal` says why) and `userId` is an admin of it.
+ */
+async function requireAdmin(
+  db: Db,
+  roomId: string,
+  userId: string,
+  directRefusal: string,
+): Promise<void> {
+  const room = await findRoomFor(db, roomId, userId);
+  if (room === undefined) throw parleyError('ROOM_NOT_FOUND');
+  if (room.role === null) throw parleyError('NOT_A_MEMBER');
+  if (room.kind === 'direct') throw parleyError('ROOM_DETAILS_INVALID', directRefusal);
+  if (room.role !== 'admin') throw parleyError('NOT_AN_ADMIN');
 }
 
 function decode(bytes: Uint8Array): MembershipEntry {

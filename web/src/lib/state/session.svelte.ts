@@ -416,13 +416,26 @@ export class Session {
       }
       this.revision++;
     });
-    for (const type of ['membership', 'room-key', 'removed', 'acked', 'admitted'] as const) {
+    for (const type of [
+      'membership',
+      'room-key',
+      'removed',
+      'acked',
+      'admitted',
+      'room-updated',
+    ] as const) {
       on(type, () => this.revision++);
     }
     on('expired', (event) => {
       const name = this.rooms.find((room) => room.roomId === event.roomId)?.name ?? 'A room';
       this.notify(`${name} reached the end of its lifetime and was deleted, here too.`, 'info');
-      if (this.activeRoomId === event.roomId) location.hash = '#/';
+      if (this.activeRoomId === event.roomId) void goto(resolve('/'), { replaceState: true });
+      this.revision++;
+    });
+    on('deleted', (event) => {
+      const name = this.rooms.find((room) => room.roomId === event.roomId)?.name ?? 'A room';
+      this.notify(`${name} was deleted by an admin, with its messages and files.`, 'info');
+      if (this.activeRoomId === event.roomId) void goto(resolve('/'), { replaceState: true });
       this.revision++;
     });
     on('joined', (event) => {
