@@ -482,6 +482,83 @@ describe('membership chain', () => {
   });
 });
 
+describe('bans', () => {
+  it('keeps a banned person out: no join request, no admission, no add, until an admin lifts it', async () => {
+    const [alice, bob, carol] = [
+      await createPerson(app),
+      await createPerson(app),
+      await createPerson(app),
+    ];
+    const channel = await createRoom(app, alice, 'channel');
+    await post(bob, `/api/rooms/${channel.id}/join-requests`, {});
+    const banned = await post(alice, `/api/rooms/${channel.id}/bans`, { userId: bob.id });
+    expect(banned.statusCode, banned.body).toBe(204);
+    // The ban also ends the request that was waiting.
+    const waiting = await get(alice, `/api/rooms/${channel.id}/join-requests`);
+    expect(waiting.json<{ requests: unknown[] }>().requests).toEqual([]);
+    expectError(await post(bob, `/api/rooms/${channel.id}/join-requests`, {}), 403, 'BANNED');
+    const admit = await post(alice, `/api/rooms/${channel.id}/chain`, {
+      entry: toBase64Url(channel.entry(alice, 'admit', bob)),
+    });
+    expectError(admit, 403, 'BANNED');
+    const list = await get(carol, `/api/rooms/${channel.id}/bans`);
+    expectError(list, 403, 'NOT_A_MEMBER');
+    expect(
+      (await get(alice, `/api/rooms/${channel.id}/bans`)).json<{ bans: { userId: string }[] }>()
+        .bans,
+    ).toMatchObject([{ userId: bob.id, username: bob.username }]);
+
+    const lifted = await app.inject({
+      method: 'DELETE',
+      url: `/api/rooms/${channel.id}/bans/${bob.id}`,
+      headers: alice.auth,
+    });
+    expect(lifted.statusCode, lifted.body).toBe(204);
+    expect((await post(bob, `/api/rooms/${channel.id}/join-requests`, {})).statusCode).toBe(202);
+    await appendEntry(app, channel, alice, 'admit', bob);
+  });
+
+  it('lets only admins ban, not oneself, and nobody in a direct conversation', async () => {
+    const [alice, bob, carol] = [
+      await createPerson(app),
+      await createPerson(app),
+      await createPerson(app),
+    ];
+    const group = await createRoom(app, alice, 'group');
+    await appendEntry(app, group, alice, 'add', bob);
+    await expectUnchanged(app, async () => {
+      expectError(
+        await post(bob, `/api/rooms/${group.id}/bans`, { userId: carol.id }),
+        403,
+        'NOT_AN_ADMIN',
+      );
+      expectError(
+        await post(alice, `/api/rooms/${group.id}/bans`, { userId: alice.id }),
+        400,
+        'BAN_INVALID',
+      );
+      expectError(
+        await post(alice, `/api/rooms/${group.id}/bans`, { userId: 'nope' }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectError(
+        await post(alice, `/api/rooms/${group.id}/bans`, { userId: toHex(generateId()) }),
+        404,
+        'USER_NOT_FOUND',
+      );
+    });
+    // A banned person cannot be added to a group either.
+    expect(
+      (await post(alice, `/api/rooms/${group.id}/bans`, { userId: carol.id })).statusCode,
+    ).toBe(204);
+    const add = await post(alice, `/api/rooms/${group.id}/chain`, {
+      entry: toBase64Url(group.entry(alice, 'add', carol)),
+    });
+    expectError(add, 403, 'BANNED');
+  });
+});
+
 describe('join requests', () => {
   it('records a request, shows it to members, and ends it when the newcomer is admitted', async () => {
     const [alice, bob, stranger] = [

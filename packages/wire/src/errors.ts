@@ -76,6 +76,8 @@ export const errorTable = {
   ROOM_NOT_FOUND: { status: 404, message: 'No such room' },
   NOT_A_MEMBER: { status: 403, message: 'Not a member of this room' },
   NOT_AN_ADMIN: { status: 403, message: 'Only an admin of this room may do this' },
+  BANNED: { status: 403, message: 'An admin of this room barred this person from it' },
+  BAN_INVALID: { status: 400, message: 'An admin cannot ban themselves' },
   ROOM_EXISTS: { status: 409, message: 'The room exists already' },
   ROOM_DETAILS_INVALID: {
     status: 400,

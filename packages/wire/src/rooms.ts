@@ -209,6 +209,21 @@ export const JoinRequestList = Type.Object(
 );
 export type JoinRequestList = Static<typeof JoinRequestList>;
 
+export const BanRequest = Type.Object({ userId: Id }, { additionalProperties: false });
+export type BanRequest = Static<typeof BanRequest>;
+
+export const BanParams = Type.Object({ id: Id, userId: Id }, { additionalProperties: false });
+export type BanParams = Static<typeof BanParams>;
+
+export const BanItem = Type.Object(
+  { userId: Id, username: Type.String(), bannedAt: Type.String() },
+  { additionalProperties: false },
+);
+export type BanItem = Static<typeof BanItem>;
+
+export const BanList = Type.Object({ bans: Type.Array(BanItem) }, { additionalProperties: false });
+export type BanList = Static<typeof BanList>;
+
 /** One of the caller's own join requests that no member has admitted yet. */
 export const PendingJoinItem = Type.Object(
   { roomId: Id, name: Type.String(), requestedAt: Type.String() },

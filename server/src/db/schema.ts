@@ -12,6 +12,7 @@ import type { MessageTable } from '../messages/message.table';
 import type {
   ChainEntryTable,
   JoinRequestTable,
+  RoomBanTable,
   RoomFormerMemberTable,
   RoomKeyEnvelopeTable,
   RoomMemberTable,
@@ -37,6 +38,7 @@ export interface Database {
   chain_entries: ChainEntryTable;
   room_key_envelopes: RoomKeyEnvelopeTable;
   join_requests: JoinRequestTable;
+  room_bans: RoomBanTable;
   messages: MessageTable;
   attachments: AttachmentTable;
 }

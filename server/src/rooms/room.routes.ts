@@ -3,6 +3,9 @@ import { ready as cryptoReady } from '@parley/crypto';
 import {
   AppendChainRequest,
   AppendChainResponse,
+  BanList,
+  BanParams,
+  BanRequest,
   ChainPage,
   ChainQuery,
   ChannelPage,
@@ -176,6 +179,45 @@ export async function roomRoutes(app: ParleyApp): Promise<void> {
       await rooms.cancelJoin(request.user.id, request.params.id);
       return reply.code(204).send(null);
     },
+  );
+
+  app.post(
+    '/rooms/:id/bans',
+    {
+      ...auth,
+      schema: {
+        tags,
+        security,
+        params: RoomParams,
+        body: BanRequest,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await rooms.ban(request.user.id, request.params.id, request.body.userId);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/rooms/:id/bans/:userId',
+    {
+      ...auth,
+      schema: { tags, security, params: BanParams, response: { 204: Type.Null(), ...errors } },
+    },
+    async (request, reply) => {
+      await rooms.unban(request.user.id, request.params.id, request.params.userId);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/rooms/:id/bans',
+    {
+      ...auth,
+      schema: { tags, security, params: RoomParams, response: { 200: BanList, ...errors } },
+    },
+    async (request) => ({ bans: await rooms.bans(request.user.id, request.params.id) }),
   );
 
   app.get(

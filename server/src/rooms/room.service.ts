@@ -16,6 +16,7 @@ import type {
   ChannelPage,
   ChannelQuery,
   CreateRoomRequest,
+  BanItem,
   JoinRequestItem,
   PendingJoinItem,
   Room,
@@ -253,6 +254,7 @@ export function createRoomService(db: Db, bus: Bus) {
         switch (effect.kind) {
           case 'join':
             if (!(await userExists(trx, effect.userId))) throw parleyError('USER_NOT_FOUND');
+            if (await isBanned(trx, roomId, effect.userId)) throw parleyError('BANNED');
             await trx
               .insertInto('room_members')
               .values({ room_id: roomId, user_id: effect.userId, role: 'member' })
@@ -352,6 +354,7 @@ export function createRoomService(db: Db, bus: Bus) {
       if (room.role !== null) {
         throw parleyError('JOIN_NOT_APPLICABLE', 'Already a member');
       }
+      if (await isBanned(db, roomId, callerId)) throw parleyError('BANNED');
       const row = await db
         .insertInto('join_requests')
         .values({ room_id: roomId, user_id: callerId })
@@ -367,6 +370,56 @@ export function createRoomService(db: Db, bus: Bus) {
         JSON.stringify({ type: 'join-request', room: roomId, user: callerId, username }),
       );
       return { userId: callerId, username, requestedAt: row.created_at.toISOString() };
+    },
+
+    /**
+     * Bars a person from a channel or group (admins only): no join request, no add or admit of
+     * them is accepted until an admin lifts it. Removing a member is their client's chain entry;
+     * the ban is what keeps them out afterwards.
+     */
+    async ban(callerId: string, roomId: string, userId: string): Promise<void> {
+      await requireAdmin(db, roomId, callerId, 'A direct conversation has no admins to ban anyone');
+      if (userId === callerId) throw parleyError('BAN_INVALID');
+      if (!(await userExists(db, userId))) throw parleyError('USER_NOT_FOUND');
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('room_bans')
+          .values({ room_id: roomId, user_id: userId, banned_by: callerId })
+          .onConflict((oc) => oc.columns(['room_id', 'user_id']).doNothing())
+          .execute();
+        await trx
+          .deleteFrom('join_requests')
+          .where('room_id', '=', roomId)
+          .where('user_id', '=', userId)
+          .execute();
+      });
+    },
+
+    async unban(callerId: string, roomId: string, userId: string): Promise<void> {
+      await requireAdmin(db, roomId, callerId, 'A direct conversation has no bans');
+      await db
+        .deleteFrom('room_bans')
+        .where('room_id', '=', roomId)
+        .where('user_id', '=', userId)
+        .execute();
+    },
+
+    /** Who is barred from the room, newest first (members may see it; the room's rule is public to them). */
+    async bans(callerId: string, roomId: string): Promise<BanItem[]> {
+      await requireMember(db, roomId, callerId);
+      const rows = await db
+        .selectFrom('room_bans')
+        .innerJoin('users', 'users.id', 'room_bans.user_id')
+        .select(['room_bans.user_id', 'users.username', 'room_bans.created_at'])
+        .where('room_bans.room_id', '=', roomId)
+        .orderBy('room_bans.created_at', 'desc')
+        .limit(1000)
+        .execute();
+      return rows.map((row) => ({
+        userId: row.user_id,
+        username: row.username,
+        bannedAt: row.created_at.toISOString(),
+      }));
     },
 
     /** Withdraws the caller's own request (nothing to withdraw is not an error: the outcome is the same). */
@@ -532,6 +585,16 @@ export async function requireMember(db: Db, roomId: string, userId: string): Pro
  * Refuses unless the room exists, is a channel or group (direct conversations have no admins:
  * `directRefusal` says why) and `userId` is an admin of it.
  */
+async function isBanned(db: Db, roomId: string, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('room_bans')
+    .select('user_id')
+    .where('room_id', '=', roomId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 async function requireAdmin(
   db: Db,
   roomId: string,

@@ -64,6 +64,13 @@ export interface JoinRequestTable {
   created_at: Generated<Date>;
 }
 
+export interface RoomBanTable {
+  room_id: string;
+  user_id: string;
+  banned_by: string | null;
+  created_at: Generated<Date>;
+}
+
 export type RoomRow = Selectable<RoomTable>;
 export type NewRoom = Insertable<RoomTable>;
 export type RoomMemberRow = Selectable<RoomMemberTable>;
