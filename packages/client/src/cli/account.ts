@@ -10,7 +10,9 @@ export function registerAccountCommands(program: Command): void {
 
   program
     .command('signup <username>')
-    .description('create an account; keys are made on this machine and backed up under a passphrase')
+    .description(
+      'create an account; keys are made on this machine and backed up under a passphrase',
+    )
     .option('--no-backup', 'no key backup (a bot whose keys live only here)')
     .action((username: string, options: { backup: boolean }) =>
       withClient(async (client) => {

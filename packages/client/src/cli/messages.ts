@@ -46,7 +46,9 @@ export function registerMessageCommands(program: Command): void {
         for (const path of paths) {
           const data = new Uint8Array(await readFile(path));
           if (data.length > limit) {
-            throw new Error(`${path} is ${data.length} bytes; the server takes files up to ${limit}`);
+            throw new Error(
+              `${path} is ${data.length} bytes; the server takes files up to ${limit}`,
+            );
           }
           const name = basename(path);
           files.push({ data, name, mediaType: mime.getType(name) ?? 'application/octet-stream' });
@@ -138,7 +140,9 @@ export function registerMessageCommands(program: Command): void {
         }
         for (const attachment of chosen as AttachmentDescriptor[]) {
           const data = await client.downloadAttachment(attachment);
-          print(`saved ${await saveNew(options.out, attachment.name, data)} (${data.length} bytes)`);
+          print(
+            `saved ${await saveNew(options.out, attachment.name, data)} (${data.length} bytes)`,
+          );
         }
       }),
     );

@@ -1,7 +1,13 @@
 // What the command line prints. Results go to standard output, one per line, so that scripts can
 // read them; progress, warnings and errors go to standard error. Anything a sender chose (names,
 // texts, file names) passes through `printable` first so that it cannot drive the terminal.
-import type { Client, MembershipLine, ReceivedMessage, RoomView, VerificationFailure } from '../index';
+import type {
+  Client,
+  MembershipLine,
+  ReceivedMessage,
+  RoomView,
+  VerificationFailure,
+} from '../index';
 import { isClientError } from '../index';
 import { describeMembership } from '../membership-words';
 
