@@ -17,6 +17,7 @@ import {
   isErrorCode,
   JoinRequestItem,
   JoinRequestList,
+  BanList,
   PendingJoinList,
   Me,
   PostKeysResponse,
@@ -108,6 +109,9 @@ export const ROUTES = {
   room: route('GET', '/api/rooms/:id', Room),
   updateRoom: route('PATCH', '/api/rooms/:id', Room),
   deleteRoom: route('DELETE', '/api/rooms/:id', Empty),
+  ban: route('POST', '/api/rooms/:id/bans', Empty),
+  unban: route('DELETE', '/api/rooms/:id/bans/:userId', Empty),
+  bans: route('GET', '/api/rooms/:id/bans', BanList),
   channels: route('GET', '/api/channels', ChannelPage),
   chain: route('GET', '/api/rooms/:id/chain', ChainPage),
   appendChain: route('POST', '/api/rooms/:id/chain', AppendChainResponse),
@@ -186,6 +190,9 @@ export class ServerApi {
   updateRoom = (roomId: string, details: UpdateRoomRequest) =>
     this.json(ROUTES.updateRoom, [roomId], { body: details });
   deleteRoom = (roomId: string) => this.json(ROUTES.deleteRoom, [roomId]);
+  ban = (roomId: string, userId: string) => this.json(ROUTES.ban, [roomId], { body: { userId } });
+  unban = (roomId: string, userId: string) => this.json(ROUTES.unban, [roomId, userId]);
+  bans = (roomId: string) => this.json(ROUTES.bans, [roomId]);
   channels = (query: Query) => this.json(ROUTES.channels, [], { query });
   chain = (roomId: string, after: number | undefined) =>
     this.json(ROUTES.chain, [roomId], { query: { after } });

@@ -313,6 +313,20 @@ export class Client {
     return this.parts.membership.updateRoom(roomId, details);
   }
 
+  /** Removes a person if a member and bars them from coming back (admins of the room). */
+  banMember(roomId: string, userId: string): Promise<void> {
+    return this.parts.membership.ban(roomId, userId);
+  }
+
+  unbanMember(roomId: string, userId: string): Promise<void> {
+    return this.ctx.api.unban(roomId, userId).then(() => undefined);
+  }
+
+  /** Who is barred from the room, newest first. */
+  async bans(roomId: string): Promise<{ userId: string; username: string; bannedAt: string }[]> {
+    return (await this.ctx.api.bans(roomId)).bans;
+  }
+
   /** Deletes a channel or group with its messages, chain, keys and files (admins of the room). */
   deleteRoom(roomId: string): Promise<void> {
     return this.parts.membership.deleteRoom(roomId);

@@ -246,6 +246,16 @@ export class Membership {
     return viewOf(room, ctx.isMine(room));
   }
 
+  /**
+   * Bars a person from the room (admins): a member is removed first (a new epoch they cannot
+   * read), then the server refuses their join requests and anyone adding or admitting them.
+   */
+  async ban(roomId: string, userId: string): Promise<void> {
+    const room = this.ctx.requireRoom(roomId, 'ban');
+    if (room.isMember(userId)) await this.change(roomId, 'remove', userId);
+    await this.ctx.api.ban(roomId, userId);
+  }
+
   /** Deletes a channel or group with everything in it (admins); forgotten here at once. */
   async deleteRoom(roomId: string): Promise<void> {
     const { ctx } = this;

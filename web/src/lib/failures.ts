@@ -88,6 +88,9 @@ const ERROR_TEXT: Record<string, string> = {
   TAG_INVALID:
     'A tag may hold only lowercase letters, digits and dashes (no spaces), up to 32 characters, and a room at most 10 tags.',
   NOT_ALLOWED: 'You are not allowed to do that in this room.',
+  NOT_AN_ADMIN: 'Only an admin of this room can do that.',
+  BANNED: 'An admin of this room has banned you from it.',
+  BAN_INVALID: 'You cannot ban yourself.',
   NOT_A_MEMBER: 'You are not a member of this room.',
   EPOCH_KEY_MISSING: 'The room key has not reached this browser yet. Wait a moment and try again.',
   USER_NOT_FOUND: 'No one has that username.',

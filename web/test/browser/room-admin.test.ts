@@ -1,6 +1,7 @@
-// Room administration in the browser: an admin renames a group and edits its topic, which a
-// member sees live, then deletes it after a second, confirming step; it disappears for the member
-// with a notice. A member is offered neither.
+// Room administration in the browser: an admin bans a channel member, who is refused when asking
+// back until the ban is lifted; renames a group and edits its topic, which a member sees live,
+// then deletes it after a second, confirming step; it disappears for the member with a notice.
+// A member is offered none of this.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type Browser,
@@ -59,6 +60,47 @@ describe('room administration', () => {
       .getByRole('link', { name: /Book club/ })
       .click();
     await messageVisible(b, 'welcome');
+  });
+
+  it('bans a channel member, who is refused when asking back until the ban is lifted', async () => {
+    const a = alice.page;
+    const b = bob.page;
+    await nav(a, 'Channels');
+    await a.getByRole('link', { name: 'Create', exact: true }).click();
+    await a.getByLabel('Name', { exact: true }).fill('Quiet corner');
+    await a.getByLabel('Topic', { exact: true }).fill('No shouting');
+    await a.getByRole('button', { name: 'Create channel' }).click();
+    await a.getByRole('heading', { level: 1, name: 'Quiet corner' }).waitFor();
+    await nav(b, 'Channels');
+    await b.getByLabel('Search channels').fill('quiet');
+    await b.getByRole('button', { name: 'Join Quiet corner' }).click();
+    await b.getByRole('heading', { level: 1, name: 'Quiet corner' }).waitFor({ timeout: 30_000 });
+
+    await a.getByRole('link', { name: 'Members', exact: true }).click();
+    await a.getByRole('button', { name: 'Ban bob' }).click();
+    await a.getByTestId('bans').getByText('bob', { exact: true }).waitFor();
+    await screenshot(a, '31c-banned-member');
+    await b.getByTestId('removed-notice').waitFor({ timeout: 15_000 });
+
+    await nav(b, 'Channels');
+    await b.getByLabel('Search channels').fill('quiet');
+    const seen = bob.problems.length;
+    await b.getByRole('button', { name: 'Join Quiet corner' }).click();
+    await b.getByRole('alert').filter({ hasText: 'banned you' }).waitFor({ timeout: 15_000 });
+    // The refusal itself is the server's 403, which Chromium logs; nothing else may show up.
+    expect(bob.problems.splice(seen)).toEqual([
+      'console error: Failed to load resource: the server responded with a status of 403 (Forbidden)',
+    ]);
+
+    await a.getByRole('button', { name: 'Lift the ban on bob' }).click();
+    await expect.poll(() => a.getByTestId('bans').count()).toBe(0);
+    // Back where the next steps start: both in the group.
+    for (const page of [a, b]) {
+      await page
+        .getByTestId('room-list')
+        .getByRole('link', { name: /Book club/ })
+        .click();
+    }
   });
 
   it('offers a member neither the details form nor deletion', async () => {

@@ -123,6 +123,25 @@ export function registerRoomCommands(program: Command): void {
       );
   }
 
+  program
+    .command('ban <room> <username>')
+    .description('remove someone and keep them out of a group or channel (admins)')
+    .action((room: string, username: string) =>
+      withClient(async (client) => {
+        const roomId = await resolveRoom(client, room);
+        await client.banMember(roomId, (await client.lookUp(username)).userId);
+        print(`${username} is banned.`);
+      }),
+    );
+
+  program.command('unban <room> <username>').action((room: string, username: string) =>
+    withClient(async (client) => {
+      const roomId = await resolveRoom(client, room);
+      await client.unbanMember(roomId, (await client.lookUp(username)).userId);
+      print(`${username} may come back.`);
+    }),
+  );
+
   program.command('leave <room>').action((room: string) =>
     withClient(async (client) => {
       await client.leave(await resolveRoom(client, room));
