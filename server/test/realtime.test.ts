@@ -460,6 +460,28 @@ describe('typing, presence and receipts', () => {
     await b.next((f) => f.type === 'presence' && f.status === 'offline', 5000, from);
   });
 
+  it('tells the people in a room that a member changed their profile (the fact, not the profile)', async () => {
+    const [alice, bob] = [await createPerson(app), await createPerson(app)];
+    const room = await groupWith(app, alice, [bob]);
+    const [a, b] = [await connect(alice), await connect(bob)];
+    await subscribe(a, room.id);
+    await subscribe(b, room.id);
+    const changed = await app.inject({
+      method: 'PATCH',
+      url: '/api/me/profile',
+      headers: alice.auth,
+      payload: { statusMessage: 'on holiday' },
+    });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(await b.next((f) => f.type === 'profile')).toEqual({
+      type: 'profile',
+      room: room.id,
+      user: alice.id,
+    });
+    // Not echoed to the one who changed it.
+    expect(a.frames.some((f) => f.type === 'profile')).toBe(false);
+  });
+
   it('tells a newcomer the presence of members already there, but not of invisible ones', async () => {
     const [alice, bob, carol] = [
       await createPerson(app),

@@ -189,6 +189,15 @@ describe('app support', () => {
     );
   });
 
+  it('tells the people who share a room that a profile changed', async () => {
+    const group = await alice.createGroup({ name: 'profiles', members: ['bob'] });
+    await eventually(() => canSendIn(bob, group.roomId), 10_000, 'bob in');
+    const told = bob.next('profile', (event) => event.userId === alice.me!.userId);
+    await alice.updateProfile({ statusMessage: 'reading' });
+    await told;
+    expect((await bob.getProfile(alice.me!.userId)).statusMessage).toBe('reading');
+  });
+
   it('reads and changes profiles and avatars', async () => {
     const changed = await alice.updateProfile({ displayName: 'Alice A.', statusMessage: 'here' });
     expect(changed).toMatchObject({ displayName: 'Alice A.', statusMessage: 'here' });

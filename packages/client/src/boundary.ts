@@ -13,6 +13,7 @@ import {
   PongFrame,
   ReadyFrame,
   RemovedFrame,
+  ProfileFrame,
   RoomUpdatedFrame,
   ServerPresenceFrame,
   ServerReceiptFrame,
@@ -69,6 +70,7 @@ const serverFrames = {
   receipt: ServerReceiptFrame,
   removed: RemovedFrame,
   'room-updated': RoomUpdatedFrame,
+  profile: ProfileFrame,
   error: ErrorFrame,
   pong: PongFrame,
 } as const;

@@ -102,6 +102,11 @@ export class FrameDispatch {
       case 'presence':
         ctx.events.emit('presence', { userId: frame.user, status: frame.status });
         break;
+      case 'profile':
+        // Advisory, but only of a verified member of a room this device knows.
+        if (!known || !room.isMember(frame.user)) break;
+        ctx.events.emit('profile', { userId: frame.user });
+        break;
       case 'receipt':
         if (!known || !room.isMember(frame.user)) break;
         ctx.events.emit('receipt', {

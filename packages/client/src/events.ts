@@ -92,6 +92,8 @@ export type ClientEvents = {
   'room-updated': { roomId: string; name: string | undefined; topic: string | undefined };
   typing: { roomId: string; userId: string; active: boolean };
   presence: { userId: string; status: PresenceStatus };
+  /** A person who shares a room with this account changed their profile: read it again. */
+  profile: { userId: string };
   receipt: { roomId: string; userId: string; kind: 'delivered' | 'read'; seq: number };
   connection: { state: ConnectionState; attempt: number };
   /**

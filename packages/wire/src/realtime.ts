@@ -134,6 +134,8 @@ export const ServerReceiptFrame = frame('receipt', {
   kind: ReceiptKind,
   seq: Type.Integer(),
 });
+/** A member changed their profile (name, status message or picture): read it again. */
+export const ProfileFrame = frame('profile', { room: Id, user: Id });
 /** An admin renamed the room or edited its topic: its public description now. */
 export const RoomUpdatedFrame = frame('room-updated', {
   room: Id,
@@ -172,6 +174,7 @@ export const ServerFrame = Type.Union([
   ServerPresenceFrame,
   ServerReceiptFrame,
   RoomUpdatedFrame,
+  ProfileFrame,
   RemovedFrame,
   ErrorFrame,
   PongFrame,

@@ -10,6 +10,7 @@ import type { FastifyError } from 'fastify';
 import type { ParleyApp } from '../app';
 import { parleyError } from '../errors';
 import { sendError } from '../plugins/errors';
+import { publishToRoom } from '../realtime/events';
 import { createProfileService } from './profile.service';
 import { ByIdParams, ByUsernameParams } from './user-params';
 
@@ -19,6 +20,24 @@ const bearer = [{ bearer: [] }];
 /** The caller's profile under /api/me and everyone's public profile under /api/users. */
 export async function profileRoutes(app: ParleyApp): Promise<void> {
   const profiles = createProfileService(app.db, { avatarPixels: app.config.limits.avatarPixels });
+  // The people who share a room with this account hear that its profile changed, so names,
+  // status messages and pictures are current without a reload. Only the fact travels: each
+  // client reads the profile itself, as it reads any profile.
+  const announce = async (userId: string): Promise<void> => {
+    const rooms = await app.db
+      .selectFrom('room_members')
+      .select('room_id')
+      .where('user_id', '=', userId)
+      .execute();
+    for (const { room_id: roomId } of rooms) {
+      publishToRoom(
+        app.bus,
+        roomId,
+        { t: 'relay', except: userId },
+        JSON.stringify({ type: 'profile', room: roomId, user: userId }),
+      );
+    }
+  };
   const avatarBytes = app.config.limits.avatarBytes;
 
   // Avatars are uploaded as the raw image, not base64 in JSON.
@@ -48,7 +67,11 @@ export async function profileRoutes(app: ParleyApp): Promise<void> {
         response: { 200: Me, ...errors },
       },
     },
-    async (request) => profiles.update(request.user.id, request.body),
+    async (request) => {
+      const me = await profiles.update(request.user.id, request.body);
+      await announce(request.user.id);
+      return me;
+    },
   );
 
   app.put(
@@ -80,6 +103,7 @@ export async function profileRoutes(app: ParleyApp): Promise<void> {
       if (!Buffer.isBuffer(request.body)) throw parleyError('UNSUPPORTED_MEDIA_TYPE');
       const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       await profiles.setAvatar(request.user.id, request.body, type);
+      await announce(request.user.id);
       return reply.code(204).send(null);
     },
   );
@@ -92,6 +116,7 @@ export async function profileRoutes(app: ParleyApp): Promise<void> {
     },
     async (request, reply) => {
       await profiles.removeAvatar(request.user.id);
+      await announce(request.user.id);
       return reply.code(204).send(null);
     },
   );

@@ -218,6 +218,20 @@ describe('other people', () => {
     await a.setViewportSize(DESKTOP);
   });
 
+  it('shows a new status message at once, with no reload', async () => {
+    const b = bob.page;
+    await nav(b, 'Settings');
+    await b.getByLabel('Status message').fill('Back on land');
+    await b.getByRole('button', { name: 'Save profile' }).click();
+    await b.getByText('Saved.').waitFor();
+    // Alice has his page open: it changes as he saves.
+    await alice.page
+      .locator('header.person')
+      .getByTestId('status-message')
+      .filter({ hasText: 'Back on land' })
+      .waitFor({ timeout: 15_000 });
+  });
+
   it('shows him offline once his browser closes', async () => {
     const a = alice.page;
     const person = a.locator('header.person');

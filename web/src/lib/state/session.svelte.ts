@@ -468,6 +468,8 @@ export class Session {
         roomId: event.roomId,
       });
     });
+    // Someone changed their name, status message or picture: show the new one without a reload.
+    on('profile', (event) => void this.profiles?.refresh(event.userId));
     on('presence', (event) => {
       this.presence[event.userId] = event.status;
     });
