@@ -2,7 +2,8 @@
 // one shared context. Each public call goes to the module that owns it: the account and its
 // backup, people and trust, rooms and their chains, room keys, messages and their delivery,
 // receipts, attachments, and the connection with its frame dispatch. The public API is this class
-// (docs/CLIENT.md); nothing here decides anything a module could.
+// (docs/CLIENT.md); nothing here decides anything a module could. A call that only hands over is
+// one line (a bound property, so it can also be passed around as a callback).
 import {
   fromHex,
   type AttachmentDescriptor,
@@ -102,78 +103,57 @@ export class Client {
   }
 
   /** Registers and makes this device's keys; with `passphrase` (checked first) also the backup. */
-  signUp(input: Credentials & { passphrase?: string }): Promise<Me> {
-    return this.parts.account.signUp(input);
-  }
+  signUp = (input: Credentials & { passphrase?: string }): Promise<Me> =>
+    this.parts.account.signUp(input);
 
   /** Logs in; a new device then needs `restore` for its keys. */
-  logIn(input: Credentials): Promise<void> {
-    return this.parts.account.logIn(input);
-  }
+  logIn = (input: Credentials): Promise<void> => this.parts.account.logIn(input);
 
   /** A new device: logs in and opens the backup with the passphrase, then reads every room. */
-  restore(input: Credentials & { passphrase: string }): Promise<Me> {
-    return this.parts.account.restore(input);
-  }
+  restore = (input: Credentials & { passphrase: string }): Promise<Me> =>
+    this.parts.account.restore(input);
 
   /** Stores (or replaces) the encrypted backup under a new passphrase. */
-  setUpBackup(passphrase: string, password?: string): Promise<void> {
-    return this.parts.account.setUpBackup(passphrase, password);
-  }
+  setUpBackup = (passphrase: string, password?: string): Promise<void> =>
+    this.parts.account.setUpBackup(passphrase, password);
 
   /** Proves the current passphrase against the stored backup, then re-encrypts under the new one. */
-  changePassphrase(current: string, next: string): Promise<void> {
-    return this.parts.account.changePassphrase(current, next);
-  }
+  changePassphrase = (current: string, next: string): Promise<void> =>
+    this.parts.account.changePassphrase(current, next);
 
   /** Ends the session and the connection; `forget` also erases this device's key store. */
-  logOut(options: { forget?: boolean } = {}): Promise<void> {
-    return this.parts.account.logOut(options);
-  }
+  logOut = (options: { forget?: boolean } = {}): Promise<void> =>
+    this.parts.account.logOut(options);
 
   /** Ends every session of this account, on every device, then this one's. */
-  logOutEverywhere(options: { forget?: boolean } = {}): Promise<number> {
-    return this.parts.account.logOutEverywhere(options);
-  }
+  logOutEverywhere = (options: { forget?: boolean } = {}): Promise<number> =>
+    this.parts.account.logOutEverywhere(options);
 
   /** The server's username and password rules (for a sign-up form; needs no session). */
-  accountRules(): Promise<AccountRules> {
-    return this.parts.account.accountRules();
-  }
+  accountRules = (): Promise<AccountRules> => this.parts.account.accountRules();
 
   // ===== profiles =====
 
   /** A person's public profile (display name, status message, whether an avatar is set). */
-  getProfile(userId: string): Promise<Profile> {
-    return this.people.getProfile(userId);
-  }
+  getProfile = (userId: string): Promise<Profile> => this.people.getProfile(userId);
 
   /** This account's own profile. */
-  myProfile(): Promise<OwnProfile> {
-    return this.people.myProfile();
-  }
+  myProfile = (): Promise<OwnProfile> => this.people.myProfile();
 
   /** Changes the given fields (null clears one; absent ones stay). */
-  updateProfile(changes: {
+  updateProfile = (changes: {
     displayName?: string | null;
     statusMessage?: string | null;
-  }): Promise<OwnProfile> {
-    return this.people.updateProfile(changes);
-  }
+  }): Promise<OwnProfile> => this.people.updateProfile(changes);
 
   /** Sets the avatar (PNG, JPEG, WebP or GIF bytes, checked by the server). */
-  setAvatar(bytes: Uint8Array, mediaType: string): Promise<void> {
-    return this.people.setAvatar(bytes, mediaType);
-  }
+  setAvatar = (bytes: Uint8Array, mediaType: string): Promise<void> =>
+    this.people.setAvatar(bytes, mediaType);
 
-  removeAvatar(): Promise<void> {
-    return this.people.removeAvatar();
-  }
+  removeAvatar = (): Promise<void> => this.people.removeAvatar();
 
   /** Where a person's avatar is, loadable without a session (404 when there is none). */
-  avatarUrl(userId: string): string {
-    return this.people.avatarUrl(userId);
-  }
+  avatarUrl = (userId: string): string => this.people.avatarUrl(userId);
 
   /** A person's avatar bytes and type, or undefined when none is set. */
   avatar(userId: string): Promise<{ data: Uint8Array; mediaType: string } | undefined> {
@@ -183,34 +163,21 @@ export class Client {
   // ===== directory and trust =====
 
   /** Looks a user up by name and pins their keys (first use) or checks them against the pin. */
-  lookUp(username: string): Promise<Contact> {
-    return this.people.lookUp(username);
-  }
+  lookUp = (username: string): Promise<Contact> => this.people.lookUp(username);
 
-  lookUpById(userId: string): Promise<Contact> {
-    return this.people.lookUpById(userId);
-  }
+  lookUpById = (userId: string): Promise<Contact> => this.people.lookUpById(userId);
 
-  searchPeople(prefix: string): Promise<PersonListing[]> {
-    return this.people.searchPeople(prefix);
-  }
+  searchPeople = (prefix: string): Promise<PersonListing[]> => this.people.searchPeople(prefix);
 
-  contacts(): Contact[] {
-    return this.ctx.trust.list();
-  }
+  contacts = (): Contact[] => this.ctx.trust.list();
 
-  contact(userId: string): Contact | undefined {
-    return this.ctx.trust.get(userId);
-  }
+  contact = (userId: string): Contact | undefined => this.ctx.trust.get(userId);
 
-  safetyNumber(userId: string): SafetyNumber {
-    return this.people.safetyNumber(userId);
-  }
+  safetyNumber = (userId: string): SafetyNumber => this.people.safetyNumber(userId);
 
   /** Marks a contact verified: after comparing the digits, or by a scanned QR payload. */
-  verifyContact(userId: string, scannedQr?: string): Promise<Contact> {
-    return this.people.verifyContact(userId, scannedQr);
-  }
+  verifyContact = (userId: string, scannedQr?: string): Promise<Contact> =>
+    this.people.verifyContact(userId, scannedQr);
 
   /** The user accepts a contact's changed keys; rooms they are in get the current key again. */
   async acceptKeyChange(userId: string): Promise<Contact> {
@@ -222,18 +189,12 @@ export class Client {
   // ===== rooms =====
 
   /** Rooms this device knows, each with its verified members (none past its expiry time). */
-  listRooms(): RoomView[] {
-    return this.parts.sync.list();
-  }
+  listRooms = (): RoomView[] => this.parts.sync.list();
 
   /** The server's unread counts and activity for the known rooms; most recent first. */
-  refreshRooms(): Promise<RoomView[]> {
-    return this.parts.sync.refresh();
-  }
+  refreshRooms = (): Promise<RoomView[]> => this.parts.sync.refresh();
 
-  room(roomId: string): RoomView {
-    return this.parts.membership.view(roomId);
-  }
+  room = (roomId: string): RoomView => this.parts.membership.view(roomId);
 
   /** The room's membership history as dated lines for a chat, oldest first (verified chain). */
   membershipLog(roomId: string): MembershipLine[] {
@@ -241,21 +202,17 @@ export class Client {
     return membershipLines(roomId, room.chain, room.chainTimes);
   }
 
-  createChannel(
+  createChannel = (
     input: { name: string; topic: string; tags?: string[] } & RoomLifetime,
-  ): Promise<RoomView> {
-    return this.parts.membership.createChannel(input);
-  }
+  ): Promise<RoomView> => this.parts.membership.createChannel(input);
 
   /** A private group; `members` (usernames) are added one after the other by this admin. */
-  createGroup(input: { name: string; members?: string[] } & RoomLifetime): Promise<RoomView> {
-    return this.parts.membership.createGroup(input);
-  }
+  createGroup = (input: { name: string; members?: string[] } & RoomLifetime): Promise<RoomView> =>
+    this.parts.membership.createGroup(input);
 
   /** A direct conversation with one person; the existing one when there is one already. */
-  createDirect(username: string): Promise<RoomView> {
-    return this.parts.membership.createDirect(username);
-  }
+  createDirect = (username: string): Promise<RoomView> =>
+    this.parts.membership.createDirect(username);
 
   browseChannels(
     query: { q?: string; tag?: string; cursor?: string; limit?: number } = {},
@@ -264,23 +221,16 @@ export class Client {
   }
 
   /** Asks to join a channel; `joined` fires when a member lets this account in, now or later. */
-  requestJoin(roomId: string): Promise<void> {
-    return this.parts.membership.requestJoin(roomId);
-  }
+  requestJoin = (roomId: string): Promise<void> => this.parts.membership.requestJoin(roomId);
 
-  cancelJoin(roomId: string): Promise<void> {
-    return this.parts.membership.cancelJoin(roomId);
-  }
+  cancelJoin = (roomId: string): Promise<void> => this.parts.membership.cancelJoin(roomId);
 
   /** This account's join requests no member has answered yet, oldest first. */
-  pendingJoins(): Promise<PendingJoin[]> {
-    return this.parts.membership.pendingJoins();
-  }
+  pendingJoins = (): Promise<PendingJoin[]> => this.parts.membership.pendingJoins();
 
   /** Asks to join a channel and waits until a member has admitted this account (TIMEOUT). */
-  join(roomId: string, options: { timeoutMs?: number } = {}): Promise<RoomView> {
-    return this.parts.membership.join(roomId, options);
-  }
+  join = (roomId: string, options: { timeoutMs?: number } = {}): Promise<RoomView> =>
+    this.parts.membership.join(roomId, options);
 
   async addMember(roomId: string, userId: string): Promise<RoomView> {
     await this.parts.membership.change(roomId, 'add', userId);
@@ -309,18 +259,15 @@ export class Client {
   }
 
   /** Renames a channel or group or edits its topic (admins of the room); members hear it live. */
-  updateRoom(roomId: string, details: { name?: string; topic?: string }): Promise<RoomView> {
-    return this.parts.membership.updateRoom(roomId, details);
-  }
+  updateRoom = (roomId: string, details: { name?: string; topic?: string }): Promise<RoomView> =>
+    this.parts.membership.updateRoom(roomId, details);
 
   /** Removes a person if a member and bars them from coming back (admins of the room). */
-  banMember(roomId: string, userId: string): Promise<void> {
-    return this.parts.membership.ban(roomId, userId);
-  }
+  banMember = (roomId: string, userId: string): Promise<void> =>
+    this.parts.membership.ban(roomId, userId);
 
-  unbanMember(roomId: string, userId: string): Promise<void> {
-    return this.ctx.api.unban(roomId, userId).then(() => undefined);
-  }
+  unbanMember = (roomId: string, userId: string): Promise<void> =>
+    this.ctx.api.unban(roomId, userId).then(() => undefined);
 
   /** Who is barred from the room, newest first. */
   async bans(roomId: string): Promise<{ userId: string; username: string; bannedAt: string }[]> {
@@ -328,14 +275,10 @@ export class Client {
   }
 
   /** Deletes a channel or group with its messages, chain, keys and files (admins of the room). */
-  deleteRoom(roomId: string): Promise<void> {
-    return this.parts.membership.deleteRoom(roomId);
-  }
+  deleteRoom = (roomId: string): Promise<void> => this.parts.membership.deleteRoom(roomId);
 
   /** Every room of this account up to date: new rooms, chains, keys and messages. */
-  syncRooms(): Promise<void> {
-    return this.parts.sync.syncRooms();
-  }
+  syncRooms = (): Promise<void> => this.parts.sync.syncRooms();
 
   // ===== messages =====
 
@@ -386,19 +329,14 @@ export class Client {
   }
 
   /** The largest file `sendFiles` can send, in bytes. */
-  attachmentLimit(): Promise<number> {
-    return this.parts.attachments.limit();
-  }
+  attachmentLimit = (): Promise<number> => this.parts.attachments.limit();
 
   /** Downloads and decrypts an attachment, once it is the blob its sender described. */
-  downloadAttachment(descriptor: AttachmentDescriptor): Promise<Uint8Array> {
-    return this.parts.attachments.download(descriptor);
-  }
+  downloadAttachment = (descriptor: AttachmentDescriptor): Promise<Uint8Array> =>
+    this.parts.attachments.download(descriptor);
 
   /** The server's sequence number of a message, once acknowledged (at once if it was). */
-  acked(messageId: string): Promise<number> {
-    return this.parts.delivery.acked(messageId);
-  }
+  acked = (messageId: string): Promise<number> => this.parts.delivery.acked(messageId);
 
   /** Messages still waiting for the server's acknowledgement. */
   pendingMessages(roomId?: string): { roomId: string; messageId: string; attempts: number }[] {
@@ -406,34 +344,26 @@ export class Client {
   }
 
   /** Older messages, verified and decrypted, newest page first (`before` a seq). */
-  history(
+  history = (
     roomId: string,
     options: { before?: number; limit?: number } = {},
-  ): Promise<ReceivedMessage[]> {
-    return this.parts.messages.history(roomId, options);
-  }
+  ): Promise<ReceivedMessage[]> => this.parts.messages.history(roomId, options);
 
   /** Reads everything after the last processed message, emitting `message` for each. */
-  catchUp(roomId: string): Promise<ReceivedMessage[]> {
-    return this.parts.messages.catchUp(roomId);
-  }
+  catchUp = (roomId: string): Promise<ReceivedMessage[]> => this.parts.messages.catchUp(roomId);
 
   // ===== receipts, typing, presence =====
 
   /** Moves this account's read marker (others see `receipt` events; `unread` counts from it). */
-  markRead(roomId: string, seq: number): Promise<void> {
-    return this.parts.receipts.markRead(roomId, seq);
-  }
+  markRead = (roomId: string, seq: number): Promise<void> =>
+    this.parts.receipts.markRead(roomId, seq);
 
   /** Tells the members this device received everything up to `seq` (done by itself too). */
-  markDelivered(roomId: string, seq: number): Promise<void> {
-    return this.parts.receipts.markDelivered(roomId, seq);
-  }
+  markDelivered = (roomId: string, seq: number): Promise<void> =>
+    this.parts.receipts.markDelivered(roomId, seq);
 
   /** Every member's delivered and read markers. */
-  receipts(roomId: string): Promise<MemberReceipts[]> {
-    return this.parts.receipts.receipts(roomId);
-  }
+  receipts = (roomId: string): Promise<MemberReceipts[]> => this.parts.receipts.receipts(roomId);
 
   setTyping(roomId: string, active: boolean): void {
     this.parts.receipts.setTyping(roomId, active);
