@@ -229,7 +229,7 @@ describe('other people', () => {
       .locator('header.person')
       .getByTestId('status-message')
       .filter({ hasText: 'Back on land' })
-      .waitFor({ timeout: 15_000 });
+      .waitFor({ timeout: 30_000 });
   });
 
   it('shows him offline once his browser closes', async () => {

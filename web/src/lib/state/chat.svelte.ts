@@ -112,6 +112,15 @@ export class ChatState {
   async load(): Promise<void> {
     const client = this.session.requireClient();
     this.readLines();
+    // A room this account was removed from: the server keeps its history from former members,
+    // so only the membership lines (this device's verified chain) are left to show.
+    const me = this.session.me?.userId;
+    const view = client.listRooms().find((room) => room.roomId === this.roomId);
+    if (view !== undefined && me !== undefined && !view.members.has(me)) {
+      this.reachedStart = true;
+      this.loaded = true;
+      return;
+    }
     try {
       const [page, receipts] = await Promise.all([
         client.history(this.roomId, { limit: PAGE }),
