@@ -151,16 +151,10 @@ export class Account {
     });
     await this.hooks.syncRooms();
     const extra = parseBackupExtra(secrets.extra);
-    // Verified contacts that share no room with this account are pinned too, so none is lost;
-    // each stays verified only if the directory's key is the one the backup vouched for.
-    for (const entry of extra.verified) {
-      const userId = entry.split(':')[0] ?? '';
-      // One that cannot be looked up any more (a deleted account) is no reason to fail.
-      if (/^[0-9a-f]{32}$/.test(userId)) {
-        await this.ctx.people.ensurePinned([userId]).catch(() => undefined);
-      }
-    }
-    await this.ctx.trust.importVerified(extra.verified);
+    // Verified contacts that share no room with this account are pinned too, so none is lost.
+    await this.ctx.trust.importVerified(extra.verified, (userId) =>
+      this.ctx.people.ensurePinned([userId]),
+    );
     return this.me!;
   }
 

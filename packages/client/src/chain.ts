@@ -88,7 +88,7 @@ export class RoomChains {
       throw fromCryptoError(error, 'syncChain');
     }
     const isMember = room.isMember(ctx.myId);
-    room.dateUndated(new Date(ctx.clock.now()).toISOString());
+    room.dateUndated(ctx.clock);
     const changes = membershipLines(room.roomId, room.chain, room.chainTimes, known);
     ctx.events.emit('membership', {
       roomId: room.roomId,

@@ -11,7 +11,7 @@ import {
   type PassphraseStrength,
   type SafetyNumber,
 } from '@parley/crypto';
-import type { AccountRules, MemberReceipts, PendingJoinItem } from '@parley/wire';
+import type { AccountRules, BanItem, MemberReceipts, PendingJoinItem } from '@parley/wire';
 import type { Credentials, Me } from './account';
 import { assemble, type ClientParts } from './assemble';
 import type { OutgoingFile, UploadProgress } from './attachments';
@@ -267,12 +267,10 @@ export class Client {
     this.parts.membership.ban(roomId, userId);
 
   unbanMember = (roomId: string, userId: string): Promise<void> =>
-    this.ctx.api.unban(roomId, userId).then(() => undefined);
+    this.parts.membership.unban(roomId, userId);
 
   /** Who is barred from the room, newest first. */
-  async bans(roomId: string): Promise<{ userId: string; username: string; bannedAt: string }[]> {
-    return (await this.ctx.api.bans(roomId)).bans;
-  }
+  bans = (roomId: string): Promise<BanItem[]> => this.parts.membership.bans(roomId);
 
   /** Deletes a channel or group with its messages, chain, keys and files (admins of the room). */
   deleteRoom = (roomId: string): Promise<void> => this.parts.membership.deleteRoom(roomId);

@@ -12,7 +12,7 @@ import {
   toHex,
   type RoomKind,
 } from '@parley/crypto';
-import type { PendingJoinItem } from '@parley/wire';
+import type { BanItem, PendingJoinItem } from '@parley/wire';
 import type { RoomSummary } from './room-state';
 import type { RoomChains } from './chain';
 import type { ClientContext } from './context';
@@ -94,7 +94,7 @@ export class Membership {
     ctx.rooms.set(roomId, room);
     await ctx.serial(roomId, async () => {
       room.applyChain([genesis], ctx.people.identityKeyOf);
-      room.dateUndated(new Date(ctx.clock.now()).toISOString());
+      room.dateUndated(ctx.clock);
       await this.keys.distributeNewKey(room);
       await ctx.saveRoom(room);
     });
@@ -228,7 +228,7 @@ export class Membership {
           throw error;
         }
         room.applyChain(candidate, ctx.people.identityKeyOf);
-        room.dateUndated(new Date(ctx.clock.now()).toISOString());
+        room.dateUndated(ctx.clock);
         break;
       }
       if (op === 'add') await this.keys.sealCurrentKeyTo(room, [subjectId]);
@@ -254,6 +254,14 @@ export class Membership {
     const room = this.ctx.requireRoom(roomId, 'ban');
     if (room.isMember(userId)) await this.change(roomId, 'remove', userId);
     await this.ctx.api.ban(roomId, userId);
+  }
+
+  async unban(roomId: string, userId: string): Promise<void> {
+    await this.ctx.api.unban(roomId, userId);
+  }
+
+  async bans(roomId: string): Promise<BanItem[]> {
+    return (await this.ctx.api.bans(roomId)).bans;
   }
 
   /** Deletes a channel or group with everything in it (admins); forgotten here at once. */

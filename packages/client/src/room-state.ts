@@ -29,6 +29,7 @@ import {
   type SenderState,
 } from '@parley/crypto';
 import type { StoredValue } from './key-store/key-store';
+import type { Clock } from './options';
 import { decodeRoom, encodeRoom } from './room-record';
 
 /** How many of each sender's most recent counters a device remembers to classify replays. */
@@ -165,7 +166,8 @@ export class RoomState {
   }
 
   /** Gives entries the server did not date (this device's own, say) the time it saw them. */
-  dateUndated(now: string): void {
+  dateUndated(clock: Clock): void {
+    const now = new Date(clock.now()).toISOString();
     for (let position = 0; position < this.entries.length; position++) {
       if (!this.chainTimes.has(position)) this.chainTimes.set(position, now);
     }

@@ -226,11 +226,19 @@ export class TrustStore {
       .map((contact) => `${contact.userId}:${toBase64Url(contact.identityKey)}`);
   }
 
-  /** Marks verified the contacts whose pinned identity key is the one a backup vouched for. */
-  async importVerified(entries: readonly string[]): Promise<void> {
+  /**
+   * Marks verified the contacts whose pinned identity key is the one a backup vouched for; `pin`
+   * pins one not pinned yet first (one that cannot be looked up any more is skipped).
+   */
+  async importVerified(
+    entries: readonly string[],
+    pin: (userId: string) => Promise<void> = async () => {},
+  ): Promise<void> {
     for (const entry of entries) {
       const [userId, identityKey] = entry.split(':');
-      const contact = userId === undefined ? undefined : this.contacts.get(userId);
+      if (userId === undefined || !/^[0-9a-f]{32}$/.test(userId)) continue;
+      if (!this.contacts.has(userId)) await pin(userId).catch(() => undefined);
+      const contact = this.contacts.get(userId);
       if (contact !== undefined && identityKey === toBase64Url(contact.identityKey)) {
         await this.setVerified(contact.userId, true);
       }

@@ -11,6 +11,7 @@ import type { ParleyApp } from '../app';
 import { parleyError } from '../errors';
 import { sendError } from '../plugins/errors';
 import { publishToRoom } from '../realtime/events';
+import { memberRoomIds } from '../rooms/room.repository';
 import { createProfileService } from './profile.service';
 import { ByIdParams, ByUsernameParams } from './user-params';
 
@@ -24,12 +25,7 @@ export async function profileRoutes(app: ParleyApp): Promise<void> {
   // status messages and pictures are current without a reload. Only the fact travels: each
   // client reads the profile itself, as it reads any profile.
   const announce = async (userId: string): Promise<void> => {
-    const rooms = await app.db
-      .selectFrom('room_members')
-      .select('room_id')
-      .where('user_id', '=', userId)
-      .execute();
-    for (const { room_id: roomId } of rooms) {
+    for (const roomId of await memberRoomIds(app.db, userId)) {
       publishToRoom(
         app.bus,
         roomId,

@@ -53,6 +53,16 @@ export async function findRoomFor(
 }
 
 /** Every room `userId` is a member of, the most recently active first. */
+/** The ids of the rooms `userId` is a member of. */
+export async function memberRoomIds(db: Db, userId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('room_members')
+    .select('room_id')
+    .where('user_id', '=', userId)
+    .execute();
+  return rows.map((row) => row.room_id);
+}
+
 export async function roomsOf(db: Db, userId: string): Promise<RoomWithMembership[]> {
   return db
     .selectFrom('rooms')

@@ -114,6 +114,8 @@ export class ChatState {
     this.readLines();
     // A room this account was removed from: the server keeps its history from former members,
     // so only the membership lines (this device's verified chain) are left to show.
+    // (Asked of the client, not of the session's reactive room list: load() starts inside the
+    // chat screen's effect, which would then run again whenever any room changed.)
     const me = this.session.me?.userId;
     const view = client.listRooms().find((room) => room.roomId === this.roomId);
     if (view !== undefined && me !== undefined && !view.members.has(me)) {
