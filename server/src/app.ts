@@ -7,6 +7,8 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { accountRoutes } from './accounts/account.routes';
+import { emailPlugin } from './accounts/email.plugin';
+import { emailRoutes } from './accounts/email.routes';
 import {
   createPasswordHasher,
   PRODUCTION_ARGON2,
@@ -16,6 +18,7 @@ import { loadConfig, type Config, type ConfigOverrides } from './config';
 import { openDatabase, type DatabaseHandle } from './db/database';
 import { directoryRoutes } from './directory/directory.routes';
 import { healthRoutes } from './health/health.routes';
+import { mailPlugin } from './mail/mail.plugin';
 import { profileRoutes } from './profiles/profile.routes';
 import { attachmentRoutes } from './attachments/attachment.routes';
 import { messageRoutes } from './messages/message.routes';
@@ -131,7 +134,10 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
     await app.register(openapiPlugin);
 
     await app.register(healthRoutes);
+    await app.register(mailPlugin);
+    await app.register(emailPlugin);
     await app.register(accountRoutes, { prefix: '/api', hasher });
+    await app.register(emailRoutes, { prefix: '/api', hasher });
     await app.register(profileRoutes, { prefix: '/api' });
     await app.register(directoryRoutes, { prefix: '/api' });
     await app.register(busPlugin, {

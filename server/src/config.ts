@@ -40,7 +40,23 @@ export interface Config {
   readonly wsAuthTimeoutMs: number;
   /** How often expired rooms are looked for and deleted. */
   readonly roomSweepIntervalMs: number;
+  readonly mail: MailConfig;
   readonly limits: Limits;
+}
+
+/** Where mail goes and what its links point at. */
+export interface MailConfig {
+  /** smtp:// or smtps:// URL of the relay (credentials in it); when absent mail goes to `outboxDir`. */
+  readonly smtpUrl: string | undefined;
+  /** Each mail as one .eml file here when no SMTP_URL is set (default DATA_DIR/outbox). */
+  readonly outboxDir: string;
+  /** The From header. */
+  readonly from: string;
+  /**
+   * The web app's public address that mailed links start with. Configured, never taken from the
+   * request's Host header: a forged Host would otherwise put an attacker's site in a reset link.
+   */
+  readonly publicUrl: string;
 }
 
 export interface Limits {
@@ -103,6 +119,10 @@ export interface Limits {
   readonly wsPingsPer10Seconds: number;
   /** Sends of one socket waiting for their commit; beyond it a send is refused (SEND_QUEUE_FULL). */
   readonly wsPendingSends: number;
+  /** Mails (verification, reset) sent to one account per hour; beyond it none is sent. */
+  readonly mailPerAccountPerHour: number;
+  /** Requests that send mail from one client IP per hour. */
+  readonly mailPerIpPerHour: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -133,6 +153,7 @@ export function loadConfig(
 
   const dataDir = resolve(overrides.dataDir ?? read.string('DATA_DIR', './data'));
   const nodeEnv = overrides.nodeEnv ?? read.string('NODE_ENV', 'development');
+  const port = read.integer('PORT', 3000, 0, 65535);
   const limits: Limits = {
     bodyBytes: read.integer('BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     avatarBytes: read.integer('AVATAR_MAX_BYTES', 256 * 1024, 1024, 4 * 1024 * 1024),
@@ -190,12 +211,14 @@ export function loadConfig(
     wsTypingPer10Seconds: read.integer('WS_TYPING_PER_10_SECONDS', 20, 1, 1_000_000),
     wsPingsPer10Seconds: read.integer('WS_PINGS_PER_10_SECONDS', 20, 1, 1_000_000),
     wsPendingSends: read.integer('WS_MAX_PENDING_SENDS', 256, 1, 1_000_000),
+    mailPerAccountPerHour: read.integer('RATE_LIMIT_MAIL_PER_ACCOUNT_PER_HOUR', 5, 1, 1_000_000),
+    mailPerIpPerHour: read.integer('RATE_LIMIT_MAIL_PER_IP_PER_HOUR', 20, 1, 1_000_000),
     ...overrides.limits,
   };
 
   const config: Config = {
     nodeEnv,
-    port: read.integer('PORT', 3000, 0, 65535),
+    port,
     host: read.string('HOST', '0.0.0.0'),
     databaseUrl: read.optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir,
@@ -218,10 +241,14 @@ export function loadConfig(
     ),
     wsAuthTimeoutMs: read.integer('WS_AUTH_TIMEOUT_MS', 5000, 100, 60_000),
     roomSweepIntervalMs: read.integer('ROOM_SWEEP_INTERVAL_MS', 60_000, 10, 24 * 3600 * 1000),
+    mail: mailConfig(read, dataDir, port),
     ...overrides,
     limits,
   };
 
+  if (!isOrigin(config.mail.publicUrl)) {
+    problems.push(`PUBLIC_URL: "${config.mail.publicUrl}" is not an origin (scheme, host, port)`);
+  }
   for (const origin of config.allowedOrigins) {
     if (!isOrigin(origin)) problems.push(`ALLOWED_ORIGINS: "${origin}" is not an origin`);
   }
@@ -241,6 +268,15 @@ export function loadConfig(
     allowedOrigins: Object.freeze([...config.allowedOrigins]),
     jwtSecret: explicitSecret ?? persistedJwtSecret(dataDir),
   });
+}
+
+function mailConfig(read: EnvReader, dataDir: string, port: number): MailConfig {
+  return {
+    smtpUrl: read.optionalUrl('SMTP_URL', ['smtp:', 'smtps:']),
+    outboxDir: resolve(read.string('MAIL_OUTBOX_DIR', join(dataDir, 'outbox'))),
+    from: read.string('MAIL_FROM', 'Parley <parley@localhost>'),
+    publicUrl: read.string('PUBLIC_URL', `http://localhost:${port}`),
+  };
 }
 
 /**

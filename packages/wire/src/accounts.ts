@@ -48,8 +48,16 @@ export const Credentials = Type.Object(
 );
 export type Credentials = Static<typeof Credentials>;
 
-export const RegisterRequest = Credentials;
-export type RegisterRequest = Credentials;
+/** Sign-up: the credentials and, optionally, an email address for password reset. */
+export const RegisterRequest = Type.Object(
+  {
+    username: Username,
+    password: PasswordInput,
+    email: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
+  },
+  { additionalProperties: false },
+);
+export type RegisterRequest = Static<typeof RegisterRequest>;
 export const LoginRequest = Credentials;
 export type LoginRequest = Credentials;
 

@@ -46,6 +46,17 @@ export const errorTable = {
   PASSWORD_TOO_COMMON: { status: 400, message: 'The password is in a list of common passwords' },
   USER_NOT_FOUND: { status: 404, message: 'No such user' },
   BACKUP_NOT_FOUND: { status: 404, message: 'No key backup is stored for this account' },
+  CURRENT_PASSWORD_WRONG: { status: 403, message: 'The current password is wrong' },
+
+  // Email and password reset.
+  EMAIL_INVALID: { status: 400, message: 'The email address is not valid' },
+  EMAIL_TAKEN: { status: 409, message: 'Another account has verified this email address' },
+  EMAIL_NOT_SET: { status: 404, message: 'The account has no email address' },
+  EMAIL_ALREADY_VERIFIED: { status: 409, message: 'The email address is verified already' },
+  MAIL_TOKEN_INVALID: { status: 400, message: 'The link is not valid' },
+  MAIL_TOKEN_EXPIRED: { status: 410, message: 'The link has expired; ask for a new one' },
+  MAIL_TOKEN_USED: { status: 410, message: 'The link was used already; ask for a new one' },
+  MAIL_NOT_SENT: { status: 503, message: 'The mail could not be sent; try again later' },
 
   // Profiles.
   AVATAR_TOO_LARGE: { status: 413, message: 'The avatar is too large' },

@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './common';
 export * from './accounts';
+export * from './email';
 export * from './profiles';
 export * from './directory';
 export * from './rooms';

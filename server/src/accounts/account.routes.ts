@@ -14,7 +14,7 @@ import {
 import type { ParleyApp } from '../app';
 import { fromBase64Url, toBase64Url } from '../codec';
 import { createAccountService } from './account.service';
-import { LoginThrottle } from './login-throttle';
+import { loginThrottleFor } from './login-throttle';
 import type { PasswordHasher } from './password-hasher';
 import { accountRules } from './password-rules';
 
@@ -38,13 +38,7 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
     timeWindow: 60_000,
     keyGenerator: (request) => `ip:${request.ip}`,
   });
-  const loginThrottle = new LoginThrottle({
-    counters: app.counters,
-    freeFailures: limits.loginFreeFailures,
-    maxBackoffMs: limits.loginBackoffMaxSeconds * 1000,
-    maxAccountFailures: limits.loginPerAccountPer15Minutes,
-    windowMs: 15 * 60_000,
-  });
+  const loginThrottle = loginThrottleFor(app);
   const accounts = createAccountService({
     db: app.db,
     hasher: options.hasher,
@@ -85,7 +79,14 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
         response: { 201: AuthResponse, ...errors },
       },
     },
-    async (request, reply) => reply.code(201).send(await accounts.register(request.body)),
+    async (request, reply) => {
+      // Checked before the account exists, so a bad address creates nothing.
+      const email =
+        request.body.email === undefined ? undefined : app.emails.parse(request.body.email);
+      const answer = await accounts.register(request.body);
+      if (email !== undefined) await app.emails.addAtSignUp(answer.user, email);
+      return reply.code(201).send(answer);
+    },
   );
 
   app.post(

@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { parleyError } from '../errors';
 import type { Counters } from '../limits/counters';
 
@@ -79,3 +80,18 @@ export class LoginThrottle {
 const pairKey = (account: string, address: string) => `login:pair:${account}:${address}`;
 const accountKey = (account: string) => `login:account:${account}`;
 const knownKey = (account: string, address: string) => `login:known:${account}:${address}`;
+
+/**
+ * The throttle on the app's configured limits. Its state is in `app.counters`, so every
+ * password check (log in, password change, account deletion) counts against the same pairs.
+ */
+export function loginThrottleFor(app: FastifyInstance): LoginThrottle {
+  const { limits } = app.config;
+  return new LoginThrottle({
+    counters: app.counters,
+    freeFailures: limits.loginFreeFailures,
+    maxBackoffMs: limits.loginBackoffMaxSeconds * 1000,
+    maxAccountFailures: limits.loginPerAccountPer15Minutes,
+    windowMs: 15 * 60_000,
+  });
+}

@@ -4,6 +4,7 @@ import type {
   SessionTable,
   UserTable,
 } from '../accounts/account.table';
+import type { AccountEmailTable, MailTokenTable } from '../accounts/email.table';
 import type { EncryptionKeyTable, IdentityKeyTable } from '../directory/directory.table';
 import type { ProfileTable } from '../profiles/profile.table';
 import type { NameSkeletonTable } from '../profiles/name-skeleton.table';
@@ -28,6 +29,8 @@ export interface Database {
   sessions: SessionTable;
   refresh_tokens: RefreshTokenTable;
   key_backups: KeyBackupTable;
+  account_emails: AccountEmailTable;
+  mail_tokens: MailTokenTable;
   profiles: ProfileTable;
   name_skeletons: NameSkeletonTable;
   identity_keys: IdentityKeyTable;
