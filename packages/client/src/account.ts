@@ -72,9 +72,10 @@ export class Account {
   /**
    * Registers, generates the identity and encryption keys on this device, publishes the public
    * ones, and (with `passphrase`) stores the encrypted backup. The passphrase is checked first, so a
-   * weak one fails before anything is registered.
+   * weak one fails before anything is registered. With `email`, the server mails that address a
+   * verification link (see AccountEmail).
    */
-  async signUp(input: Credentials & { passphrase?: string }): Promise<Me> {
+  async signUp(input: Credentials & { passphrase?: string; email?: string }): Promise<Me> {
     const operation = 'signUp';
     if (this.ctx.secrets !== undefined) {
       throw new ClientError(
@@ -88,6 +89,7 @@ export class Account {
     const answer = await this.ctx.api.register({
       username: input.username,
       password: normalizePassword(input.password),
+      ...(input.email === undefined || input.email.trim() === '' ? {} : { email: input.email }),
     });
     await this.session.save(answer);
     const seeds = generateIdentity();

@@ -18,6 +18,9 @@ import {
   JoinRequestItem,
   JoinRequestList,
   BanList,
+  EmailStatus,
+  ForgotPasswordAccepted,
+  PasswordChanged,
   PendingJoinList,
   Me,
   PostKeysResponse,
@@ -92,6 +95,13 @@ export const ROUTES = {
   logOut: route('POST', '/api/auth/logout', Empty, false),
   logOutAll: route('POST', '/api/auth/logout-all', SessionsEnded),
   accountRules: route('GET', '/api/auth/rules', AccountRules, false),
+  emailStatus: route('GET', '/api/me/email', EmailStatus),
+  setEmail: route('PUT', '/api/me/email', EmailStatus),
+  resendVerification: route('POST', '/api/me/email/verification', Empty),
+  verifyEmail: route('POST', '/api/auth/verify-email', EmailStatus, false),
+  forgotPassword: route('POST', '/api/auth/forgot-password', ForgotPasswordAccepted, false),
+  resetPassword: route('POST', '/api/auth/reset-password', Empty, false),
+  changePassword: route('POST', '/api/me/password', PasswordChanged),
   me: route('GET', '/api/me', Me),
   updateProfile: route('PATCH', '/api/me/profile', Me),
   setAvatar: route('PUT', '/api/me/avatar', Ignored),
@@ -132,6 +142,7 @@ export const ROUTES = {
 interface Credentials {
   username: string;
   password: string;
+  email?: string;
 }
 
 export class ServerApi {
@@ -165,6 +176,19 @@ export class ServerApi {
   publishKeys = (keys: PublishKeysRequest) => this.json(ROUTES.publishKeys, [], { body: keys });
   storeBackup = (blob: string) => this.json(ROUTES.storeBackup, [], { body: { blob } });
   fetchBackup = () => this.json(ROUTES.fetchBackup, []);
+
+  // ----- email and password -----
+
+  emailStatus = () => this.json(ROUTES.emailStatus, []);
+  setEmail = (email: string, password: string) =>
+    this.json(ROUTES.setEmail, [], { body: { email, password } });
+  resendVerification = () => this.json(ROUTES.resendVerification, []);
+  verifyEmail = (token: string) => this.json(ROUTES.verifyEmail, [], { body: { token } });
+  forgotPassword = (login: string) => this.json(ROUTES.forgotPassword, [], { body: { login } });
+  resetPassword = (token: string, password: string) =>
+    this.json(ROUTES.resetPassword, [], { body: { token, password } });
+  changePassword = (currentPassword: string, newPassword: string) =>
+    this.json(ROUTES.changePassword, [], { body: { currentPassword, newPassword } });
 
   // ----- profiles and directory -----
 

@@ -12,6 +12,7 @@ import { RoomChains } from './chain';
 import { Connection } from './connection';
 import { ClientContext } from './context';
 import { Delivery } from './delivery';
+import { AccountEmail } from './email';
 import { FrameDispatch } from './dispatch';
 import { ClientEventEmitter } from './events';
 import { Membership } from './membership';
@@ -36,6 +37,7 @@ export interface ClientParts {
   session: Session;
   connection: Connection;
   account: Account;
+  email: AccountEmail;
   attachments: Attachments;
   receipts: Receipts;
   chains: RoomChains;
@@ -175,6 +177,7 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
     session,
     connection,
     account,
+    email: new AccountEmail(api),
     attachments: new Attachments(api),
     receipts,
     chains,

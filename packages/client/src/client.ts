@@ -15,6 +15,7 @@ import type { AccountRules, BanItem, MemberReceipts, PendingJoinItem } from '@pa
 import type { Credentials, Me } from './account';
 import { assemble, type ClientParts } from './assemble';
 import type { OutgoingFile, UploadProgress } from './attachments';
+import type { EmailStatus } from './email';
 import { checkPassphrase } from './backup';
 import type { ClientContext } from './context';
 import { ClientError } from './errors';
@@ -36,6 +37,8 @@ import type { Contact } from './trust';
 export { MIN_PASSPHRASE_SCORE } from './backup';
 export type { Credentials, Me } from './account';
 export type { OutgoingFile, UploadProgress } from './attachments';
+export type { EmailStatus } from './email';
+export { mailToken } from './email';
 export type { ChannelListing, RoomLifetime, RoomView } from './room-view';
 export type { OwnProfile, PersonListing, Profile } from './people';
 export type { MembershipLine } from './membership-log';
@@ -102,8 +105,11 @@ export class Client {
     return checkPassphrase(passphrase, userInputs);
   }
 
-  /** Registers and makes this device's keys; with `passphrase` (checked first) also the backup. */
-  signUp = (input: Credentials & { passphrase?: string }): Promise<Me> =>
+  /**
+   * Registers and makes this device's keys; with `passphrase` (checked first) also the backup;
+   * with `email`, the server mails it a verification link.
+   */
+  signUp = (input: Credentials & { passphrase?: string; email?: string }): Promise<Me> =>
     this.parts.account.signUp(input);
 
   /** Logs in; a new device then needs `restore` for its keys. */
@@ -131,6 +137,33 @@ export class Client {
 
   /** The server's username and password rules (for a sign-up form; needs no session). */
   accountRules = (): Promise<AccountRules> => this.parts.account.accountRules();
+
+  // ===== email and password =====
+
+  /** The account's email address (null when none) and whether it is verified. */
+  emailStatus = (): Promise<EmailStatus> => this.parts.email.emailStatus();
+
+  /** Sets or replaces the address, with the password; the server mails a verification link. */
+  setEmail = (email: string, password: string): Promise<EmailStatus> =>
+    this.parts.email.setEmail(email, password);
+
+  resendVerification = (): Promise<void> => this.parts.email.resendVerification();
+
+  /** Opens a verification link (the link or its token); needs no session. */
+  verifyEmail = (linkOrToken: string): Promise<EmailStatus> =>
+    this.parts.email.verifyEmail(linkOrToken);
+
+  /** "Forgot password?" by username or email; resolves the same whether anyone is mailed. */
+  requestPasswordReset = (usernameOrEmail: string): Promise<void> =>
+    this.parts.email.requestPasswordReset(usernameOrEmail);
+
+  /** A new password from a reset link; ends every session of the account. Keys stay. */
+  resetPassword = (linkOrToken: string, password: string): Promise<void> =>
+    this.parts.email.resetPassword(linkOrToken, password);
+
+  /** Changes the password; every other session ends, this one stays. Returns how many ended. */
+  changePassword = (current: string, next: string): Promise<number> =>
+    this.parts.email.changePassword(current, next);
 
   // ===== profiles =====
 

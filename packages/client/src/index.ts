@@ -39,12 +39,13 @@ export { Outbox } from './outbox';
 export { MessageActions, MAX_REACTION_LENGTH, MAX_WAITING_ACTIONS } from './message-actions';
 export type { MessageState } from './message-actions';
 export type { OutboxEntry, RetryPolicy } from './outbox';
-export { Client, createClient, MIN_PASSPHRASE_SCORE } from './client';
+export { Client, createClient, mailToken, MIN_PASSPHRASE_SCORE } from './client';
 export type {
   AccountRules,
   AttachmentDescriptor,
   ChannelListing,
   Credentials,
+  EmailStatus,
   Me,
   MemberReceipts,
   MembershipLine,

@@ -3,7 +3,7 @@
 // test drives one by one (assemble(): the same wiring a Client has), whole clients for the other
 // people in a scenario, and a transport that rewrites answers: the hostile server of the threat model.
 import type { AddressInfo } from 'node:net';
-import { createTestApp } from '../../../server/test/helpers';
+import { createTestApp, type TestAppOptions } from '../../../server/test/helpers';
 import { assemble, type ClientParts } from '../src/assemble';
 import { createClient, type Client } from '../src/client';
 import { MemoryKeyStore } from '../src/key-store/memory';
@@ -15,8 +15,8 @@ export interface LiveServer {
   close(): Promise<void>;
 }
 
-export async function startServer(): Promise<LiveServer> {
-  const app = await createTestApp();
+export async function startServer(options: TestAppOptions = {}): Promise<LiveServer> {
+  const app = await createTestApp(options);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   return { baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
