@@ -24,8 +24,12 @@ export interface LiveServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: ServerConfig = {}): Promise<LiveServer> {
+export async function startServer(
+  config: ServerConfig = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<LiveServer> {
   const app = await createTestApp({
+    env,
     config: {
       // Scenarios sign up and log in several users from one address within a minute.
       limits: {

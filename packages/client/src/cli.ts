@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { registerAccountCommands } from './cli/account';
+import { registerEmailCommands } from './cli/email';
 import { registerMessageCommands } from './cli/messages';
 import { registerRoomCommands } from './cli/rooms';
 import { registerTrustCommands } from './cli/trust';
@@ -23,6 +24,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerAccountCommands(program);
+registerEmailCommands(program);
 registerRoomCommands(program);
 registerMessageCommands(program);
 registerTrustCommands(program);

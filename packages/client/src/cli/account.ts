@@ -14,14 +14,16 @@ export function registerAccountCommands(program: Command): void {
       'create an account; keys are made on this machine and backed up under a passphrase',
     )
     .option('--no-backup', 'no key backup (a bot whose keys live only here)')
-    .action((username: string, options: { backup: boolean }) =>
+    .option('--email <address>', 'an address for password reset; a verification link is mailed')
+    .action((username: string, options: { backup: boolean; email?: string }) =>
       withClient(async (client) => {
         const password = await secret('PARLEY_PASSWORD', 'Password: ');
         const passphrase = options.backup
           ? await secret('PARLEY_PASSPHRASE', 'Backup passphrase (not the password): ')
           : undefined;
-        const me = await client.signUp({ username, password, passphrase });
+        const me = await client.signUp({ username, password, passphrase, email: options.email });
         print(`Signed up as ${me.username} (${me.userId}). Fingerprint ${me.fingerprint}`);
+        if (options.email !== undefined) print(`Sent a verification link to ${options.email}.`);
       }),
     );
 
