@@ -128,7 +128,7 @@ describe('email at sign-up and its verification', () => {
     const mail = await mailbox.next(canonical);
     expect(mail.from).toBe('"Parley Test" <noreply@example.org>');
     expect(mail.subject).toMatch(/confirm/i);
-    expect(mail.text).toContain(`${PUBLIC_URL}/verify-email#token=`);
+    expect(mail.text).toContain(`${PUBLIC_URL}/#/verify-email?token=`);
   });
 
   it('stores only the SHA-256 of a mailed token', async () => {
@@ -316,7 +316,7 @@ describe('forgot password and reset', () => {
     // Case is ignored in the whole address when looking it up.
     await forgot(` ${user.address.toUpperCase()} `);
     const mail = await mailbox.next(user.address);
-    expect(mail.text).toContain(`${PUBLIC_URL}/reset-password#token=`);
+    expect(mail.text).toContain(`${PUBLIC_URL}/#/reset-password?token=`);
     expect(mail.text).toMatch(/backup passphrase/);
     expect(mail.text).toMatch(/new identity/);
     const token = linkToken(mail, 'reset-password');
@@ -505,7 +505,9 @@ describe('mail without SMTP_URL', () => {
       expect(files[0]).toMatch(/\.eml$/);
       const mail = await simpleParser(readFileSync(join(outbox, files[0] ?? '')));
       expect(mail.headers.get('to')).toMatchObject({ text: address });
-      expect(mail.text).toMatch(/http:\/\/localhost:3000\/verify-email#token=[A-Za-z0-9_-]{43}/);
+      expect(mail.text).toMatch(
+        /http:\/\/localhost:3000\/#\/verify-email\?token=[A-Za-z0-9_-]{43}/,
+      );
     } finally {
       await local.close();
       rmSync(dataDir, { recursive: true, force: true });

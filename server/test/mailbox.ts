@@ -92,16 +92,16 @@ export async function startMailbox(): Promise<Mailbox> {
   };
 }
 
-/** The token of the first Parley link (…#token=…) in a mail. */
+/** The token of the first Parley link of that page (…/#/<page>?token=…) in a mail. */
 export function linkToken(mail: ReceivedMail, page: 'verify-email' | 'reset-password'): string {
-  const match = new RegExp(`/${page}#token=([A-Za-z0-9_-]{43})`).exec(mail.text);
+  const match = new RegExp(`/#/${page}\\?token=([A-Za-z0-9_-]{43})`).exec(mail.text);
   if (match?.[1] === undefined) throw new Error(`no ${page} link in: ${mail.text}`);
   return match[1];
 }
 
 /** The whole link of that kind, as a person would click it. */
 export function link(mail: ReceivedMail, page: 'verify-email' | 'reset-password'): URL {
-  const match = new RegExp(`(https?://\\S+/${page}#token=[A-Za-z0-9_-]{43})`).exec(mail.text);
+  const match = new RegExp(`(https?://\\S+/#/${page}\\?token=[A-Za-z0-9_-]{43})`).exec(mail.text);
   if (match?.[1] === undefined) throw new Error(`no ${page} link in: ${mail.text}`);
   return new URL(match[1]);
 }

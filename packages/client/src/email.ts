@@ -11,7 +11,7 @@ export type { EmailStatus };
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 /**
- * The token of a mailed link (…/verify-email#token=…, …/reset-password#token=…), or the token
+ * The token of a mailed link (…/#/verify-email?token=…, …/#/reset-password?token=…), or the token
  * itself; a person may paste either. Throws MAIL_TOKEN_INVALID for anything else.
  */
 export function mailToken(linkOrToken: string, operation = 'mailToken'): string {

@@ -2,9 +2,10 @@ import { EMAIL_RULES } from '@parley/wire';
 import type { Mail } from './mailer';
 
 /**
- * The mails Parley sends. Links carry the token in the fragment (#token=…): a browser never
- * sends a fragment to a server, so the token stays out of access logs, proxies and Referer
- * headers; the page reads it and posts it.
+ * The mails Parley sends. The web app routes in the URL's fragment (/#/reset-password), so a
+ * link's token is in the fragment too (…/#/reset-password?token=…): a browser never sends a
+ * fragment to a server, so the token stays out of access logs, proxies and Referer headers; the
+ * page reads it and posts it.
  */
 export function verificationMail(
   to: string,
@@ -20,7 +21,7 @@ export function verificationMail(
       '',
       'Open this link to confirm that this address belongs to your Parley account:',
       '',
-      `${publicUrl}/verify-email#token=${token}`,
+      `${publicUrl}/#/verify-email?token=${token}`,
       '',
       `The link works once, for ${EMAIL_RULES.verifyTtlHours} hours. Once confirmed, this address`,
       'can be used to reset your password if you forget it.',
@@ -45,7 +46,7 @@ export function passwordResetMail(
       'Someone (we hope you) asked to reset the password of your Parley account. To choose a new',
       'password, open this link:',
       '',
-      `${publicUrl}/reset-password#token=${token}`,
+      `${publicUrl}/#/reset-password?token=${token}`,
       '',
       `The link works once, for ${EMAIL_RULES.resetTtlMinutes} minutes. Resetting signs you out on`,
       'every device.',
