@@ -98,6 +98,15 @@ const ERROR_TEXT: Record<string, string> = {
   SESSION_REVOKED: 'You were signed out. Log in again.',
   ACCOUNT_DELETED: 'This account was deleted.',
   REFRESH_TOKEN_INVALID: 'Your session ended. Log in again.',
+  CURRENT_PASSWORD_WRONG: 'That is not your current password.',
+  EMAIL_INVALID: 'That is not an email address. Check it for typing mistakes.',
+  EMAIL_TAKEN: 'Another account has already verified this email address.',
+  EMAIL_NOT_SET: 'Add an email address first.',
+  EMAIL_ALREADY_VERIFIED: 'This email address is verified already.',
+  MAIL_TOKEN_INVALID: 'This link is not valid. Use the newest link from your mail.',
+  MAIL_TOKEN_EXPIRED: 'This link has expired. Ask for a new one.',
+  MAIL_TOKEN_USED: 'This link was used already. Ask for a new one if you still need it.',
+  MAIL_NOT_SENT: 'The mail could not be sent. Try again later.',
 };
 
 /** A sentence for an error thrown by the client (or anything else). */

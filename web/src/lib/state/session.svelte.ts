@@ -137,10 +137,11 @@ export class Session {
     }
   }
 
-  async signUp(username: string, password: string): Promise<void> {
+  /** With `email`, the server mails that address a verification link. */
+  async signUp(username: string, password: string, email?: string): Promise<void> {
     const client = await this.openClient(username);
     try {
-      await client.signUp({ username, password });
+      await client.signUp({ username, password, email });
     } catch (error) {
       await client.close();
       throw error;
