@@ -24,8 +24,11 @@ export interface LiveServer {
 
 export async function startServer(
   config: { roomSweepIntervalMs?: number } = {},
+  /** Environment for the server, e.g. SMTP_URL of a test mailbox (server/test/mailbox.ts). */
+  env: NodeJS.ProcessEnv = {},
 ): Promise<LiveServer> {
   const app = await createTestApp({
+    env,
     // The server serves this run's build itself, with its own Content-Security-Policy.
     webRoot: inject('webBuild'),
     config: {
