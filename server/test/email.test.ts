@@ -491,7 +491,8 @@ describe('mail rate limits', () => {
 describe('mail without SMTP_URL', () => {
   it('writes each mail as an .eml file to the outbox folder', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-outbox-'));
-    const local = await createTestApp({ env: { DATA_DIR: dataDir } });
+    // An empty MAIL_OUTBOX_DIR is unset: the default folder under DATA_DIR.
+    const local = await createTestApp({ env: { DATA_DIR: dataDir, MAIL_OUTBOX_DIR: '' } });
     try {
       const address = `outbox.${Date.now()}@example.com`;
       await local.inject({

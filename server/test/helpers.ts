@@ -12,12 +12,17 @@ import { MIGRATIONS_FOLDER, migrateToLatest } from '../src/db/migrations';
 /** A fixed secret for tests, so a test can also forge tokens with a different one. */
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
+/** Where mail goes in tests that set no SMTP_URL (or MAIL_OUTBOX_DIR) of their own. */
+const TEST_OUTBOX = join(tmpdir(), 'parley-test-outbox');
+
 const GENEROUS_LIMITS = {
   authPerIpPerMinute: 100_000,
   loginPerAccountPer15Minutes: 100_000,
   loginFreeFailures: 100_000,
   wsMessagesPer10SecondsPerSocket: 1_000_000,
   wsMessagesPer10SecondsPerAccount: 1_000_000,
+  mailPerAccountPerHour: 1_000_000,
+  mailPerIpPerHour: 1_000_000,
 };
 
 export type TestAppOptions = Omit<BuildOptions, 'database'>;
@@ -35,7 +40,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<Parle
     // Tests never depend on whatever web/build a developer last produced; pass webRoot to serve one.
     webRoot: false,
     ...options,
-    env: options.env ?? {},
+    // Mail a test does not send to its own SMTP server goes to a temporary folder, never ./data.
+    env: { MAIL_OUTBOX_DIR: TEST_OUTBOX, ...options.env },
     config: {
       jwtSecret: TEST_JWT_SECRET,
       logLevel: 'silent',

@@ -23,10 +23,12 @@ import {
 } from '@parley/crypto';
 import {
   AppendChainRequest,
+  ChangePasswordRequest,
   CreateRoomRequest,
   DeleteAccountRequest,
   ErrorResponse,
   errorTable,
+  ForgotPasswordRequest,
   JoinRequestBody,
   LoginRequest,
   LogoutRequest,
@@ -36,7 +38,10 @@ import {
   PutBackupRequest,
   RefreshRequest,
   RegisterRequest,
+  ResetPasswordRequest,
+  SetEmailRequest,
   UpdateProfileRequest,
+  VerifyEmailRequest,
 } from '@parley/wire';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -270,6 +275,55 @@ describe('REST bodies under fuzzing', () => {
         seed: () => ({ read: 1, delivered: 1 }),
         refusedWhenWellFormed: true,
       },
+      {
+        // A token nobody was mailed.
+        name: 'POST /api/auth/verify-email',
+        method: 'POST',
+        paths: ['/api/auth/verify-email'],
+        schema: VerifyEmailRequest,
+        seed: () => ({ token: toBase64Url(crypto.getRandomValues(new Uint8Array(32))) }),
+        refusedWhenWellFormed: true,
+      },
+      {
+        name: 'POST /api/auth/reset-password',
+        method: 'POST',
+        paths: ['/api/auth/reset-password'],
+        schema: ResetPasswordRequest,
+        seed: () => ({
+          token: toBase64Url(crypto.getRandomValues(new Uint8Array(32))),
+          password: 'a password nobody uses 1',
+        }),
+        refusedWhenWellFormed: true,
+      },
+      {
+        // Nobody here has a verified address: the same 202 for every name, and nothing stored.
+        name: 'POST /api/auth/forgot-password',
+        method: 'POST',
+        paths: ['/api/auth/forgot-password'],
+        schema: ForgotPasswordRequest,
+        seed: () => ({ login: owner.username }),
+        refusedWhenWellFormed: true,
+        harmlessSuccess: [202],
+      },
+      {
+        name: 'PUT /api/me/email',
+        method: 'PUT',
+        paths: ['/api/me/email'],
+        schema: SetEmailRequest,
+        seed: () => ({ email: 'someone@example.com', password: 'not the password at all' }),
+        refusedWhenWellFormed: true,
+      },
+      {
+        name: 'POST /api/me/password',
+        method: 'POST',
+        paths: ['/api/me/password'],
+        schema: ChangePasswordRequest,
+        seed: () => ({
+          currentPassword: 'not the password at all',
+          newPassword: 'a password nobody uses 1',
+        }),
+        refusedWhenWellFormed: true,
+      },
     ];
   });
 
@@ -292,6 +346,11 @@ describe('REST bodies under fuzzing', () => {
     'POST /api/rooms/:id/join-requests',
     'POST /api/rooms/:id/keys',
     'POST /api/rooms/:id/receipts',
+    'POST /api/auth/verify-email',
+    'POST /api/auth/reset-password',
+    'POST /api/auth/forgot-password',
+    'PUT /api/me/email',
+    'POST /api/me/password',
   ];
 
   it.each(names)(
