@@ -39,7 +39,24 @@ export function createPasswordService(deps: PasswordServiceDeps) {
     return repo.findVerifiedEmailOfUsername(db, trimmed.toLowerCase());
   }
 
+  /**
+   * Checks a signed-in user's password for a sensitive change, under the login throttle (a
+   * stolen access token must not become a way to guess it). Throws CURRENT_PASSWORD_WRONG.
+   */
+  async function checkCurrent(userId: string, password: string, address: string) {
+    const user = await accounts.findUserById(db, userId);
+    if (user === undefined) throw parleyError('USER_NOT_FOUND');
+    await deps.loginThrottle.assertAllowed(user.username, address);
+    if (!(await hasher.verify(user.password_hash, normalizePassword(password)))) {
+      await deps.loginThrottle.recordFailure(user.username, address);
+      throw parleyError('CURRENT_PASSWORD_WRONG');
+    }
+    return user;
+  }
+
   return {
+    checkCurrent,
+
     /**
      * "Forgot password?". Resolves the same way, at once, whatever `login` names: the mail is
      * sent after the answer, so neither its content nor its timing tells an account with a
@@ -74,28 +91,13 @@ export function createPasswordService(deps: PasswordServiceDeps) {
       deps.onRevoked({ userId });
     },
 
-    /**
-     * Checks a signed-in user's password for a sensitive change, under the login throttle (a
-     * stolen access token must not become a way to guess it). Throws CURRENT_PASSWORD_WRONG.
-     */
-    async checkCurrent(userId: string, password: string, address: string) {
-      const user = await accounts.findUserById(db, userId);
-      if (user === undefined) throw parleyError('USER_NOT_FOUND');
-      await deps.loginThrottle.assertAllowed(user.username, address);
-      if (!(await hasher.verify(user.password_hash, normalizePassword(password)))) {
-        await deps.loginThrottle.recordFailure(user.username, address);
-        throw parleyError('CURRENT_PASSWORD_WRONG');
-      }
-      return user;
-    },
-
     /** Changes the password; every other session of the account ends, this one stays. */
     async change(
       user: { id: string; sessionId: string },
       input: { currentPassword: string; newPassword: string },
       address: string,
     ): Promise<number> {
-      const account = await this.checkCurrent(user.id, input.currentPassword, address);
+      const account = await checkCurrent(user.id, input.currentPassword, address);
       const next = normalizePassword(input.newPassword);
       checkPassword(next, account.username);
       const passwordHash = await hasher.hash(next);
