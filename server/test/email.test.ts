@@ -380,6 +380,50 @@ describe('forgot password and reset', () => {
   });
 });
 
+describe('a token used twice at once', () => {
+  it('resets once: one request wins, the other is told the link was used', async () => {
+    const user = await verifiedUser();
+    await forgot(user.username);
+    const token = linkToken(await mailbox.next(user.address), 'reset-password');
+    const answers = await Promise.all(
+      [strongPassword(), strongPassword()].map((password) =>
+        call('POST', '/api/auth/reset-password', { token, password }),
+      ),
+    );
+    expect(answers.map((answer) => answer.statusCode).sort()).toEqual([204, 410]);
+    expectError(
+      answers.find((answer) => answer.statusCode === 410)!,
+      410,
+      'MAIL_TOKEN_USED',
+    );
+  });
+});
+
+describe('a relay that is down', () => {
+  it('still signs up; a resend says MAIL_NOT_SENT', async () => {
+    // A port nothing listens on: the mailbox of a test that has closed.
+    const gone = await startMailbox();
+    await gone.close();
+    const down = await createTestApp({ env: { SMTP_URL: gone.url } });
+    try {
+      const register = await down.inject({
+        method: 'POST',
+        url: '/api/auth/register',
+        payload: { username: uniqueUsername(), password: strongPassword(), email: 'x@example.com' },
+      });
+      expect(register.statusCode, register.body).toBe(201);
+      const auth = { authorization: `Bearer ${register.json<AuthResponse>().accessToken}` };
+      expectError(
+        await down.inject({ method: 'POST', url: '/api/me/email/verification', headers: auth }),
+        503,
+        'MAIL_NOT_SENT',
+      );
+    } finally {
+      await down.close();
+    }
+  });
+});
+
 describe('password change', () => {
   it('needs the current password; ends the other sessions and keeps this one', async () => {
     const user = await verifiedUser();
