@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { link, startMailbox, type Mailbox } from '../../../server/test/mailbox';
-import { axeViolations } from './a11y';
+import { axeViolations, checkScreen } from './a11y';
 import {
   nav,
   openBrowser,
@@ -116,8 +116,12 @@ describe('email and password', () => {
     await page.getByLabel('New password again').fill('mira has a new passwor');
     await page.getByText('The two passwords differ.').waitFor();
     await page.getByLabel('New password again').fill('mira has a new password');
-    expect(await axeViolations(page)).toEqual([]);
-    await screenshot(page, 'reset-password');
+    // Readable and usable at desktop and phone width, light and dark.
+    const report = await checkScreen(page, 'reset-password');
+    expect(report.first).toBe('Skip to main content');
+    expect([...report.overflow, ...report.violations]).toEqual([]);
+    await page.setViewportSize({ width: 1180, height: 780 });
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.getByRole('button', { name: 'Set new password' }).click();
     await page
       .getByRole('status')
