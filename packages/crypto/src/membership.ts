@@ -151,7 +151,7 @@ export function createMembershipEntry(input: MembershipEntryInput): Uint8Array {
       `subjectId: ${op} names the actor as its subject`,
     );
   }
-  let data = new Uint8Array();
+  let data: Uint8Array = new Uint8Array();
   if (op === 'set-timer') {
     const timer = assertU64(input.timer, operation, 'timer');
     if (timer > MAX_MESSAGE_TIMER_SECONDS) {

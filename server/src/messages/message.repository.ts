@@ -60,6 +60,40 @@ export async function commitBatch(
   });
 }
 
+/**
+ * Keeps to messages the room's timer has not made disappear (PROTOCOL.md §6.6) even before the
+ * sweeper deletes them. The timer is read once per query, not once per row.
+ */
+function notDisappeared(roomId: string) {
+  return sql<boolean>`messages.sent_at > coalesce((select now() - rooms.message_timer * interval '1 second' from rooms where rooms.id = ${roomId} and rooms.message_timer > 0), '-infinity'::timestamptz)`;
+}
+
+/**
+ * Deletes the messages and attachments that rooms' timers made disappear, with every message and
+ * attachment stored more than the timer ago (an attachment is uploaded before the message that
+ * names it). Returns how many messages went.
+ */
+export async function deleteDisappeared(db: Db): Promise<number> {
+  const timed = sql<boolean>`rooms.message_timer > 0`;
+  const messages = await db
+    .deleteFrom('messages')
+    .using('rooms')
+    .whereRef('messages.room_id', '=', 'rooms.id')
+    .where(timed)
+    .where(sql<boolean>`messages.sent_at <= now() - rooms.message_timer * interval '1 second'`)
+    .executeTakeFirst();
+  await db
+    .deleteFrom('attachments')
+    .using('rooms')
+    .whereRef('attachments.room_id', '=', 'rooms.id')
+    .where(timed)
+    .where(
+      sql<boolean>`attachments.created_at <= now() - rooms.message_timer * interval '1 second'`,
+    )
+    .execute();
+  return Number(messages.numDeletedRows);
+}
+
 /** Messages of a room after `afterSeq`, oldest first (replay, resume and gap filling). */
 export async function messagesAfter(
   db: Db,
@@ -72,6 +106,7 @@ export async function messagesAfter(
     .select(['seq', 'envelope', 'sent_at'])
     .where('room_id', '=', roomId)
     .where('seq', '>', afterSeq)
+    .where(notDisappeared(roomId))
     .orderBy('seq', 'asc')
     .limit(limit)
     .execute();
@@ -87,7 +122,8 @@ export async function messagesBefore(
   let query = db
     .selectFrom('messages')
     .select(['seq', 'envelope', 'sent_at'])
-    .where('room_id', '=', roomId);
+    .where('room_id', '=', roomId)
+    .where(notDisappeared(roomId));
   if (beforeSeq !== undefined) query = query.where('seq', '<', beforeSeq);
   return query.orderBy('seq', 'desc').limit(limit).execute();
 }
