@@ -107,6 +107,16 @@ describe('messages the timer made disappear', () => {
     const room = await createRoom(app, alice, 'group');
     await appendEntry(app, room, alice, 'add', bob);
     await distributeKey(app, room, alice, [alice, bob]);
+    // Epoch 1 began two hours ago (when its key was handed out); epoch 0's key is no longer needed.
+    const carol = await createPerson(app);
+    await appendEntry(app, room, alice, 'add', carol);
+    await appendEntry(app, room, alice, 'remove', carol);
+    await distributeKey(app, room, alice, [alice, bob]);
+    await app.db
+      .updateTable('room_key_envelopes')
+      .set({ created_at: new Date(Date.now() - 2 * HOUR * 1000) })
+      .where('room_id', '=', room.id)
+      .execute();
     const other = await createRoom(app, alice, 'group');
     await distributeKey(app, other, alice, [alice]);
     const url = await listen(app);
@@ -149,13 +159,25 @@ describe('messages the timer made disappear', () => {
     replay.send({ type: 'subscribe', room: room.id, after: 0 });
     expect(await replay.next((f) => f.type === 'message')).toMatchObject({ seq: 2 });
 
-    const deadline = Date.now() + 5000;
     const stored = () =>
       app.db.selectFrom('messages').select('seq').where('room_id', '=', room.id).execute();
-    while ((await stored()).length > 1) {
-      if (Date.now() > deadline) throw new Error('the sweeper did not delete the message');
+    const envelopeEpochs = async () =>
+      new Set(
+        (
+          await app.db
+            .selectFrom('room_key_envelopes')
+            .select('epoch')
+            .where('room_id', '=', room.id)
+            .execute()
+        ).map((row) => row.epoch),
+      );
+    // Envelopes go last in a sweep: once they have, the whole sweep is done.
+    const deadline = Date.now() + 5000;
+    while ((await envelopeEpochs()).has(0)) {
+      if (Date.now() > deadline) throw new Error('the sweeper did not delete epoch 0');
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
+    expect(await envelopeEpochs()).toEqual(new Set([1]));
     expect((await stored()).map((row) => row.seq)).toEqual([2]);
     expect(
       await app.db.selectFrom('attachments').select('id').where('room_id', '=', room.id).execute(),

@@ -68,27 +68,43 @@ function notDisappeared(roomId: string) {
   return sql<boolean>`messages.sent_at > coalesce((select now() - rooms.message_timer * interval '1 second' from rooms where rooms.id = ${roomId} and rooms.message_timer > 0), '-infinity'::timestamptz)`;
 }
 
+/** Whether `column` (a time) lies more than its room's timer back; `rooms` must be in scope. */
+function pastTimer(column: string) {
+  return sql<boolean>`rooms.message_timer > 0 and ${sql.ref(column)} <= now() - rooms.message_timer * interval '1 second'`;
+}
+
 /**
- * Deletes the messages and attachments that rooms' timers made disappear, with every message and
- * attachment stored more than the timer ago (an attachment is uploaded before the message that
- * names it). Returns how many messages went.
+ * Deletes what rooms' timers made disappear: every message and attachment stored more than the
+ * timer ago (an attachment is uploaded before the message that names it), and the room-key
+ * envelopes of epochs that ended more than the timer ago (when the next epoch's key was first
+ * handed out), which no message still served needs. Returns how many messages went.
  */
 export async function deleteDisappeared(db: Db): Promise<number> {
-  const timed = sql<boolean>`rooms.message_timer > 0`;
   const messages = await db
     .deleteFrom('messages')
     .using('rooms')
     .whereRef('messages.room_id', '=', 'rooms.id')
-    .where(timed)
-    .where(sql<boolean>`messages.sent_at <= now() - rooms.message_timer * interval '1 second'`)
+    .where(pastTimer('messages.sent_at'))
     .executeTakeFirst();
   await db
     .deleteFrom('attachments')
     .using('rooms')
     .whereRef('attachments.room_id', '=', 'rooms.id')
-    .where(timed)
-    .where(
-      sql<boolean>`attachments.created_at <= now() - rooms.message_timer * interval '1 second'`,
+    .where(pastTimer('attachments.created_at'))
+    .execute();
+  await db
+    .deleteFrom('room_key_envelopes')
+    .using('rooms')
+    .whereRef('room_key_envelopes.room_id', '=', 'rooms.id')
+    .whereRef('room_key_envelopes.epoch', '<', 'rooms.epoch')
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('room_key_envelopes as next')
+          .select(sql`1`.as('one'))
+          .whereRef('next.room_id', '=', 'rooms.id')
+          .where(sql<boolean>`next.epoch = room_key_envelopes.epoch + 1`)
+          .where(pastTimer('next.created_at')),
+      ),
     )
     .execute();
   return Number(messages.numDeletedRows);
