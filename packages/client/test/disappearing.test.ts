@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client, ReceivedMessage } from '../src/client';
+import type { Client } from '../src/client';
+import type { ReceivedMessage } from '../src/events';
 import { disappearsAt } from '../src/disappearing';
 import { describeMembership } from '../src/membership-words';
 import { expectClientCode } from './helpers';
