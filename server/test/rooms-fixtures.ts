@@ -88,7 +88,12 @@ export class TestRoom {
   }
 
   /** A signed entry following the current head (not yet posted). */
-  entry(actor: Person, op: Exclude<MembershipOp, 'genesis'>, subject: Person | string): Uint8Array {
+  entry(
+    actor: Person,
+    op: Exclude<MembershipOp, 'genesis'>,
+    subject: Person | string,
+    timer?: number,
+  ): Uint8Array {
     return createMembershipEntry({
       roomId: this.idBytes,
       previous: this.head,
@@ -96,6 +101,7 @@ export class TestRoom {
       actor: actor.identity,
       op,
       subjectId: typeof subject === 'string' ? fromHex(subject) : subject.idBytes,
+      ...(timer === undefined ? {} : { timer }),
     });
   }
 
@@ -187,8 +193,9 @@ export async function appendEntry(
   actor: Person,
   op: Exclude<MembershipOp, 'genesis'>,
   subject: Person | string,
+  timer?: number,
 ): Promise<void> {
-  const entry = room.entry(actor, op, subject);
+  const entry = room.entry(actor, op, subject, timer);
   const response = await app.inject({
     method: 'POST',
     url: `/api/rooms/${room.id}/chain`,

@@ -108,6 +108,29 @@ describe('the parley command', () => {
     expect(await parley('dora', 'requests')).toBe('');
   });
 
+  /** Runs `parley` expecting it to fail; returns what it said on stderr. */
+  async function parleyFails(user: string, ...args: string[]): Promise<string> {
+    const child = start(user, args);
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(code, `parley ${args.join(' ')} should fail`).not.toBe(0);
+    return err.trim();
+  }
+
+  it('sets a message timer as an admin, shows it to members, and refuses anyone else', async () => {
+    const roomId = await parley('alice', 'create-group', 'timed', 'bob');
+    expect(await parley('alice', 'timer', roomId, '1h')).toBe(
+      'Messages now disappear after 1 hour.',
+    );
+    expect(await parley('bob', 'rooms')).toContain(
+      'timed  epoch 0  [alice*, bob]  messages disappear after 1 hour',
+    );
+    expect(await parleyFails('bob', 'timer', roomId, '5m')).toMatch(/not allowed/);
+    expect(await parleyFails('alice', 'timer', roomId, 'soon')).toMatch(/not a duration/);
+    expect(await parley('alice', 'timer', roomId, 'off')).toBe('Messages no longer disappear.');
+  });
+
   it('renames a channel, edits its topic and deletes it', async () => {
     const roomId = await parley('alice', 'create-channel', 'draft', '--topic', 'first try');
     expect(await parley('alice', 'rename', roomId, 'final', 'name')).toMatch(

@@ -462,7 +462,7 @@ function membershipVectors(): VectorFile {
   const identityKeys = Object.fromEntries(
     [alice, bob, carol, dave].map((u) => [toHex(u.id), toHex(u.identity.publicKey)]),
   );
-  type Step = [User, Exclude<MembershipOp, 'genesis'>, User];
+  type Step = [User, Exclude<MembershipOp, 'genesis'>, User, number?];
   const build = (kind: RoomKind, creator: User, steps: Step[], peer?: User): Uint8Array[] => {
     const entries = [
       createGenesis({
@@ -473,7 +473,7 @@ function membershipVectors(): VectorFile {
         ...(peer === undefined ? {} : { peerId: peer.id }),
       }),
     ];
-    for (const [actor, op, subject] of steps) {
+    for (const [actor, op, subject, timer] of steps) {
       entries.push(
         createMembershipEntry({
           roomId,
@@ -482,6 +482,7 @@ function membershipVectors(): VectorFile {
           actor: actor.identity,
           op,
           subjectId: subject.id,
+          ...(timer === undefined ? {} : { timer }),
         }),
       );
     }
@@ -496,6 +497,7 @@ function membershipVectors(): VectorFile {
       hash: toHex(state.hash),
       epoch: state.epoch,
       members: Object.fromEntries([...state.members].sort(([a], [b]) => (a < b ? -1 : 1))),
+      timer: state.timer,
     }));
   const valid = (comment: string, entries: Uint8Array[]) =>
     file.valid(comment, { roomId, identityKeys, entries, states: states(entries) });
@@ -574,6 +576,26 @@ function membershipVectors(): VectorFile {
   );
   valid('a group of one: the genesis entry alone', build('group', carol, []));
   valid(
+    'a group admin sets a message timer of an hour, adds bob (the timer stays), then turns it off',
+    build('group', alice, [
+      [alice, 'set-timer', alice, 3600],
+      [alice, 'add', bob],
+      [alice, 'set-timer', alice, 0],
+    ]),
+  );
+  valid(
+    'either party of a direct conversation sets the timer, up to a year',
+    build(
+      'direct',
+      alice,
+      [
+        [bob, 'set-timer', bob, 300],
+        [alice, 'set-timer', alice, 365 * 24 * 3600],
+      ],
+      bob,
+    ),
+  );
+  valid(
     'promoting someone who is already an admin changes nothing',
     build('group', alice, [[alice, 'promote', alice]]),
   );
@@ -615,6 +637,30 @@ function membershipVectors(): VectorFile {
     'an add entry carrying data',
     'CHAIN_MALFORMED',
     withSecond({ data: new Uint8Array([1]) }),
+  );
+  const timerData = (seconds: Uint8Array) => canon('parley/v1/message-timer', [seconds]);
+  const setTimer = (data: Uint8Array) =>
+    withSecond({ op: 'set-timer', subject: alice.id, data });
+  invalid('a set-timer entry without data', 'CHAIN_MALFORMED', setTimer(none));
+  invalid(
+    'a set-timer entry of more than a year',
+    'CHAIN_MALFORMED',
+    setTimer(timerData(u64(365 * 24 * 3600 + 1))),
+  );
+  invalid(
+    'a set-timer entry whose timer is not 8 bytes',
+    'CHAIN_MALFORMED',
+    setTimer(timerData(new Uint8Array(4))),
+  );
+  invalid(
+    'a set-timer entry under another label (parley/v1/room-policy)',
+    'CHAIN_MALFORMED',
+    setTimer(canon('parley/v1/room-policy', [u64(60)])),
+  );
+  invalid(
+    'a set-timer entry without a subject',
+    'CHAIN_MALFORMED',
+    withSecond({ op: 'set-timer', subject: none, data: timerData(u64(60)) }),
   );
   invalid('an unknown entry type "ban"', 'CHAIN_UNKNOWN_ENTRY_TYPE', withSecond({ op: 'ban' }));
   invalid(
@@ -718,6 +764,20 @@ function membershipVectors(): VectorFile {
     bob,
   );
   notAllowed('promoting in a direct conversation', 'direct', [[alice, 'promote', bob]], bob);
+  notAllowed('a plain group member sets the message timer', 'group', [
+    [alice, 'add', bob],
+    [bob, 'set-timer', bob, 60],
+  ]);
+  notAllowed('a plain channel member sets the message timer', 'channel', [
+    [alice, 'admit', bob],
+    [bob, 'set-timer', bob, 60],
+  ]);
+  notAllowed('an outsider sets the message timer', 'group', [[carol, 'set-timer', carol, 60]]);
+  invalid(
+    'actor not allowed: an admin sets the timer naming someone else as subject',
+    'CHAIN_ACTOR_NOT_ALLOWED',
+    withThird({ op: 'set-timer', subject: bob.id, data: timerData(u64(60)) }),
+  );
   invalid(
     "actor not allowed: a leave entry naming someone else (alice 'leaves' bob)",
     'CHAIN_ACTOR_NOT_ALLOWED',

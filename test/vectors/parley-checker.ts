@@ -169,6 +169,7 @@ function checkMembership(v: Case): string[] {
       hash: toHex(state.hash),
       epoch: state.epoch,
       members: sortedObject(Object.fromEntries(state.members)),
+      timer: state.timer,
     }));
     const expected = v.array('states').map((item) => {
       const state = item as {
@@ -176,12 +177,14 @@ function checkMembership(v: Case): string[] {
         hash: string;
         epoch: number;
         members: Record<string, string>;
+        timer: number;
       };
       return {
         position: state.position,
         hash: state.hash,
         epoch: state.epoch,
         members: sortedObject(state.members),
+        timer: state.timer,
       };
     });
     out.value('states', JSON.stringify(actual), JSON.stringify(expected));

@@ -291,6 +291,15 @@ export class Client {
     this.parts.connection.send({ type: 'unsubscribe', room: roomId });
   }
 
+  /**
+   * Makes the room's messages disappear `seconds` after they were sent (0: never), as a signed
+   * chain entry: admins of a channel or group, either party of a direct conversation.
+   */
+  async setMessageTimer(roomId: string, seconds: number): Promise<RoomView> {
+    await this.parts.membership.change(roomId, 'set-timer', this.ctx.myId, seconds);
+    return this.room(roomId);
+  }
+
   /** Renames a channel or group or edits its topic (admins of the room); members hear it live. */
   updateRoom = (roomId: string, details: { name?: string; topic?: string }): Promise<RoomView> =>
     this.parts.membership.updateRoom(roomId, details);

@@ -34,6 +34,8 @@ export { IndexedDbKeyStore } from './key-store/indexeddb';
 export { TrustStore } from './trust';
 export type { Contact, ObserveResult, ObserveStatus, PinnedKeys, PublishedKeys } from './trust';
 export { RoomState, REMEMBERED_COUNTERS, MAX_HELD_MESSAGES } from './room-state';
+export { disappearsAt, hasDisappeared } from './disappearing';
+export { MESSAGE_TIMER_CHOICES, describeTimer } from './membership-words';
 export type { HeldMessage, OpenResult, RoomInfo } from './room-state';
 export { Outbox } from './outbox';
 export { MessageActions, MAX_REACTION_LENGTH, MAX_WAITING_ACTIONS } from './message-actions';

@@ -1,7 +1,7 @@
 // The membership chain read as the lines a chat shows between messages ("alice added bob",
 // "bob left"). Each line comes from a verified, signed entry; only its time is the server's word
 // (when it stored the entry), which is all a chat needs to place the line among messages.
-import { decodeMembershipEntry, toHex, type MembershipOp } from '@parley/crypto';
+import { decodeMembershipEntry, messageTimerOf, toHex, type MembershipOp } from '@parley/crypto';
 
 export interface MembershipLine {
   roomId: string;
@@ -14,6 +14,8 @@ export interface MembershipLine {
   subjectId: string | undefined;
   /** When the server stored it (ISO 8601), when the server said. */
   at: string | undefined;
+  /** For `set-timer`: the message timer it set, in seconds (0: off). */
+  timer?: number;
 }
 
 /** The lines of verified `entries`, from position `from` on, in chain order. */
@@ -32,6 +34,7 @@ export function membershipLines(
       actorId: toHex(entry.actorId),
       subjectId: entry.subjectId.length === 0 ? undefined : toHex(entry.subjectId),
       at: times.get(entry.position),
+      ...(entry.op === 'set-timer' ? { timer: messageTimerOf(entry) } : {}),
     };
   });
 }

@@ -29,7 +29,7 @@ import {
   type RoomView,
 } from './room-view';
 
-export type MembershipOp = 'add' | 'remove' | 'promote' | 'demote' | 'leave';
+export type MembershipOp = 'add' | 'remove' | 'promote' | 'demote' | 'leave' | 'set-timer';
 
 export interface MembershipHooks {
   /** Brings every room of this account up to date (a direct conversation that exists already). */
@@ -189,10 +189,20 @@ export class Membership {
     return viewOf(room, ctx.isMine(room));
   }
 
-  /** Appends one membership entry signed by this account; keys follow the change. */
-  async change(roomId: string, op: MembershipOp, subjectId: string): Promise<void> {
+  /**
+   * Appends one membership entry signed by this account; keys follow the change. `timer` is the
+   * seconds a `set-timer` entry sets.
+   */
+  async change(roomId: string, op: MembershipOp, subjectId: string, timer?: number): Promise<void> {
     const { ctx } = this;
-    const operation = op === 'add' ? 'addMember' : op === 'remove' ? 'removeMember' : op;
+    const operation =
+      op === 'add'
+        ? 'addMember'
+        : op === 'remove'
+          ? 'removeMember'
+          : op === 'set-timer'
+            ? 'setMessageTimer'
+            : op;
     const secrets = ctx.requireSecrets(operation);
     const room = ctx.requireRoom(roomId, operation);
     await ctx.serial(roomId, async () => {
@@ -204,7 +214,12 @@ export class Membership {
       }
       for (let attempt = 0; ; attempt++) {
         await this.chains.sync(room);
-        const entry = room.nextEntry(secrets.record.userId, secrets.identity, op, subjectId);
+        let entry: Uint8Array;
+        try {
+          entry = room.nextEntry(secrets.record.userId, secrets.identity, op, subjectId, timer);
+        } catch (error) {
+          throw fromCryptoError(error, operation);
+        }
         // Check locally first: the chain's rules decide, and a refusal needs no round trip.
         const candidate = [...room.chain, entry];
         try {
@@ -233,6 +248,7 @@ export class Membership {
       }
       if (op === 'add') await this.keys.sealCurrentKeyTo(room, [subjectId]);
       if (op === 'remove') await this.keys.distributeNewKey(room);
+      room.forgetDisappeared(ctx.clock.now());
       await ctx.saveRoom(room);
     });
   }

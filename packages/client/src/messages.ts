@@ -17,6 +17,7 @@ import type { HistoryPage } from '@parley/wire';
 import type { RoomChains } from './chain';
 import { ROOM_PREFIX, type ClientContext } from './context';
 import type { Delivery } from './delivery';
+import { hasDisappeared } from './disappearing';
 import { ClientError, fromCryptoError, isClientError } from './errors';
 import type { ReceivedMessage } from './events';
 import type { Receipts } from './receipts';
@@ -123,6 +124,7 @@ export class Messages {
         const message = await this.receive(room, item, 'history');
         if (message !== undefined) out.push(message);
       }
+      room.forgetDisappeared(this.ctx.clock.now());
       await this.ctx.saveRoom(room);
       return out;
     });
@@ -155,6 +157,7 @@ export class Messages {
         const message = await this.receive(room, item, 'live');
         if (message !== undefined) out.push(message);
       }
+      room.forgetDisappeared(this.ctx.clock.now());
       await this.ctx.saveRoom(room);
       if (!answer.more || items.length === 0) break;
       after = items.at(-1)!.seq;
@@ -175,6 +178,9 @@ export class Messages {
     // Nothing here moves the room before the message verified: a forged frame with an absurd seq
     // must not move the resume position (and silence the room), and a genuine message that
     // arrives late (below lastSeq) is verified and shown out of order, not dropped.
+    const now = this.ctx.clock.now();
+    // Stored longer ago than the room's timer: gone already, whatever the sender's clock says.
+    if (hasDisappeared({ clientTime: now, sentAt: item.sentAt }, room.timer, now)) return undefined;
     let bytes: Uint8Array;
     try {
       bytes = fromBase64Url(item.envelope);
@@ -250,7 +256,8 @@ export class Messages {
       });
       return undefined;
     }
-    if (status === 'gap') {
+    // With a timer on, the server was asked to delete what is missing: a gap is not evidence.
+    if (status === 'gap' && room.timer === 0) {
       this.ctx.people.fail({
         code: 'MESSAGE_GAP',
         severity: this.ctx.people.severityOf(sender),
@@ -280,12 +287,14 @@ export class Messages {
       text: message.payload.text,
       own: sender === this.ctx.myId,
     };
+    const gone = hasDisappeared(received, room.timer, now);
     if (mode === 'live') {
       room.noteSeq(item.seq);
+      if (gone) return undefined;
       noteActivity(room, item.seq, received.own, item.sentAt);
       this.ctx.events.emit('message', received);
     }
-    return received;
+    return gone ? undefined : received;
   }
 
   /** room.open, re-reading the chain or the keys once when they may just be behind. */

@@ -119,6 +119,11 @@ export class RoomState {
     return state === undefined ? undefined : { position: state.position, hash: state.hash };
   }
 
+  /** Seconds after which messages disappear, as the newest verified state says; 0 for never. */
+  get timer(): number {
+    return this.states.at(-1)?.timer ?? 0;
+  }
+
   /** The verified chain's entries, in position order. */
   get chain(): readonly Uint8Array[] {
     return this.entries;
@@ -194,6 +199,7 @@ export class RoomState {
     actor: IdentityKeyPair,
     op: Exclude<MembershipOp, 'genesis'>,
     subjectId: string,
+    timer?: number,
   ): Uint8Array {
     const previous = this.head;
     if (previous === undefined) {
@@ -206,6 +212,7 @@ export class RoomState {
       actor,
       op,
       subjectId: fromHex(subjectId),
+      ...(timer === undefined ? {} : { timer }),
     });
   }
 
@@ -334,6 +341,33 @@ export class RoomState {
   }
 
   /** Takes out the held messages (the caller holds again those that still cannot be opened). */
+  /**
+   * What the room's timer made disappear by `now` (PROTOCOL.md §6.6): held messages the server
+   * stored more than the timer ago, and the keys of epochs that ended more than the timer ago (no
+   * message this device may still show needs them). Returns whether anything went.
+   */
+  forgetDisappeared(now: number): boolean {
+    const timer = this.timer;
+    if (timer === 0) return false;
+    const cutoff = now - timer * 1000;
+    const heldBefore = this.held.length;
+    this.held = this.held.filter(
+      (held) => held.sentAt === undefined || Date.parse(held.sentAt) > cutoff,
+    );
+    let forgotten = heldBefore - this.held.length;
+    for (const epoch of [...this.epochKeys.keys()]) {
+      if (epoch >= this.epoch) continue;
+      // The epoch ended at the first position of the next one.
+      const end = this.states.find((state) => state.epoch > epoch);
+      const endedAt = end === undefined ? undefined : this.chainTimes.get(end.position);
+      if (endedAt !== undefined && Date.parse(endedAt) <= cutoff) {
+        this.epochKeys.delete(epoch);
+        forgotten++;
+      }
+    }
+    return forgotten > 0;
+  }
+
   takeHeld(): HeldMessage[] {
     const held = this.held;
     this.held = [];

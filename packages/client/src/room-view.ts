@@ -26,6 +26,8 @@ export interface RoomView {
   ephemeral: boolean | undefined;
   /** ISO time at which the server deletes the room, null for never (undefined: not known yet). */
   expiresAt: string | null | undefined;
+  /** Seconds after which messages disappear, from the verified chain; 0 for never. */
+  messageTimer: number;
 }
 
 /** Options of a new channel or group (PROTOCOL's server-side retention, not encryption). */
@@ -57,6 +59,7 @@ export function viewOf(room: RoomState, mine: boolean): RoomView {
     lastActivity: room.summary?.lastActivity,
     ephemeral: room.summary?.ephemeral,
     expiresAt: room.summary?.expiresAt,
+    messageTimer: room.timer,
   };
 }
 

@@ -8,7 +8,7 @@ import { assemble, type ClientParts } from '../src/assemble';
 import { createClient, type Client } from '../src/client';
 import { MemoryKeyStore } from '../src/key-store/memory';
 import { nodeTransport } from '../src/node';
-import type { Transport } from '../src/options';
+import { systemClock, type Clock, type Transport } from '../src/options';
 
 export interface LiveServer {
   baseUrl: string;
@@ -100,11 +100,16 @@ export interface Device {
 export async function device(
   server: LiveServer,
   name: string,
-  options: { connect?: boolean } = {},
+  options: { connect?: boolean; clock?: Clock } = {},
 ): Promise<Device> {
   const store = new MemoryKeyStore();
   const transport = tamperingTransport(server.baseUrl);
-  const parts = await assemble({ transport, keyStore: store, tuning: TUNING });
+  const parts = await assemble({
+    transport,
+    keyStore: store,
+    tuning: TUNING,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
   const me = await parts.account.signUp({ username: name, password: passwordOf(name) });
   if (options.connect === true) {
     const open = parts.ctx.events.next('connection', (event) => event.state === 'open');
@@ -125,6 +130,16 @@ export async function person(server: LiveServer, name: string): Promise<Client> 
   client.connect();
   await client.connected();
   return client;
+}
+
+/** The system clock moved on by `offsetMs` (changeable), for a device living in the future. */
+export function movableClock(): Clock & { offsetMs: number } {
+  const clock = {
+    ...systemClock,
+    offsetMs: 0,
+    now: () => Date.now() + clock.offsetMs,
+  };
+  return clock;
 }
 
 /** Stops a device's socket and timers and closes its key store. */

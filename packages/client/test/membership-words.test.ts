@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MembershipLine } from '../src/membership-log';
-import { describeMembership, removedBy } from '../src/membership-words';
+import { describeMembership, describeTimer, removedBy } from '../src/membership-words';
 
 const names: Record<string, string> = { a: 'alice', b: 'bob', c: 'carol' };
 const nameOf = (id: string) => names[id] ?? id;
@@ -26,6 +26,30 @@ describe('membership lines', () => {
     expect(describeMembership(line('genesis', 'a'), 'b', nameOf, 'direct')).toBe(
       'Alice started the conversation',
     );
+  });
+
+  it('say who set the message timer, in words', () => {
+    const timer = (actorId: string, seconds: number) => ({
+      ...line('set-timer', actorId, actorId),
+      timer: seconds,
+    });
+    expect(describeMembership(timer('a', 3600), 'c', nameOf, 'group')).toBe(
+      'Alice set messages to disappear after 1 hour',
+    );
+    expect(describeMembership(timer('c', 0), 'c', nameOf, 'direct')).toBe(
+      'You turned off disappearing messages',
+    );
+    expect([0, 300, 3600, 86400, 604800, 90, 7200].map(describeTimer)).toEqual([
+      'off',
+      '5 minutes',
+      '1 hour',
+      '1 day',
+      '1 week',
+      '90 seconds',
+      '2 hours',
+    ]);
+    // Setting the timer says nothing of being removed.
+    expect(removedBy([line('remove', 'a', 'c'), timer('c', 60)], 'c')).toBe('a');
   });
 
   it('find who removed the reader, and nobody once they are back or left themselves', () => {

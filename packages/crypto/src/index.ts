@@ -58,6 +58,8 @@ export type {
 export {
   ROOM_KINDS,
   MEMBERSHIP_OPS,
+  MAX_MESSAGE_TIMER_SECONDS,
+  messageTimerOf,
   createGenesis,
   createMembershipEntry,
   decodeMembershipEntry,

@@ -32,13 +32,18 @@ export const MEMBERSHIP_OPS = [
   'promote',
   'demote',
   'leave',
+  'set-timer',
 ] as const;
 export type MembershipOp = (typeof MEMBERSHIP_OPS)[number];
+
+/** The longest message timer a `set-timer` entry may set: a year, in seconds. */
+export const MAX_MESSAGE_TIMER_SECONDS = 365 * 24 * 60 * 60;
 
 export const LABEL_ROOM_POLICY = 'parley/v1/room-policy';
 export const LABEL_MEMBERSHIP = 'parley/v1/membership';
 export const LABEL_MEMBERSHIP_ENTRY = 'parley/v1/membership-entry';
 export const LABEL_MEMBERSHIP_HASH = 'parley/v1/membership-hash';
+export const LABEL_MESSAGE_TIMER = 'parley/v1/message-timer';
 
 export interface MembershipEntry {
   roomId: Uint8Array;
@@ -63,6 +68,8 @@ export interface MembershipState {
   kind: RoomKind;
   /** User id (lowercase hex) to role. */
   members: ReadonlyMap<string, Role>;
+  /** Seconds after which messages disappear (`set-timer`); 0 for never. */
+  timer: number;
 }
 
 /** The position and hash of the newest entry a client verified before (§5.3). */
@@ -88,6 +95,8 @@ export interface MembershipEntryInput {
   actor: IdentityKeyPair;
   op: Exclude<MembershipOp, 'genesis'>;
   subjectId: Uint8Array;
+  /** For `set-timer` only: the new message timer in seconds (0 turns it off). */
+  timer?: number;
 }
 
 export function createGenesis(input: GenesisInput): Uint8Array {
@@ -135,12 +144,22 @@ export function createMembershipEntry(input: MembershipEntryInput): Uint8Array {
   assertIdentityKeyPair(input.actor, operation);
   const op = assertOneOf(input.op, MEMBERSHIP_OPS.slice(1), operation, 'op');
   assertBytes(input.subjectId, operation, 'subjectId', ID_BYTES);
-  if (op === 'leave' && !bytesEqual(input.subjectId, input.actorId)) {
+  if ((op === 'leave' || op === 'set-timer') && !bytesEqual(input.subjectId, input.actorId)) {
     throw new CryptoError(
       'INVALID_ARGUMENT',
       operation,
-      'subjectId: a member leaves only themselves',
+      `subjectId: ${op} names the actor as its subject`,
     );
+  }
+  let data: Uint8Array = new Uint8Array();
+  if (op === 'set-timer') {
+    const timer = assertU64(input.timer, operation, 'timer');
+    if (timer > MAX_MESSAGE_TIMER_SECONDS) {
+      throw new CryptoError('INVALID_ARGUMENT', operation, 'timer: at most a year');
+    }
+    data = canon(LABEL_MESSAGE_TIMER, [u64(timer)]);
+  } else if (input.timer !== undefined) {
+    throw new CryptoError('INVALID_ARGUMENT', operation, `timer: only set-timer sets a timer`);
   }
   return signEntry(
     input.roomId,
@@ -149,9 +168,24 @@ export function createMembershipEntry(input: MembershipEntryInput): Uint8Array {
     input.actorId,
     op,
     input.subjectId,
-    new Uint8Array(),
+    data,
     input.actor,
   );
+}
+
+/**
+ * The timer a `set-timer` entry sets, in seconds; CHAIN_MALFORMED unless its data is a
+ * `parley/v1/message-timer` of at most a year.
+ */
+export function messageTimerOf(entry: Pick<MembershipEntry, 'data'>): number {
+  const operation = 'messageTimerOf';
+  const code = 'CHAIN_MALFORMED';
+  const [seconds] = decodeCanon(entry.data, LABEL_MESSAGE_TIMER, 1, code, operation);
+  const timer = readU64(seconds, code, operation, 'timer');
+  if (timer > MAX_MESSAGE_TIMER_SECONDS) {
+    throw new CryptoError(code, operation, 'set-timer: a timer of more than a year');
+  }
+  return timer;
 }
 
 /** Decodes an entry and its body (step 1 of §5.3): CHAIN_MALFORMED or CHAIN_UNKNOWN_ENTRY_TYPE. */
@@ -181,7 +215,12 @@ export function decodeMembershipEntry(bytes: Uint8Array): MembershipEntry {
   if (opName === undefined || !(MEMBERSHIP_OPS as readonly string[]).includes(opName)) {
     throw new CryptoError('CHAIN_UNKNOWN_ENTRY_TYPE', operation, 'unknown entry type');
   }
-  if (opName !== 'genesis' && (entry.subjectId.length !== ID_BYTES || data.length !== 0)) {
+  if (opName === 'set-timer') {
+    if (entry.subjectId.length !== ID_BYTES) {
+      throw new CryptoError(code, operation, 'set-timer: needs a 16-byte subject');
+    }
+    messageTimerOf(entry);
+  } else if (opName !== 'genesis' && (entry.subjectId.length !== ID_BYTES || data.length !== 0)) {
     throw new CryptoError(code, operation, `${opName}: needs a 16-byte subject and no data`);
   }
   return { ...entry, op: opName as MembershipOp };
@@ -275,6 +314,7 @@ export function verifyMembershipChain(
       epoch: (previous?.epoch ?? 0) + (effect === 'new-epoch' ? 1 : 0),
       kind,
       members,
+      timer: entry.op === 'set-timer' ? messageTimerOf(entry) : (previous?.timer ?? 0),
     });
   });
   if (checkpoint !== undefined && checkpoint.position >= states.length) {
@@ -435,5 +475,10 @@ export function applyMembershipRule(
       if (actorRole === undefined || subject !== actor) return 'not-allowed';
       members.delete(actor);
       return 'new-epoch';
+    case 'set-timer':
+      // An admin decides for a channel or group; in a direct conversation, either party.
+      if (subject !== actor || !(byAdmin || (kind === 'direct' && actorRole !== undefined)))
+        return 'not-allowed';
+      return 'ok';
   }
 }

@@ -47,7 +47,7 @@ const keyOf = (id: Uint8Array) =>
 function chain(
   kind: RoomKind,
   creator: Name,
-  script: [Name, Exclude<MembershipOp, 'genesis'>, Name][],
+  script: [Name, Exclude<MembershipOp, 'genesis'>, Name, number?][],
   peer?: Name,
 ) {
   const entries = [
@@ -59,7 +59,7 @@ function chain(
       ...(peer === undefined ? {} : { peerId: users[peer].id }),
     }),
   ];
-  for (const [actor, op, subject] of script) {
+  for (const [actor, op, subject, timer] of script) {
     const previous = entries.at(-1)!;
     entries.push(
       createMembershipEntry({
@@ -69,6 +69,7 @@ function chain(
         actor: users[actor].keys,
         op,
         subjectId: users[subject].id,
+        ...(timer === undefined ? {} : { timer }),
       }),
     );
   }
@@ -456,6 +457,99 @@ describe('membership chain', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('message timer (set-timer)', () => {
+  it('is set by an admin of a group, kept by later entries, and turned off with 0', () => {
+    const states = verifyMembershipChain(
+      chain('group', 'alice', [
+        ['alice', 'set-timer', 'alice', 3600],
+        ['alice', 'add', 'bob'],
+        ['alice', 'set-timer', 'alice', 0],
+      ]),
+      roomId,
+      keyOf,
+    );
+    expect(states.map((state) => state.timer)).toEqual([0, 3600, 3600, 0]);
+    // A timer changes neither the members nor the epoch.
+    expect(states[1]!.epoch).toBe(0);
+    expect(roles(states[1]!)).toEqual({ alice: 'admin' });
+  });
+
+  it('is set by either party of a direct conversation', () => {
+    const states = verifyMembershipChain(
+      chain('direct', 'alice', [['bob', 'set-timer', 'bob', 300]], 'bob'),
+      roomId,
+      keyOf,
+    );
+    expect(states[1]!.timer).toBe(300);
+  });
+
+  it('is refused to a plain member, an outsider, and for someone else', () => {
+    const refused = (script: Parameters<typeof chain>[2], kind: RoomKind = 'group') =>
+      expectCode(
+        () => verifyMembershipChain(chain(kind, 'alice', script), roomId, keyOf),
+        'CHAIN_ACTOR_NOT_ALLOWED',
+      );
+    refused([
+      ['alice', 'add', 'bob'],
+      ['bob', 'set-timer', 'bob', 60],
+    ]);
+    refused([['carol', 'set-timer', 'carol', 60]]);
+    refused(
+      [
+        ['alice', 'admit', 'bob'],
+        ['bob', 'set-timer', 'bob', 60],
+      ],
+      'channel',
+    );
+  });
+
+  it('needs a parley/v1/message-timer of at most a year as its data', () => {
+    const previous = membershipEntryHash(group[0]!);
+    const timerEntry = (data: Uint8Array) => [
+      group[0]!,
+      rawEntry({
+        position: 1,
+        prevHash: previous,
+        actor: 'alice',
+        op: 'set-timer',
+        subjectId: users.alice.id,
+        data,
+      }),
+    ];
+    const year = 365 * 24 * 3600;
+    expect(
+      verifyMembershipChain(
+        timerEntry(canon('parley/v1/message-timer', [u64(year)])),
+        roomId,
+        keyOf,
+      )[1]!.timer,
+    ).toBe(year);
+    for (const data of [
+      new Uint8Array(),
+      canon('parley/v1/message-timer', [u64(year + 1)]),
+      canon('parley/v1/room-policy', [u64(60)]),
+      canon('parley/v1/message-timer', [new Uint8Array(4)]),
+    ]) {
+      expectCode(() => verifyMembershipChain(timerEntry(data), roomId, keyOf), 'CHAIN_MALFORMED');
+    }
+  });
+
+  it('is refused at creation for another subject, a bad timer, or a timer on another op', () => {
+    const { alice, bob } = users;
+    const previous = { position: 0, hash: membershipEntryHash(group[0]!) };
+    const base = { roomId, previous, actorId: alice.id, actor: alice.keys };
+    for (const changed of [
+      { op: 'set-timer' as const, subjectId: bob.id, timer: 60 },
+      { op: 'set-timer' as const, subjectId: alice.id },
+      { op: 'set-timer' as const, subjectId: alice.id, timer: -1 },
+      { op: 'set-timer' as const, subjectId: alice.id, timer: 365 * 24 * 3600 + 1 },
+      { op: 'add' as const, subjectId: bob.id, timer: 60 },
+    ]) {
+      expectCode(() => createMembershipEntry({ ...base, ...changed }), 'INVALID_ARGUMENT');
+    }
   });
 });
 

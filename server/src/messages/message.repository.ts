@@ -60,6 +60,56 @@ export async function commitBatch(
   });
 }
 
+/**
+ * Keeps to messages the room's timer has not made disappear (PROTOCOL.md §6.6) even before the
+ * sweeper deletes them. The timer is read once per query, not once per row.
+ */
+function notDisappeared(roomId: string) {
+  return sql<boolean>`messages.sent_at > coalesce((select now() - rooms.message_timer * interval '1 second' from rooms where rooms.id = ${roomId} and rooms.message_timer > 0), '-infinity'::timestamptz)`;
+}
+
+/** Whether `column` (a time) lies more than its room's timer back; `rooms` must be in scope. */
+function pastTimer(column: string) {
+  return sql<boolean>`rooms.message_timer > 0 and ${sql.ref(column)} <= now() - rooms.message_timer * interval '1 second'`;
+}
+
+/**
+ * Deletes what rooms' timers made disappear: every message and attachment stored more than the
+ * timer ago (an attachment is uploaded before the message that names it), and the room-key
+ * envelopes of epochs that ended more than the timer ago (when the next epoch's key was first
+ * handed out), which no message still served needs. Returns how many messages went.
+ */
+export async function deleteDisappeared(db: Db): Promise<number> {
+  const messages = await db
+    .deleteFrom('messages')
+    .using('rooms')
+    .whereRef('messages.room_id', '=', 'rooms.id')
+    .where(pastTimer('messages.sent_at'))
+    .executeTakeFirst();
+  await db
+    .deleteFrom('attachments')
+    .using('rooms')
+    .whereRef('attachments.room_id', '=', 'rooms.id')
+    .where(pastTimer('attachments.created_at'))
+    .execute();
+  await db
+    .deleteFrom('room_key_envelopes')
+    .using('rooms')
+    .whereRef('room_key_envelopes.room_id', '=', 'rooms.id')
+    .whereRef('room_key_envelopes.epoch', '<', 'rooms.epoch')
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('room_key_envelopes as next')
+          .select(sql`1`.as('one'))
+          .whereRef('next.room_id', '=', 'rooms.id')
+          .where(sql<boolean>`next.epoch = room_key_envelopes.epoch + 1`)
+          .where(pastTimer('next.created_at')),
+      ),
+    )
+    .execute();
+  return Number(messages.numDeletedRows);
+}
+
 /** Messages of a room after `afterSeq`, oldest first (replay, resume and gap filling). */
 export async function messagesAfter(
   db: Db,
@@ -72,6 +122,7 @@ export async function messagesAfter(
     .select(['seq', 'envelope', 'sent_at'])
     .where('room_id', '=', roomId)
     .where('seq', '>', afterSeq)
+    .where(notDisappeared(roomId))
     .orderBy('seq', 'asc')
     .limit(limit)
     .execute();
@@ -87,7 +138,8 @@ export async function messagesBefore(
   let query = db
     .selectFrom('messages')
     .select(['seq', 'envelope', 'sent_at'])
-    .where('room_id', '=', roomId);
+    .where('room_id', '=', roomId)
+    .where(notDisappeared(roomId));
   if (beforeSeq !== undefined) query = query.where('seq', '<', beforeSeq);
   return query.orderBy('seq', 'desc').limit(limit).execute();
 }

@@ -3,6 +3,7 @@
 // what a member list *is* is decided by every client verifying the whole chain itself.
 import {
   applyMembershipRule,
+  messageTimerOf,
   toHex,
   type MembershipEntry,
   type Role,
@@ -15,7 +16,8 @@ export type { Role };
 export type ChainEffect =
   | { kind: 'join'; userId: string }
   | { kind: 'depart'; userId: string }
-  | { kind: 'role'; userId: string; role: Role };
+  | { kind: 'role'; userId: string; role: Role }
+  | { kind: 'timer'; seconds: number };
 
 /**
  * The effect of `entry` on a room of `kind` whose current members and roles are `members`,
@@ -30,6 +32,7 @@ export function effectOf(
   const subject = toHex(entry.subjectId);
   const after = new Map(members);
   if (applyMembershipRule(entry, kind, after) === 'not-allowed') return undefined;
+  if (entry.op === 'set-timer') return { kind: 'timer', seconds: messageTimerOf(entry) };
   const role = after.get(subject);
   if (role === undefined) return { kind: 'depart', userId: subject };
   if (!members.has(subject)) return { kind: 'join', userId: subject };

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database';
 import type { Bus } from '../plugins/bus';
+import { deleteDisappeared } from '../messages/message.repository';
 import { publishToRoom } from '../realtime/events';
 import { deleteRooms, expiredRooms } from './room.repository';
 
@@ -8,14 +9,18 @@ import { deleteRooms, expiredRooms } from './room.repository';
 const SWEEP_BATCH = 100;
 
 export interface RoomSweeper {
-  /** Deletes every room whose expiry has passed (up to one batch); returns their ids. */
+  /**
+   * Deletes every room whose expiry has passed (up to one batch), and the messages rooms' timers
+   * made disappear; returns the deleted rooms' ids.
+   */
   sweep(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
 /**
  * Deletes expired rooms every `intervalMs` with everything in them (`deleteRooms`): messages,
- * chain, key envelopes, members and attachments; subscribers are told `removed`.
+ * chain, key envelopes, members and attachments; subscribers are told `removed`. Also deletes the
+ * ciphertext of disappeared messages (clients have stopped showing them on their own).
  */
 export function startRoomSweeper(options: {
   db: Db;
@@ -33,13 +38,15 @@ export function startRoomSweeper(options: {
     });
     for (const roomId of deleted) publishToRoom(bus, roomId, { t: 'deleted', reason: 'expired' });
     if (deleted.length > 0) log.info({ rooms: deleted.length }, 'expired rooms deleted');
+    const disappeared = await deleteDisappeared(db);
+    if (disappeared > 0) log.info({ messages: disappeared }, 'disappeared messages deleted');
     return deleted;
   };
 
   const timer = setInterval(() => {
     if (stopped) return;
     running = running.then(sweep).catch((error: unknown) => {
-      log.error({ err: error }, 'sweeping expired rooms failed');
+      log.error({ err: error }, 'sweeping expired rooms and messages failed');
     });
   }, options.intervalMs);
   timer.unref();

@@ -250,7 +250,7 @@ export function createRoomService(db: Db, bus: Bus) {
         if (effect === undefined) {
           throw parleyError('CHAIN_NOT_ALLOWED', `${entry.op} is not allowed to this actor here`);
         }
-        let { epoch, member_count: memberCount } = room;
+        let { epoch, member_count: memberCount, message_timer: messageTimer } = room;
         switch (effect.kind) {
           case 'join':
             if (!(await userExists(trx, effect.userId))) throw parleyError('USER_NOT_FOUND');
@@ -295,6 +295,9 @@ export function createRoomService(db: Db, bus: Bus) {
               .where('user_id', '=', effect.userId)
               .execute();
             break;
+          case 'timer':
+            messageTimer = effect.seconds;
+            break;
         }
         await trx
           .insertInto('chain_entries')
@@ -312,6 +315,7 @@ export function createRoomService(db: Db, bus: Bus) {
             chain_hash: membershipEntryHash(bytes),
             epoch,
             member_count: memberCount,
+            message_timer: messageTimer,
             last_activity_at: new Date(),
           })
           .where('id', '=', roomId)

@@ -21,6 +21,8 @@ export interface RoomTable {
   chain_hash: Uint8Array;
   epoch: Generated<number>;
   member_count: Generated<number>;
+  /** Seconds after which messages disappear, as the newest `set-timer` entry says; 0 for never. */
+  message_timer: Generated<number>;
 }
 
 /** The current members as the chain says: what the server uses to decide who may read. */

@@ -248,6 +248,7 @@ function checkMembership(v: CaseReader): string[] {
       hash: toHex(state.hash),
       epoch: state.epoch,
       members: Object.fromEntries([...state.members].sort(([a], [b]) => (a < b ? -1 : 1))),
+      timer: state.timer,
     }));
     const expected = expectedStates.map((state) => {
       const s = state as { members: Record<string, string> } & Record<string, unknown>;
@@ -256,6 +257,7 @@ function checkMembership(v: CaseReader): string[] {
         hash: s['hash'],
         epoch: s['epoch'],
         members: Object.fromEntries(Object.entries(s.members).sort(([a], [b]) => (a < b ? -1 : 1))),
+        timer: s['timer'],
       };
     });
     out.value('states', JSON.stringify(actual), JSON.stringify(expected));

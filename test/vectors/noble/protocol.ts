@@ -227,9 +227,21 @@ export interface MembershipState {
   epoch: number;
   /** User id hex to role. */
   members: Map<string, Role>;
+  /** Seconds after which messages disappear; 0 for never. */
+  timer: number;
 }
 
-const MEMBERSHIP_OPS = ['genesis', 'add', 'admit', 'remove', 'promote', 'demote', 'leave'] as const;
+const MEMBERSHIP_OPS = [
+  'genesis',
+  'add',
+  'admit',
+  'remove',
+  'promote',
+  'demote',
+  'leave',
+  'set-timer',
+] as const;
+const MAX_MESSAGE_TIMER_SECONDS = 365 * 24 * 60 * 60;
 type MembershipOp = (typeof MEMBERSHIP_OPS)[number];
 const ROOM_KINDS: readonly RoomKind[] = ['channel', 'group', 'direct'];
 
@@ -250,7 +262,7 @@ export function replayMembershipChain(
     };
     const previous = states.at(-1);
 
-    // 1. decode entry and body; op is one of the seven
+    // 1. decode entry and body; op is one of the eight
     const entry = decodeMembershipEntry(entryBytes, fail);
 
     // 2. room, fork, link, genesis
@@ -284,6 +296,7 @@ export function replayMembershipChain(
       hash: membershipEntryHash(entryBytes),
       epoch,
       members,
+      timer: entry.timer ?? previous?.timer ?? 0,
     });
   });
   return states;
@@ -303,6 +316,8 @@ interface MembershipEntry {
   op: MembershipOp;
   subjectId: Uint8Array;
   data: Uint8Array;
+  /** The seconds a set-timer entry sets. */
+  timer?: number;
 }
 
 function decodeMembershipEntry(
@@ -337,13 +352,25 @@ function decodeMembershipEntry(
   }
   const op = MEMBERSHIP_OPS.find((name) => equalBytes(ascii(name), decoded.opBytes));
   if (op === undefined) return fail('CHAIN_UNKNOWN_ENTRY_TYPE', 'unknown op');
-  // §5.1: every op but genesis names a subject and carries no data; a genesis entry's subject
-  // and policy are judged by the genesis rule instead.
-  if (op !== 'genesis' && (decoded.subjectId.length !== ID_BYTES || decoded.data.length !== 0)) {
-    return fail('CHAIN_MALFORMED', `${op} entry without a subject or with data`);
-  }
   const { opBytes: _opBytes, ...rest } = decoded;
-  return { ...rest, op };
+  // §5.1: every op but genesis names a subject; set-timer carries a message-timer and the others
+  // no data; a genesis entry's subject and policy are judged by the genesis rule instead.
+  if (op === 'genesis') return { ...rest, op };
+  if (decoded.subjectId.length !== ID_BYTES) return fail('CHAIN_MALFORMED', `${op} without a subject`);
+  if (op !== 'set-timer') {
+    if (decoded.data.length !== 0) return fail('CHAIN_MALFORMED', `${op} entry with data`);
+    return { ...rest, op };
+  }
+  let timer: number;
+  try {
+    const [seconds] = decodeCanon(decoded.data, 'parley/v1/message-timer', 1) as [Uint8Array];
+    timer = readU64(seconds);
+  } catch (error) {
+    if (error instanceof EncodingError) return fail('CHAIN_MALFORMED', error.message);
+    throw error;
+  }
+  if (timer > MAX_MESSAGE_TIMER_SECONDS) return fail('CHAIN_MALFORMED', 'a timer over a year');
+  return { ...rest, op, timer };
 }
 
 /** The room policy of a valid genesis entry (§5.1, §5.2), or null. */
@@ -424,6 +451,10 @@ function applyRule(
       if (actorRole === undefined || subject !== actor) return 'not-allowed';
       members.delete(actor);
       return 'new-epoch';
+    case 'set-timer': {
+      const allowed = managed ? actorIsAdmin : actorRole !== undefined;
+      return allowed && subject === actor ? 'ok' : 'not-allowed';
+    }
   }
 }
 

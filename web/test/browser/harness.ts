@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { inject } from 'vitest';
+import { afterEach, beforeEach, inject } from 'vitest';
 import { createTestApp } from '../../../server/test/helpers';
 
 const WEB = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -116,6 +116,27 @@ function watch(page: Page, problems: string[]): void {
   page.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) problems.push(`csp: ${message.text()}`);
     else if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+}
+
+/**
+ * Makes the tests of a file one story: after the first failure the rest are skipped (they build
+ * on it), and the failure leaves the browsers' problems on stderr and a screenshot of each page
+ * (`failed-<name>-<browser>.png`). `browsers` is read at failure time, so it may be filled later.
+ */
+export function stepwise(name: string, browsers: () => Record<string, Browser | undefined>): void {
+  let failed = false;
+  beforeEach((context) => {
+    if (failed) context.skip();
+  });
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail') return;
+    failed = true;
+    const open = Object.entries(browsers()).filter(
+      (entry): entry is [string, Browser] => entry[1] !== undefined,
+    );
+    console.error(open.flatMap(([, browser]) => browser.problems).join('\n'));
+    for (const [who, browser] of open) await screenshot(browser.page, `failed-${name}-${who}`);
   });
 }
 

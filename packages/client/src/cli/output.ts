@@ -9,7 +9,7 @@ import type {
   VerificationFailure,
 } from '../index';
 import { isClientError } from '../index';
-import { describeMembership } from '../membership-words';
+import { describeMembership, describeTimer } from '../membership-words';
 
 export function print(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -41,7 +41,9 @@ export function describeRoom(client: Client, room: RoomView): string {
       return role === 'admin' ? `${name}*` : name;
     })
     .join(', ');
-  return `${room.roomId}  ${room.kind ?? '?'}  ${room.info.name ?? ''}  epoch ${room.epoch}  [${names}]`;
+  const timer =
+    room.messageTimer === 0 ? '' : `  messages disappear after ${describeTimer(room.messageTimer)}`;
+  return `${room.roomId}  ${room.kind ?? '?'}  ${room.info.name ?? ''}  epoch ${room.epoch}  [${names}]${timer}`;
 }
 
 /** What an edit, reaction or delete says; plain texts and calls have no such words. */

@@ -3,6 +3,7 @@
 // renaming and deleting.
 import type { Command } from 'commander';
 import { isClientError } from '../index';
+import { describeTimer } from '../membership-words';
 import { describeRoom, print } from './output';
 import { clientRunner, resolveRoom } from './session';
 
@@ -174,6 +175,27 @@ export function registerRoomCommands(program: Command): void {
     );
 
   program
+    .command('timer <room> <duration>')
+    .description(
+      'make messages disappear after a time: off, or a number with s, m, h, d or w (5m, 1h, 1w); ' +
+        'admins of groups and channels, either party of a direct conversation',
+    )
+    .action((room: string, duration: string) =>
+      withClient(async (client) => {
+        const seconds = parseDuration(duration);
+        if (seconds === undefined) {
+          throw new Error(`"${duration}" is not a duration: say off, or e.g. 5m, 1h, 1d, 1w`);
+        }
+        const view = await client.setMessageTimer(await resolveRoom(client, room), seconds);
+        print(
+          view.messageTimer === 0
+            ? 'Messages no longer disappear.'
+            : `Messages now disappear after ${describeTimer(view.messageTimer)}.`,
+        );
+      }),
+    );
+
+  program
     .command('delete-room <room>')
     .description('delete a group or channel with its messages and files, for everyone (admins)')
     .action((room: string) =>
@@ -182,4 +204,14 @@ export function registerRoomCommands(program: Command): void {
         print('Deleted.');
       }),
     );
+}
+
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 } as const;
+
+/** "off" as 0, "90s", "5m", "1h", "1d", "1w" in seconds; undefined for anything else. */
+export function parseDuration(text: string): number | undefined {
+  if (text === 'off' || text === '0') return 0;
+  const match = /^(\d{1,6})([smhdw])$/.exec(text);
+  if (match === null) return undefined;
+  return Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
 }

@@ -10,6 +10,7 @@ import type {
   ReceivedMessage,
   UploadProgress,
 } from '@parley/client';
+import { hasDisappeared } from '@parley/client/disappearing';
 import { describeError } from '../failures';
 import type { Session } from './session.svelte';
 
@@ -24,6 +25,9 @@ export interface ChatMessage {
   attachments: AttachmentDescriptor[];
   /** Milliseconds since 1970: the server's commit time when known, else the sender's clock. */
   time: number;
+  /** The sender's signed clock and the server's commit time: when it disappears under a timer. */
+  clientTime: number;
+  sentAt: string | undefined;
   own: boolean;
   delivery: Delivery | undefined;
   /** Authentic, but some earlier messages of this sender never arrived. */
@@ -45,6 +49,8 @@ export interface Reaction {
 }
 
 const PAGE = 40;
+/** How often the room's timer is applied to what is on screen. */
+const DISAPPEAR_CHECK_MS = 1000;
 
 export class ChatState {
   messages = $state<ChatMessage[]>([]);
@@ -60,6 +66,7 @@ export class ChatState {
    */
   private markers: Record<string, { read: number; delivered: number }> = {};
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly disappearing: ReturnType<typeof setInterval>;
   /** Which edits, deletes and reactions take effect (the client's rules, on verified messages). */
   private readonly actions: MessageActions;
   /**
@@ -100,6 +107,17 @@ export class ChatState {
         this.refreshDelivery();
       }),
     );
+    this.disappearing = setInterval(() => this.forgetDisappeared(), DISAPPEAR_CHECK_MS);
+  }
+
+  /** Takes off the screen what the room's timer made disappear (the client shows it no more). */
+  private forgetDisappeared(): void {
+    const room = this.session.rooms.find((candidate) => candidate.roomId === this.roomId);
+    const timer = room?.messageTimer ?? 0;
+    const now = Date.now();
+    if (timer === 0 || !this.messages.some((message) => hasDisappeared(message, timer, now)))
+      return;
+    this.messages = this.messages.filter((message) => !hasDisappeared(message, timer, now));
   }
 
   get lastSeq(): number {
@@ -229,6 +247,7 @@ export class ChatState {
   }
 
   dispose(): void {
+    clearInterval(this.disappearing);
     for (const off of this.unsubscribe) off();
     for (const url of this.files.values()) void url.then(URL.revokeObjectURL, () => undefined);
     this.files.clear();
@@ -255,6 +274,8 @@ export class ChatState {
       text,
       attachments,
       time: Date.now(),
+      clientTime: Date.now(),
+      sentAt: undefined,
       own: true,
       delivery: 'sending',
       afterGap: false,
@@ -283,6 +304,8 @@ export class ChatState {
       if (existing !== undefined) {
         existing.seq = message.seq;
         if (message.sentAt !== undefined) existing.time = Date.parse(message.sentAt);
+        existing.clientTime = message.clientTime;
+        existing.sentAt = message.sentAt;
         if (existing.delivery === 'sending') existing.delivery = 'sent';
         this.annotate(existing);
         changed = true;
@@ -295,6 +318,8 @@ export class ChatState {
         text: message.text,
         attachments: message.payload.attachments,
         time: message.sentAt !== undefined ? Date.parse(message.sentAt) : message.clientTime,
+        clientTime: message.clientTime,
+        sentAt: message.sentAt,
         own: message.own,
         delivery: message.own ? 'sent' : undefined,
         afterGap: message.status === 'gap',

@@ -60,6 +60,8 @@ export interface RoomSummary {
   ephemeral: boolean;
   /** ISO time at which the server deletes the room; null or undefined for never (or unknown). */
   expiresAt: string | null | undefined;
+  /** Seconds after which messages disappear (the verified chain's timer); 0 for never. */
+  messageTimer: number;
 }
 
 /** The account this browser opens at start (a username; no secret). */
@@ -541,6 +543,7 @@ export class Session {
           peerId,
           ephemeral: room.ephemeral === true,
           expiresAt: room.expiresAt,
+          messageTimer: room.messageTimer,
         };
       });
     return summaries.sort((a, b) => (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''));
