@@ -639,8 +639,7 @@ function membershipVectors(): VectorFile {
     withSecond({ data: new Uint8Array([1]) }),
   );
   const timerData = (seconds: Uint8Array) => canon('parley/v1/message-timer', [seconds]);
-  const setTimer = (data: Uint8Array) =>
-    withSecond({ op: 'set-timer', subject: alice.id, data });
+  const setTimer = (data: Uint8Array) => withSecond({ op: 'set-timer', subject: alice.id, data });
   invalid('a set-timer entry without data', 'CHAIN_MALFORMED', setTimer(none));
   invalid(
     'a set-timer entry of more than a year',

@@ -356,7 +356,8 @@ function decodeMembershipEntry(
   // §5.1: every op but genesis names a subject; set-timer carries a message-timer and the others
   // no data; a genesis entry's subject and policy are judged by the genesis rule instead.
   if (op === 'genesis') return { ...rest, op };
-  if (decoded.subjectId.length !== ID_BYTES) return fail('CHAIN_MALFORMED', `${op} without a subject`);
+  if (decoded.subjectId.length !== ID_BYTES)
+    return fail('CHAIN_MALFORMED', `${op} without a subject`);
   if (op !== 'set-timer') {
     if (decoded.data.length !== 0) return fail('CHAIN_MALFORMED', `${op} entry with data`);
     return { ...rest, op };
