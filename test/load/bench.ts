@@ -16,6 +16,7 @@ import {
   runReliabilitySuite,
 } from '../reliability/index';
 import {
+  BASELINES,
   runBench,
   runPendingCleanups,
   type BenchOptions,
@@ -25,7 +26,7 @@ import {
 import { formatTable, writeReport } from './report';
 import { formatWebTable, runWebBench, webBenchPassed } from './web-bench';
 
-const TARGETS: Target[] = ['baseline', 'baseline-corked', 'parley-postgres', 'parley-pglite'];
+const TARGETS: Target[] = [...BASELINES, 'parley-postgres', 'parley-pglite'];
 const TOPOLOGIES: Topology[] = [
   { rooms: 1, size: 100 },
   { rooms: 100, size: 10 },
