@@ -92,6 +92,8 @@ const ERROR_TEXT: Record<string, string> = {
   BANNED: 'An admin of this room has banned you from it.',
   BAN_INVALID: 'You cannot ban yourself.',
   NOT_A_MEMBER: 'You are not a member of this room.',
+  DIRECT_ROOM_UNVERIFIED:
+    'The server points to a conversation with this person that your browser cannot verify. Try again later; if it persists, the server is misbehaving.',
   EPOCH_KEY_MISSING: 'The room key has not reached this browser yet. Wait a moment and try again.',
   USER_NOT_FOUND: 'No one has that username.',
   KEYS_NOT_PUBLISHED: 'That person has not finished setting up their account.',
