@@ -407,8 +407,10 @@ export class Client {
    * Searches this device's history (what it has read; nothing is asked of the server): every word
    * of `query` must match, the last as a prefix. Across rooms, or in `roomId`; best first.
    */
-  search = (query: string, options: { roomId?: string; limit?: number } = {}): Promise<SearchHit[]> =>
-    this.parts.search.search(query, options);
+  search = (
+    query: string,
+    options: { roomId?: string; limit?: number } = {},
+  ): Promise<SearchHit[]> => this.parts.search.search(query, options);
 
   /** How many messages the search index holds and its sealed size at its last write. */
   searchStats = (): Promise<{ messages: number; sealedBytes: number }> => this.parts.search.stats();
