@@ -18,8 +18,8 @@ export const SEARCH_CONFIG: SearchBenchConfig = {
   rooms: 25,
   seed: 16,
 };
-/** A query has to feel instant as it is typed. */
-export const QUERY_P99_TARGET_MS = 16;
+/** A query runs as it is typed (80 ms after the last key): well under that, even at its slowest. */
+export const QUERY_P99_TARGET_MS = 50;
 
 export async function runSearchBench(log: (line: string) => void): Promise<SearchBenchPageResult> {
   log('bundling the page');

@@ -46,7 +46,7 @@ export interface SearchOptions {
   /** At most this many hits, best first (default 50). */
   limit?: number;
   /** Leaves out messages for which it is false (the disappearing-message timer, say). */
-  keep?: (message: IndexedMessage) => boolean;
+  keep?: (roomId: string, at: number) => boolean;
 }
 
 /** The longest query taken; longer ones are cut (a query is typed, not pasted history). */
@@ -239,7 +239,7 @@ export class SearchIndex {
 
   /**
    * Every word of the query must match (the last one as a prefix, as it is being typed; longer
-   * words forgive a typo). Best first; ties go to the newer message.
+   * words forgive a typo). Best first.
    */
   search(query: string, options: SearchOptions = {}): SearchHit[] {
     const text = query.slice(0, MAX_QUERY_LENGTH).trim();
@@ -249,13 +249,15 @@ export class SearchIndex {
       combineWith: 'AND',
       prefix: (_term, index, terms) => index === terms.length - 1,
       fuzzy: (term) => (term.length >= 5 ? 1 : false),
+      // Called for every match before ranking: it reads two stored fields and builds nothing.
       filter: (result) => {
-        if (options.roomId !== undefined && result['roomId'] !== options.roomId) return false;
-        return options.keep === undefined || options.keep(storedOf(result));
+        const roomId = result['roomId'] as string;
+        if (options.roomId !== undefined && roomId !== options.roomId) return false;
+        return options.keep === undefined || options.keep(roomId, result['at'] as number);
       },
     });
+    // MiniSearch ranks best first; only the shown results are built.
     return results
-      .sort((a, b) => b.score - a.score || (b['seq'] as number) - (a['seq'] as number))
       .slice(0, limit)
       .map((result) => {
         const message = storedOf(result);

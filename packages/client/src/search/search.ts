@@ -7,7 +7,7 @@ import { fromHex, toHex } from '@parley/crypto';
 import type { ClientContext } from '../context';
 import { disappearsAt } from '../disappearing';
 import type { ReceivedMessage } from '../events';
-import { SearchIndex, type IndexedMessage, type SearchHit } from './index';
+import { SearchIndex, type SearchHit } from './index';
 import { SealedIndexStore } from './store';
 
 export type { SearchHit, SnippetPart } from './index';
@@ -61,7 +61,7 @@ export class MessageSearch {
     const now = this.ctx.clock.now();
     return index.search(query, {
       ...options,
-      keep: (message) => this.isMember(message.roomId) && !this.isPast(message, now),
+      keep: (roomId, at) => this.isMember(roomId) && !this.isPast(roomId, at, now),
     });
   }
 
@@ -194,7 +194,7 @@ export class MessageSearch {
   /** Takes out messages past their room's timer; returns how many. */
   private sweep(index: SearchIndex): number {
     const now = this.ctx.clock.now();
-    return index.removeWhere((message) => this.isPast(message, now));
+    return index.removeWhere((message) => this.isPast(message.roomId, message.at, now));
   }
 
   /** While some indexed room has a timer, a sweep every minute keeps the index within it. */
@@ -218,9 +218,9 @@ export class MessageSearch {
     }
   }
 
-  private isPast(message: IndexedMessage, now: number): boolean {
-    const timer = this.ctx.rooms.get(message.roomId)?.timer ?? 0;
-    return timer > 0 && message.at + timer * 1000 <= now;
+  private isPast(roomId: string, at: number, now: number): boolean {
+    const timer = this.ctx.rooms.get(roomId)?.timer ?? 0;
+    return timer > 0 && at + timer * 1000 <= now;
   }
 
   /** The name a person knows the room by: its name, or for a direct conversation the other person. */
