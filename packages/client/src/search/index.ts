@@ -257,22 +257,20 @@ export class SearchIndex {
       },
     });
     // MiniSearch ranks best first; only the shown results are built.
-    return results
-      .slice(0, limit)
-      .map((result) => {
-        const message = storedOf(result);
-        return {
-          roomId: message.roomId,
-          roomName: message.roomName,
-          messageId: message.id,
-          seq: message.seq,
-          senderId: message.senderId,
-          senderName: message.senderName,
-          time: new Date(message.at).toISOString(),
-          snippet: snippetOf(message.text, new Set(result.terms)),
-          score: result.score,
-        };
-      });
+    return results.slice(0, limit).map((result) => {
+      const message = storedOf(result);
+      return {
+        roomId: message.roomId,
+        roomName: message.roomName,
+        messageId: message.id,
+        seq: message.seq,
+        senderId: message.senderId,
+        senderName: message.senderName,
+        time: new Date(message.at).toISOString(),
+        snippet: snippetOf(message.text, new Set(result.terms)),
+        score: result.score,
+      };
+    });
   }
 
   /** Every message, in no particular order. */
