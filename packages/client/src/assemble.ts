@@ -29,6 +29,7 @@ import { People } from './people';
 import { Receipts } from './receipts';
 import { RoomKeys } from './room-keys';
 import { Session } from './session';
+import { MessageSearch } from './search/search';
 import { RoomSync } from './sync';
 import { TrustStore } from './trust';
 
@@ -47,6 +48,7 @@ export interface ClientParts {
   delivery: Delivery;
   sync: RoomSync;
   dispatch: FrameDispatch;
+  search: MessageSearch;
   /** How many frames and answers failed their schema and were dropped. */
   protocolErrors(): number;
 }
@@ -170,6 +172,8 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
     tuning,
   );
 
+  // Listens from the start, so nothing read below or later escapes the index.
+  const search = new MessageSearch(ctx, tuning.searchSaveDelayMs);
   await account.load();
   await chains.load();
   return {
@@ -187,6 +191,7 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
     delivery,
     sync,
     dispatch,
+    search,
     protocolErrors: () => protocolErrors,
   };
 }

@@ -51,6 +51,9 @@ export const VERIFICATION_FAILURE_TEXT: Record<VerificationFailureCode, string> 
   ATTACHMENT_HASH_MISMATCH: 'An attachment is not the file the sender attached.',
   ATTACHMENT_DECRYPT_FAILED: 'An attachment could not be decrypted.',
   ATTACHMENT_TRUNCATED: 'An attachment is incomplete.',
+  DEVICE_SEAL_MALFORMED: 'Something this browser kept for itself is damaged; it is built again.',
+  DEVICE_SEAL_DECRYPT_FAILED:
+    'Something this browser kept for itself does not open; it is built again.',
   MESSAGE_DUPLICATE:
     'The server delivered a message a second time. The copy was ignored; nothing was lost.',
   MESSAGE_GAP: 'Some messages from this person never arrived. The server may have dropped them.',
