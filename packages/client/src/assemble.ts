@@ -8,6 +8,7 @@ import { ServerApi } from './api';
 import { Attachments } from './attachments';
 import { Backup } from './backup';
 import type { ProtocolViolation } from './boundary';
+import { Calls } from './calls';
 import { RoomChains } from './chain';
 import { Connection } from './connection';
 import { ClientContext } from './context';
@@ -47,6 +48,7 @@ export interface ClientParts {
   delivery: Delivery;
   sync: RoomSync;
   dispatch: FrameDispatch;
+  calls: Calls;
   /** How many frames and answers failed their schema and were dropped. */
   protocolErrors(): number;
 }
@@ -170,6 +172,18 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
     tuning,
   );
 
+  const calls = new Calls({
+    send: (roomId, payload) => messages.send(roomId, payload),
+    events,
+    clock,
+    logger,
+    directPeer: (roomId) => {
+      const room = ctx.rooms.get(roomId);
+      return room !== undefined && ctx.isMine(room) ? room.peerOf(ctx.myId) : undefined;
+    },
+    ringTimeoutMs: tuning.ringTimeoutMs,
+  });
+
   await account.load();
   await chains.load();
   return {
@@ -187,6 +201,7 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
     delivery,
     sync,
     dispatch,
+    calls,
     protocolErrors: () => protocolErrors,
   };
 }

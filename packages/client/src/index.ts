@@ -60,3 +60,24 @@ export type {
   RoomLifetime,
   RoomView,
 } from './client';
+export { Calls } from './calls';
+export type { CallDescription, CallEndReason, CallPhase, CallState } from './calls';
+export {
+  CALL_SIGNAL_VERSION,
+  CallSignalError,
+  RING_TIMEOUT_MS,
+  callHistory,
+  checkSdpFingerprint,
+  describeCall,
+  encodeCallSignal,
+  formatDuration,
+  parseCallSignal,
+  sdpFingerprints,
+} from './call-signal';
+export type {
+  CallMedia,
+  CallRecord,
+  CallSignal,
+  DtlsFingerprint,
+  IceCandidate,
+} from './call-signal';

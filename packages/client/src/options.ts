@@ -1,6 +1,7 @@
 // The client's dependencies, passed in as one options object so that the same client runs in a
 // browser, in Node, in tests and in load generators (STYLE.md: dependencies passed in, not globals).
 import type { KdfParams } from '@parley/crypto';
+import { RING_TIMEOUT_MS } from './call-signal';
 import { ClientError } from './errors';
 import type { KeyStore } from './key-store/key-store';
 
@@ -84,6 +85,8 @@ export interface Tuning {
   requestTimeoutMs: number;
   /** Refresh the access token this long before it expires. */
   refreshMarginMs: number;
+  /** A call rings this long before it is missed. */
+  ringTimeoutMs: number;
 }
 
 export const DEFAULT_TUNING: Readonly<Tuning> = Object.freeze({
@@ -93,6 +96,7 @@ export const DEFAULT_TUNING: Readonly<Tuning> = Object.freeze({
   maxReconnectMs: 30_000,
   requestTimeoutMs: 30_000,
   refreshMarginMs: 30_000,
+  ringTimeoutMs: RING_TIMEOUT_MS,
 });
 
 export const systemClock: Clock = {
