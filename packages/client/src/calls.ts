@@ -175,10 +175,18 @@ export class Calls {
     this.emit();
   }
 
-  /** The app's peer connection failed: the call ends for both. */
-  async mediaFailed(callId: string, detail: string): Promise<void> {
+  /**
+   * The app's peer connection failed: the call ends for both. `refused` when the DTLS handshake
+   * failed after ICE connected, which is the browser refusing a certificate other than the signed
+   * fingerprint (the description's fingerprint was checked against it before it was applied).
+   */
+  async mediaFailed(callId: string, detail: string, refused = false): Promise<void> {
     this.require(callId, 'mediaFailed', ['connecting', 'active']);
-    await this.finish('failed', { type: 'end', reason: 'failed' }, detail);
+    await this.finish(
+      refused ? 'refused' : 'failed',
+      { type: 'end', reason: refused ? 'refused' : 'failed' },
+      detail,
+    );
   }
 
   /**
