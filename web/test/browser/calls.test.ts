@@ -230,6 +230,7 @@ describe('calls', () => {
     await banner.getByText('(voice call)').waitFor({ timeout: 30_000 });
     await banner.getByRole('button', { name: 'Decline' }).click();
     await a.getByRole('region', { name: 'Call with bob' }).waitFor({ state: 'detached' });
+    await a.getByRole('status').filter({ hasText: 'bob declined the call.' }).waitFor();
     await expect.poll(() => callLines(a), { timeout: 15_000 }).toContain('bob declined the call');
     await expect
       .poll(() => callLines(b), { timeout: 15_000 })

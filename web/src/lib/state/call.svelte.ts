@@ -133,8 +133,18 @@ export class CallController {
     this.state = state;
     if (state.phase === 'ended') {
       this.teardown();
-      if (state.error !== undefined)
+      if (state.error !== undefined) {
         this.session.notify(`Call refused: ${state.error}`, 'critical');
+      } else if (state.outgoing) {
+        const name = this.session.nameOf(state.peerId);
+        const outcome: Partial<Record<string, string>> = {
+          declined: `${name} declined the call.`,
+          busy: `${name} is on another call.`,
+          missed: `${name} did not answer.`,
+        };
+        const text = outcome[state.endReason ?? ''];
+        if (text !== undefined) this.session.notify(text);
+      }
       return;
     }
     const pc = this.pc;

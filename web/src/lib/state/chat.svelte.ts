@@ -129,6 +129,8 @@ export class ChatState {
     let last = 0;
     for (const message of this.messages)
       if (message.seq !== undefined) last = Math.max(last, message.seq);
+    // Call signalling is read too: a room whose newest messages are a call is read once open.
+    for (const message of this.callMessages) last = Math.max(last, message.seq);
     return last;
   }
 
