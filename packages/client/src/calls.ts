@@ -129,7 +129,7 @@ export class Calls {
       endedAt: undefined,
       remote: undefined,
     };
-    await this.signal(roomId, { type: 'offer', callId, media, ...offer });
+    await this.signalOrEnd({ type: 'offer', callId, media, ...offer });
     // The caller gives up: both sides then record a missed call.
     this.ring(() => void this.finish('missed', { type: 'end', reason: 'timeout' }));
     this.emit();
@@ -142,7 +142,7 @@ export class Calls {
     this.checkOwn(answer, 'acceptCall');
     this.stopRinging();
     call.phase = 'connecting';
-    await this.signal(call.roomId, { type: 'answer', callId, ...answer });
+    await this.signalOrEnd({ type: 'answer', callId, ...answer });
     this.emit();
     return this.current!;
   }
@@ -402,6 +402,17 @@ export class Calls {
 
   private signal(roomId: string, signal: CallSignal): Promise<unknown> {
     return this.deps.send(roomId, { kind: 'call', extra: encodeCallSignal(signal) });
+  }
+
+  /** An offer or answer that cannot be sent (no room key yet, removed) ends the call here. */
+  private async signalOrEnd(signal: CallSignal): Promise<void> {
+    const call = this.call!;
+    try {
+      await this.signal(call.roomId, signal);
+    } catch (error) {
+      this.ended('failed', 'the call signal could not be sent');
+      throw error;
+    }
   }
 
   /** A closing signal that cannot be sent (offline, left the room) still ends the call here. */

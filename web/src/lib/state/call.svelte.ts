@@ -26,6 +26,8 @@ export class CallController {
   remoteStream = $state.raw<MediaStream | undefined>(undefined);
   muted = $state(false);
   cameraOff = $state(false);
+  /** Between a call button and the offer going out (the camera is being opened). */
+  starting = $state(false);
   /** Ticks every second while a call is up, for its duration. */
   now = $state(Date.now());
 
@@ -56,9 +58,15 @@ export class CallController {
     return this.state !== undefined && this.state.phase !== 'ended';
   }
 
+  /** Whether a new call may be placed now. */
+  get canCall(): boolean {
+    return !this.inCall && !this.starting;
+  }
+
   /** Rings the other person of a direct room. */
   async start(roomId: string, media: CallMedia): Promise<void> {
-    if (this.inCall) return;
+    if (this.inCall || this.starting) return;
+    this.starting = true;
     try {
       const { pc, fingerprint } = await this.open(media);
       const offer = await pc.createOffer();
@@ -72,6 +80,8 @@ export class CallController {
     } catch (error) {
       this.teardown();
       this.session.notify(`The call could not start: ${describeError(error)}`, 'warning');
+    } finally {
+      this.starting = false;
     }
   }
 
