@@ -374,6 +374,28 @@ describe('calls between two clients', () => {
     expect(await told).toMatchObject({ endReason: 'refused' });
   });
 
+  it('a media failure ends the call for both, as refused when the handshake refused the certificate', async () => {
+    for (const refused of [false, true]) {
+      const ringing = phase(bob, 'incoming-ringing');
+      const started = await alice.calls.start(roomId, 'audio', {
+        sdp: sdp(mine),
+        fingerprint: mine,
+      });
+      await ringing;
+      const answered = phase(alice, 'connecting');
+      await bob.calls.accept(started.callId, { sdp: sdp(theirs), fingerprint: theirs });
+      await answered;
+      const told = phase(bob, 'ended');
+      await alice.calls.mediaFailed(started.callId, 'no path', refused);
+      expect(alice.calls.current).toMatchObject({
+        endReason: refused ? 'refused' : 'failed',
+        error: 'no path',
+      });
+      expect(await told).toMatchObject({ endReason: refused ? 'refused' : 'failed' });
+      await expectClientCode(() => alice.calls.mediaConnected(started.callId), 'NOT_ALLOWED');
+    }
+  });
+
   it('does not ring for an offer read after its ring timeout, nor outside a direct room', async () => {
     bobClock.offsetMs = 60_000;
     try {
