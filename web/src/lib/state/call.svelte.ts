@@ -157,6 +157,12 @@ export class CallController {
       }
       return;
     }
+    if (state.phase === 'incoming-ringing')
+      this.session.notifyIncomingCall(
+        state.roomId,
+        this.session.nameOf(state.peerId),
+        state.media === 'video',
+      );
     const pc = this.pc;
     // The answer arrived, its fingerprint checked by the client against the signed one.
     if (
