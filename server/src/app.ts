@@ -21,6 +21,7 @@ import { healthRoutes } from './health/health.routes';
 import { mailPlugin } from './mail/mail.plugin';
 import { profileRoutes } from './profiles/profile.routes';
 import { attachmentRoutes } from './attachments/attachment.routes';
+import { callRoutes } from './calls/call.routes';
 import { messageRoutes } from './messages/message.routes';
 import { authPlugin } from './plugins/auth';
 import { busPlugin } from './plugins/bus';
@@ -149,6 +150,7 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
     await app.register(roomRoutes, { prefix: '/api' });
     await app.register(messageRoutes, { prefix: '/api' });
     await app.register(attachmentRoutes, { prefix: '/api' });
+    await app.register(callRoutes, { prefix: '/api' });
     await app.register(webPlugin, { root: resolveWebRoot(options.webRoot) });
   } catch (error) {
     await app.close().catch(() => {});

@@ -42,6 +42,18 @@ export interface Config {
   readonly roomSweepIntervalMs: number;
   readonly mail: MailConfig;
   readonly limits: Limits;
+  /**
+   * STUN and TURN servers handed to clients for calls (ICE_SERVERS, a JSON array of RTCIceServer
+   * objects); none by default, which is enough when both parties reach each other directly.
+   */
+  readonly iceServers: readonly IceServer[];
+}
+
+/** One entry of ICE_SERVERS, as WebRTC's RTCIceServer (urls always a list here). */
+export interface IceServer {
+  readonly urls: readonly string[];
+  readonly username?: string;
+  readonly credential?: string;
 }
 
 /** Where mail goes and what its links point at. */
@@ -242,6 +254,7 @@ export function loadConfig(
     wsAuthTimeoutMs: read.integer('WS_AUTH_TIMEOUT_MS', 5000, 100, 60_000),
     roomSweepIntervalMs: read.integer('ROOM_SWEEP_INTERVAL_MS', 60_000, 10, 24 * 3600 * 1000),
     mail: mailConfig(read, dataDir, port),
+    iceServers: read.iceServers('ICE_SERVERS'),
     ...overrides,
     limits,
   };
@@ -375,6 +388,31 @@ function isOrigin(value: string): boolean {
   }
 }
 
+/** Why an ICE_SERVERS entry is not an RTCIceServer the clients can use, or undefined. */
+function iceServerProblem(entry: unknown): string | undefined {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    return 'is not an object';
+  const { urls, username, credential, ...rest } = entry as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) return 'has fields other than urls, username and credential';
+  const list = typeof urls === 'string' ? [urls] : urls;
+  if (!Array.isArray(list) || list.length === 0 || list.length > 16) return 'needs urls';
+  for (const url of list) {
+    if (typeof url !== 'string' || !/^(stun|stuns|turn|turns):\S{1,500}$/.test(url))
+      return 'has a URL that is not stun:, stuns:, turn: or turns:';
+  }
+  for (const [field, value] of [
+    ['username', username],
+    ['credential', credential],
+  ] as const) {
+    if (value !== undefined && (typeof value !== 'string' || value.length > 512))
+      return `has a ${field} that is not a short string`;
+  }
+  const turn = list.some((url) => /^turns?:/.test(url as string));
+  if (turn && (username === undefined || credential === undefined))
+    return 'is a TURN server without username and credential';
+  return undefined;
+}
+
 const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /** An address, a CIDR range (address/bits) or one of proxy-addr's named ranges. */
@@ -456,6 +494,41 @@ class EnvReader {
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item !== '');
+  }
+
+  /** ICE_SERVERS: a JSON array of { urls, username?, credential? } with stun:/turn: URLs. */
+  iceServers(name: string): IceServer[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      this.problems.push(`${name}: expected a JSON array of { urls, username?, credential? }`);
+      return [];
+    }
+    if (!Array.isArray(parsed) || parsed.length > 16) {
+      this.problems.push(`${name}: expected a JSON array of at most 16 servers`);
+      return [];
+    }
+    const out: IceServer[] = [];
+    parsed.forEach((entry: unknown, index) => {
+      const problem = iceServerProblem(entry);
+      if (problem !== undefined) {
+        // The entry may hold a TURN credential, so the problem names only its position.
+        this.problems.push(`${name}: server ${index + 1} ${problem}`);
+        return;
+      }
+      const server = entry as { urls: string | string[]; username?: string; credential?: string };
+      out.push(
+        Object.freeze({
+          urls: Object.freeze(typeof server.urls === 'string' ? [server.urls] : [...server.urls]),
+          ...(server.username === undefined ? {} : { username: server.username }),
+          ...(server.credential === undefined ? {} : { credential: server.credential }),
+        }),
+      );
+    });
+    return out;
   }
 
   optionalUrl(name: string, protocols: string[]): string | undefined {

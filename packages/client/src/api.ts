@@ -14,6 +14,7 @@ import {
   ChainPage,
   ChannelPage,
   HistoryPage,
+  IceServersResponse,
   isErrorCode,
   JoinRequestItem,
   JoinRequestList,
@@ -137,6 +138,7 @@ export const ROUTES = {
   upload: route('POST', '/api/rooms/:id/attachments', AttachmentUploaded),
   attachmentLimits: route('GET', '/api/attachments/limits', AttachmentLimits),
   attachment: route('GET', '/api/attachments/:blobId', null),
+  iceServers: route('GET', '/api/calls/ice-servers', IceServersResponse),
 } as const;
 
 interface Credentials {
@@ -242,6 +244,7 @@ export class ServerApi {
       bytes: { data: blob, contentType: 'application/octet-stream' },
     });
   attachmentLimits = () => this.json(ROUTES.attachmentLimits, []);
+  iceServers = () => this.json(ROUTES.iceServers, []);
   attachment = (blobId: string) => this.bytes(ROUTES.attachment, [blobId]);
 
   // ----- underneath -----

@@ -8,6 +8,7 @@ import { ServerApi } from './api';
 import { Attachments } from './attachments';
 import { Backup } from './backup';
 import type { ProtocolViolation } from './boundary';
+import { Calls } from './calls';
 import { RoomChains } from './chain';
 import { Connection } from './connection';
 import { ClientContext } from './context';
@@ -49,6 +50,7 @@ export interface ClientParts {
   sync: RoomSync;
   dispatch: FrameDispatch;
   search: MessageSearch;
+  calls: Calls;
   /** How many frames and answers failed their schema and were dropped. */
   protocolErrors(): number;
 }
@@ -174,6 +176,18 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
 
   // Listens from the start, so nothing read below or later escapes the index.
   const search = new MessageSearch(ctx, tuning.searchSaveDelayMs);
+  const calls = new Calls({
+    send: (roomId, payload) => messages.send(roomId, payload),
+    events,
+    clock,
+    logger,
+    directPeer: (roomId) => {
+      const room = ctx.rooms.get(roomId);
+      return room !== undefined && ctx.isMine(room) ? room.peerOf(ctx.myId) : undefined;
+    },
+    ringTimeoutMs: tuning.ringTimeoutMs,
+  });
+
   await account.load();
   await chains.load();
   return {
@@ -192,6 +206,7 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
     sync,
     dispatch,
     search,
+    calls,
     protocolErrors: () => protocolErrors,
   };
 }

@@ -11,9 +11,17 @@ import {
   type PassphraseStrength,
   type SafetyNumber,
 } from '@parley/crypto';
-import type { AccountRules, BanItem, MemberReceipts, PendingJoinItem } from '@parley/wire';
+import type {
+  AccountRules,
+  BanItem,
+  IceServer,
+  MemberReceipts,
+  PendingJoinItem,
+} from '@parley/wire';
 import type { Credentials, Me } from './account';
 import { assemble, type ClientParts } from './assemble';
+import { callHistory, type CallRecord } from './call-signal';
+import type { Calls } from './calls';
 import type { OutgoingFile, UploadProgress } from './attachments';
 import type { EmailStatus } from './email';
 import { checkPassphrase } from './backup';
@@ -417,6 +425,32 @@ export class Client {
 
   /** Reads everything after the last processed message, emitting `message` for each. */
   catchUp = (roomId: string): Promise<ReceivedMessage[]> => this.parts.messages.catchUp(roomId);
+
+  // ===== calls =====
+
+  /** 1:1 calls in direct rooms: the signalling state machine (calls.ts); media is the app's. */
+  get calls(): Calls {
+    return this.parts.calls;
+  }
+
+  /** The STUN and TURN servers this server offers for calls (none: direct connections only). */
+  async iceServers(): Promise<IceServer[]> {
+    return (await this.ctx.api.iceServers()).iceServers;
+  }
+
+  /** The calls of a room, oldest first, from its newest `pages` pages of history. */
+  async callHistory(roomId: string, options: { pages?: number } = {}): Promise<CallRecord[]> {
+    const messages: ReceivedMessage[] = [];
+    let before: number | undefined;
+    for (let page = 0; page < (options.pages ?? 10); page++) {
+      const batch = await this.history(roomId, { before, limit: 100 });
+      messages.push(...batch);
+      const oldest = Math.min(...batch.map((message) => message.seq));
+      if (batch.length === 0 || oldest <= 1) break;
+      before = oldest;
+    }
+    return callHistory(messages, this.ctx.clock.now());
+  }
 
   // ===== receipts, typing, presence =====
 

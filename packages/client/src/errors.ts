@@ -43,6 +43,13 @@ export const CLIENT_ERROR_CODES = [
   /** The client was closed. */
   'CLIENT_CLOSED',
   'INVALID_ARGUMENT',
+  // ----- calls -----
+  /** A call's description does not carry the DTLS fingerprint its signed signalling names. */
+  'CALL_FINGERPRINT_MISMATCH',
+  /** Another call is ringing or up. */
+  'CALL_BUSY',
+  /** No such call (it ended, or another one replaced it). */
+  'CALL_NOT_FOUND',
 ] as const;
 
 export type OwnErrorCode = (typeof CLIENT_ERROR_CODES)[number];

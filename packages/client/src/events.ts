@@ -4,6 +4,8 @@
 import type { CryptoErrorCode, MessagePayload, MessageStatus, Role } from '@parley/crypto';
 import mitt, { type Emitter } from 'mitt';
 import type { ProtocolViolation } from './boundary';
+import type { IceCandidate } from './call-signal';
+import type { CallState } from './calls';
 import type { MembershipLine } from './membership-log';
 import type { Logger } from './options';
 
@@ -106,6 +108,10 @@ export type ClientEvents = {
    * failed with BAD_RESPONSE) and nothing in it was used.
    */
   'protocol-error': ProtocolViolation;
+  /** A call changed phase (rang, was answered, connected, ended); see calls.ts. */
+  call: CallState;
+  /** The other side of the call sent ICE candidates (also kept for `takeCandidates`). */
+  'call-candidates': { callId: string; roomId: string; candidates: IceCandidate[] };
   /** A background task failed (a network error while syncing, say); the client retries on its own. */
   error: { operation: string; error: unknown };
 };

@@ -63,3 +63,24 @@ export type {
   SnippetPart,
 } from './client';
 export { MAX_QUERY_LENGTH } from './search/index';
+export { Calls } from './calls';
+export type { CallDescription, CallEndReason, CallPhase, CallState } from './calls';
+export {
+  CALL_SIGNAL_VERSION,
+  CallSignalError,
+  RING_TIMEOUT_MS,
+  callHistory,
+  checkSdpFingerprint,
+  describeCall,
+  encodeCallSignal,
+  formatDuration,
+  parseCallSignal,
+  sdpFingerprints,
+} from './call-signal';
+export type {
+  CallMedia,
+  CallRecord,
+  CallSignal,
+  DtlsFingerprint,
+  IceCandidate,
+} from './call-signal';

@@ -1,6 +1,7 @@
 // The client's dependencies, passed in as one options object so that the same client runs in a
 // browser, in Node, in tests and in load generators (STYLE.md: dependencies passed in, not globals).
 import type { KdfParams } from '@parley/crypto';
+import { RING_TIMEOUT_MS } from './call-signal';
 import { ClientError } from './errors';
 import type { KeyStore } from './key-store/key-store';
 
@@ -86,6 +87,8 @@ export interface Tuning {
   refreshMarginMs: number;
   /** The sealed search index is written this long after its last change. */
   searchSaveDelayMs: number;
+  /** A call rings this long before it is missed. */
+  ringTimeoutMs: number;
 }
 
 export const DEFAULT_TUNING: Readonly<Tuning> = Object.freeze({
@@ -96,6 +99,7 @@ export const DEFAULT_TUNING: Readonly<Tuning> = Object.freeze({
   requestTimeoutMs: 30_000,
   refreshMarginMs: 30_000,
   searchSaveDelayMs: 1500,
+  ringTimeoutMs: RING_TIMEOUT_MS,
 });
 
 export const systemClock: Clock = {

@@ -71,21 +71,23 @@ export async function openBrowser(
     colorScheme?: 'light' | 'dark';
     /** A Y4M video that the browser's camera shows (Chromium's fake capture device). */
     camera?: string;
+    /** A fake camera and microphone (a test pattern and a beep), allowed without asking. */
+    media?: boolean;
   } = {},
 ): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'parley-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args:
-      options.camera === undefined
-        ? FLAGS
-        : [
-            ...FLAGS,
-            '--use-fake-ui-for-media-stream',
-            '--use-fake-device-for-media-stream',
-            `--use-file-for-fake-video-capture=${options.camera}`,
-          ],
+    args: [
+      ...FLAGS,
+      ...(options.camera !== undefined || options.media === true
+        ? ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']
+        : []),
+      ...(options.camera === undefined
+        ? []
+        : [`--use-file-for-fake-video-capture=${options.camera}`]),
+    ],
     viewport: { width: options.width ?? 1180, height: options.height ?? 780 },
     colorScheme: options.colorScheme ?? 'light',
     baseURL: server.baseUrl,

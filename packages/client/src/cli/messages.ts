@@ -6,7 +6,7 @@ import { basename, extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import mime from 'mime';
-import type { AttachmentDescriptor, Client } from '../index';
+import type { AttachmentDescriptor, Client, ReceivedMessage } from '../index';
 import {
   formatMembership,
   formatMessage,
@@ -155,15 +155,18 @@ export function registerMessageCommands(program: Command): void {
       withClient(async (client) => {
         const roomId = await resolveRoom(client, room);
         client.on('verification-failed', (failure) => printFailure(failure));
+        // Call signalling is for the app placing the call; `parley calls` lists the calls.
+        const shown = (message: ReceivedMessage) =>
+          message.roomId === roomId && message.payload.kind !== 'call';
         client.on('message', (message) => {
-          if (message.roomId === roomId) print(formatMessage(message));
+          if (shown(message)) print(formatMessage(message));
         });
         client.on('membership', (change) => {
           if (change.roomId !== roomId) return;
           for (const line of change.changes) print(formatMembership(client, line));
         });
         for (const message of await client.history(roomId, { limit: Number(options.history) })) {
-          print(formatMessage(message));
+          if (shown(message)) print(formatMessage(message));
         }
         client.connect();
         await client.connected();

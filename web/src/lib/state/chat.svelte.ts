@@ -10,6 +10,7 @@ import type {
   ReceivedMessage,
   UploadProgress,
 } from '@parley/client';
+import { callHistory, type CallRecord } from '@parley/client/call-signal';
 import { hasDisappeared } from '@parley/client/disappearing';
 import { describeError } from '../failures';
 import type { Session } from './session.svelte';
@@ -59,6 +60,8 @@ export class ChatState {
   messages = $state<ChatMessage[]>([]);
   /** The room's membership changes, from its verified chain, shown as lines among the messages. */
   lines = $state.raw<MembershipLine[]>([]);
+  /** The room's calls, from its call signalling ("Call with bob, 2:13", "Missed call"). */
+  calls = $state.raw<CallRecord[]>([]);
   loadingOlder = $state(false);
   reachedStart = $state(false);
   loaded = $state(false);
@@ -69,6 +72,8 @@ export class ChatState {
    */
   private markers: Record<string, { read: number; delivered: number }> = {};
   private readonly unsubscribe: (() => void)[] = [];
+  /** The call signalling read so far (calls.ts settles each call from all of its messages). */
+  private callMessages: ReceivedMessage[] = [];
   private readonly disappearing: ReturnType<typeof setInterval>;
   /** Which edits, deletes and reactions take effect (the client's rules, on verified messages). */
   private readonly actions: MessageActions;
@@ -127,6 +132,8 @@ export class ChatState {
     let last = 0;
     for (const message of this.messages)
       if (message.seq !== undefined) last = Math.max(last, message.seq);
+    // Call signalling is read too: a room whose newest messages are a call is read once open.
+    for (const message of this.callMessages) last = Math.max(last, message.seq);
     return last;
   }
 
@@ -318,7 +325,14 @@ export class ChatState {
 
   private add(received: ReceivedMessage[]): void {
     let changed = false;
+    const signalling = received.filter((message) => message.payload.kind === 'call');
+    if (signalling.length > 0) {
+      const known = this.callMessages.map((message) => message.messageId);
+      this.callMessages.push(...signalling.filter((message) => !known.includes(message.messageId)));
+      this.calls = callHistory(this.callMessages, Date.now());
+    }
     for (const message of received) {
+      if (message.payload.kind === 'call') continue;
       const touched = this.actions.add(message);
       if (message.payload.kind !== 'text') {
         for (const id of touched) this.update(id, (shown) => this.annotate(shown));

@@ -488,7 +488,17 @@ export class Session {
     on('signed-out', (event) => this.sessionEnded(client, event.reason));
   }
 
-  private showBrowserNotification(roomId: string, sender: string): void {
+  /** An incoming call while this tab is in the background (the same rules as for messages). */
+  notifyIncomingCall(roomId: string, caller: string, video: boolean): void {
+    if (document.visibilityState === 'visible') return;
+    this.showBrowserNotification(
+      roomId,
+      caller,
+      `${caller} is calling you (${video ? 'video' : 'voice'})`,
+    );
+  }
+
+  private showBrowserNotification(roomId: string, sender: string, body?: string): void {
     const preferences = this.preferences;
     if (preferences === undefined || !preferences.notifications) return;
     if (preferences.isMuted(roomId) || this.myPresence === 'dnd') return;
@@ -496,7 +506,7 @@ export class Session {
     const room = this.rooms.find((candidate) => candidate.roomId === roomId);
     // The text stays out of the notification: the operating system may keep or show it elsewhere.
     const notification = new Notification(room?.name ?? 'Parley', {
-      body: `New message from ${sender}`,
+      body: body ?? `New message from ${sender}`,
       tag: roomId,
     });
     notification.onclick = () => {
