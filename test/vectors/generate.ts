@@ -27,6 +27,7 @@ import {
   safetyNumber,
   sealBackup,
   sealBackupWithKey,
+  sealForDevice,
   sealRoomKey,
   signEncryptionKey,
   toHex,
@@ -60,6 +61,7 @@ export async function generateVectors(): Promise<Map<VectorOperation, string>> {
     message: messageVectors,
     backup: backupVectors,
     attachment: attachmentVectors,
+    'device-seal': deviceSealVectors,
   };
   for (const operation of VECTOR_OPERATIONS) {
     files.set(operation, `${JSON.stringify(generators[operation](), null, 2)}\n`);
@@ -1317,6 +1319,111 @@ function backupVectors(): VectorFile {
 }
 
 // ---------------------------------------------------------------------------------------------
+// §7.1 device-seal.json
+
+function deviceSealVectors(): VectorFile {
+  const file = new VectorFileBuilder(
+    'device-seal',
+    'What a device seals for itself alone (PROTOCOL.md §7.1), such as its search index: AEAD under ' +
+      'a device key with purpose and user id bound; the blob carries the nonce.',
+  );
+  const key = bytesFor('device-seal/key', 32);
+  const userId = alice.id;
+  const purpose = 'search-index';
+  const plaintext = utf8('{"format":1,"index":"the tulip bulbs arrive on friday"}');
+  const nonce = bytesFor('device-seal/nonce/1', 24);
+  const seal = (text: Uint8Array, at: Uint8Array) =>
+    sealForDevice(text, { key, purpose, userId }, at);
+  const blob = seal(plaintext, nonce);
+  const ad = (p: string, user: Uint8Array) =>
+    canon('parley/v1/device-seal', [u64(1), ascii(p), user]);
+  /** A blob assembled by hand, to make what sealForDevice refuses to. */
+  const assemble = (over: {
+    version?: number;
+    purpose?: string;
+    nonce?: Uint8Array;
+    label?: string;
+  }) => {
+    const n = over.nonce ?? nonce;
+    const ciphertext =
+      n.length === 24
+        ? sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            plaintext,
+            ad(over.purpose ?? purpose, userId),
+            null,
+            n,
+            key,
+          )
+        : new Uint8Array(plaintext.length + 16);
+    return canon(over.label ?? 'parley/v1/device-seal-blob', [
+      u64(over.version ?? 1),
+      ascii(over.purpose ?? purpose),
+      n,
+      ciphertext,
+    ]);
+  };
+
+  file.valid('a search index sealed for alice', { key, purpose, userId, blob, plaintext });
+  file.valid('empty plaintext, another nonce', {
+    key,
+    purpose,
+    userId,
+    blob: seal(new Uint8Array(), bytesFor('device-seal/nonce/2', 24)),
+    plaintext: new Uint8Array(),
+  });
+  file.invalid('opened with another device key', 'DEVICE_SEAL_DECRYPT_FAILED', {
+    key: bytesFor('device-seal/other-key', 32),
+    purpose,
+    userId,
+    blob,
+  });
+  file.invalid("alice's blob opened for bob", 'DEVICE_SEAL_DECRYPT_FAILED', {
+    key,
+    purpose,
+    userId: bob.id,
+    blob,
+  });
+  const flipped = blob.slice();
+  flipped[flipped.length - 1] = flipped.at(-1)! ^ 0x01;
+  file.invalid('last tag byte flipped', 'DEVICE_SEAL_DECRYPT_FAILED', {
+    key,
+    purpose,
+    userId,
+    blob: flipped,
+  });
+  file.invalid('opened for another purpose', 'DEVICE_SEAL_MALFORMED', {
+    key,
+    purpose: 'drafts',
+    userId,
+    blob,
+  });
+  file.invalid('version 2', 'DEVICE_SEAL_MALFORMED', {
+    key,
+    purpose,
+    userId,
+    blob: assemble({ version: 2 }),
+  });
+  file.invalid('a nonce of 23 bytes', 'DEVICE_SEAL_MALFORMED', {
+    key,
+    purpose,
+    userId,
+    blob: assemble({ nonce: bytesFor('device-seal/short', 23) }),
+  });
+  file.invalid('under the label of its associated data', 'DEVICE_SEAL_MALFORMED', {
+    key,
+    purpose,
+    userId,
+    blob: assemble({ label: 'parley/v1/device-seal' }),
+  });
+  file.invalid('truncated by one byte', 'DEVICE_SEAL_MALFORMED', {
+    key,
+    purpose,
+    userId,
+    blob: blob.subarray(0, blob.length - 1),
+  });
+  return file.build();
+}
+
 // §8 attachment.json
 
 function attachmentVectors(): VectorFile {

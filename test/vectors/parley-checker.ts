@@ -6,6 +6,7 @@ import {
   classifyMessage,
   compareSafetyQr,
   decodeBackupBlob,
+  decodeCanon,
   decodeMessageEnvelope,
   decryptAttachment,
   deriveBackupKey,
@@ -15,11 +16,13 @@ import {
   fromHex,
   identityKeyPair,
   openBackupWithKey,
+  openForDevice,
   openMessage,
   openRoomKeyEnvelope,
   ready,
   safetyNumber,
   sealBackupWithKey,
+  sealForDevice,
   signEncryptionKey,
   toHex,
   verifyEncryptionKeyBinding,
@@ -56,6 +59,7 @@ const CHECKS: Record<string, CaseCheck> = {
   message: checkMessage,
   backup: checkBackup,
   attachment: checkAttachment,
+  'device-seal': checkDeviceSeal,
 };
 
 function runCase(vector: VectorCase, check: CaseCheck): CaseResult {
@@ -303,6 +307,24 @@ function checkBackup(v: Case): string[] {
 }
 
 // §8
+function checkDeviceSeal(v: Case): string[] {
+  const input = { key: v.bytes('key'), purpose: v.string('purpose'), userId: v.bytes('userId') };
+  const blob = v.bytes('blob');
+  const plaintext = openForDevice(blob, input);
+  const out = new Mismatches();
+  if (v.has('plaintext')) out.bytes('plaintext', plaintext, v.bytes('plaintext'));
+  // The nonce is the third field of the blob (§7.1): sealing again under it gives the same bytes.
+  const nonce = decodeCanon(
+    blob,
+    'parley/v1/device-seal-blob',
+    4,
+    'DEVICE_SEAL_MALFORMED',
+    'check',
+  )[2];
+  out.bytes('blob', sealForDevice(plaintext, input, nonce), blob);
+  return out.list;
+}
+
 function checkAttachment(v: Case): string[] {
   const plaintext = decryptAttachment(
     v.bytes('blob'),

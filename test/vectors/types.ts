@@ -11,6 +11,7 @@ export const VECTOR_OPERATIONS = [
   'message',
   'backup',
   'attachment',
+  'device-seal',
 ] as const;
 
 export type VectorOperation = (typeof VECTOR_OPERATIONS)[number];

@@ -123,6 +123,19 @@ describe('search in history', () => {
     await eventually(async () => (await alice.search('goodbye')).length === 0, 'forgotten');
   });
 
+  it('finds a renamed room by its new name, and forgets a room it is removed from', async () => {
+    const room = await bob.createGroup({ name: 'bookclub', members: ['alice'] });
+    await bob.send(room.roomId, 'chapter seven was long');
+    await eventually(async () => (await alice.search('chapter')).length === 1, 'indexed');
+    await bob.updateRoom(room.roomId, { name: 'readers' });
+    await eventually(async () => (await alice.search('readers chapter')).length === 1, 'renamed');
+    expect(await alice.search('bookclub')).toEqual([]);
+
+    await bob.removeMember(room.roomId, alice.me!.userId);
+    await eventually(async () => (await alice.search('chapter')).length === 0, 'forgotten');
+    expect((await bob.search('chapter')).map((hit) => hit.roomName)).toEqual(['readers']);
+  });
+
   it('keeps the index sealed in the file key store, and finds it again after a restart', async () => {
     const room = await alice.createGroup({ name: 'persisted', members: ['bob'] });
     await bob.syncRooms();

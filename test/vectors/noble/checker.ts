@@ -13,11 +13,13 @@ import {
   decryptAttachment,
   fingerprint,
   openBackup,
+  openDeviceSeal,
   openMessage,
   openRoomKeyEnvelope,
   replayMembershipChain,
   safetyNumber,
   sealBackup,
+  sealDeviceSeal,
   sealMessage,
   verifyEncryptionKeyBinding,
   type MessageHeader,
@@ -130,6 +132,10 @@ const OPERATION_CHECKS: Record<string, OperationCheck> = {
   attachment: {
     check: checkAttachment,
     fields: ['fileKey', 'expectedHash', 'size', 'blob', 'plaintextHash', 'plaintext'],
+  },
+  'device-seal': {
+    check: checkDeviceSeal,
+    fields: ['key', 'purpose', 'userId', 'blob', 'plaintext'],
   },
 };
 
@@ -331,6 +337,17 @@ async function checkBackup(v: CaseReader): Promise<string[]> {
     );
     out.bytes('blob', rebuilt, blobBytes);
   }
+  return out.list;
+}
+
+// §7.1
+function checkDeviceSeal(v: CaseReader): string[] {
+  const expected = { key: v.bytes('key'), purpose: v.string('purpose'), userId: v.bytes('userId') };
+  const blob = v.bytes('blob');
+  const { plaintext, nonce } = openDeviceSeal(blob, expected);
+  const out = new Mismatches();
+  out.optionalBytes('plaintext', plaintext, v.optionalBytes('plaintext'));
+  out.bytes('blob', sealDeviceSeal(plaintext, expected, nonce), blob);
   return out.list;
 }
 

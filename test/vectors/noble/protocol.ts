@@ -897,6 +897,53 @@ export function decryptAttachment(
 }
 
 // ---------------------------------------------------------------------------------------------
+// §7.1 Sealed on this device
+
+export interface DeviceSealExpectation {
+  key: Uint8Array;
+  purpose: string;
+  userId: Uint8Array;
+}
+
+/** Opens a device-sealed blob with §7.1's checks in order; returns the plaintext and the nonce. */
+export function openDeviceSeal(
+  blob: Uint8Array,
+  expected: DeviceSealExpectation,
+): { plaintext: Uint8Array; nonce: Uint8Array } {
+  const [version, purpose, nonce, ciphertext] = failWith('DEVICE_SEAL_MALFORMED', () =>
+    decodeCanon(blob, 'parley/v1/device-seal-blob', 4),
+  ) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  if (failWith('DEVICE_SEAL_MALFORMED', () => readU64(version)) !== 1) {
+    throw new ProtocolFailure('DEVICE_SEAL_MALFORMED', 'device seal version is not 1');
+  }
+  if (!equalBytes(purpose, ascii(expected.purpose))) {
+    throw new ProtocolFailure('DEVICE_SEAL_MALFORMED', 'sealed for another purpose');
+  }
+  if (nonce.length !== NONCE_BYTES) {
+    throw new ProtocolFailure('DEVICE_SEAL_MALFORMED', `nonce of ${nonce.length} bytes`);
+  }
+  const plaintext = aeadDecrypt(expected.key, nonce, deviceSealAd(expected), ciphertext);
+  if (plaintext === null) {
+    throw new ProtocolFailure('DEVICE_SEAL_DECRYPT_FAILED', 'wrong key, account or changed blob');
+  }
+  return { plaintext, nonce };
+}
+
+/** The blob §7.1 makes of `plaintext` under a given nonce, to compare byte for byte. */
+export function sealDeviceSeal(
+  plaintext: Uint8Array,
+  expected: DeviceSealExpectation,
+  nonce: Uint8Array,
+): Uint8Array {
+  const ciphertext = aeadEncrypt(expected.key, nonce, deviceSealAd(expected), plaintext);
+  return canon('parley/v1/device-seal-blob', u64(1), ascii(expected.purpose), nonce, ciphertext);
+}
+
+function deviceSealAd(expected: DeviceSealExpectation): Uint8Array {
+  return canon('parley/v1/device-seal', u64(1), ascii(expected.purpose), expected.userId);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** Runs a decoder and reports any encoding failure under the given code. */
 function failWith<T>(code: string, decode: () => T): T {

@@ -3,6 +3,7 @@
 // the message, loaded with what surrounds it even when it is far back, highlighted and focused.
 // The room header's search keeps to that room; a deleted message is no longer found.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations } from './a11y';
 import {
   type Browser,
   type LiveServer,
@@ -76,6 +77,8 @@ describe('search', () => {
     expect(await box.getAttribute('aria-expanded')).toBe('true');
     expect(await box.getAttribute('aria-activedescendant')).toMatch(/hit-0$/);
     await screenshot(b, 'search-results');
+    // The open combobox and its grouped results pass axe-core's serious and critical rules.
+    expect(await axeViolations(b)).toEqual([]);
   });
 
   it('opens a result in its room, with its context, highlighted and focused', async () => {
