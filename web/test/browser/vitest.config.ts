@@ -12,5 +12,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // A page under a loaded machine can take seconds to get where a poll looks; the 1 s default
+    // made focus and count checks fail on a busy run.
+    expect: { poll: { timeout: 10_000 } },
   },
 });
