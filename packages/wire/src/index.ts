@@ -7,3 +7,4 @@ export * from './directory';
 export * from './rooms';
 export * from './messages';
 export * from './realtime';
+export * from './contacts';

@@ -36,6 +36,10 @@ export interface Peer {
   tellPresenceTo(userId: string): void;
   /** The socket's session ended: close it (CloseCode.SESSION_ENDED). */
   sessionEnded(reason: SessionEndReason): void;
+  /** Whether a block stands between this socket's user and `userId` (either way). */
+  hides(userId: string): boolean;
+  /** A block between this socket's user and `userId` began or ended. */
+  setHidden(userId: string, hidden: boolean): void;
 }
 
 /** One socket's subscription to one room. */
@@ -82,6 +86,7 @@ export class Hub {
         const { event, frame } = decodeEvent<UserEvent>(payload);
         for (const target of [...(this.users.get(peer.userId) ?? [])]) {
           if (event.t === 'relay') target.send(frame);
+          else if (event.t === 'hide') target.setHidden(event.user, event.hidden);
           else if (event.session === undefined || event.session === target.sessionId) {
             target.sessionEnded(event.reason);
           }
@@ -431,8 +436,10 @@ class RoomFeed {
         }
         return;
       case 'relay':
-        for (const subscription of this.subscriptions) {
-          if (subscription.peer.userId !== event.except) subscription.peer.send(frame);
+        for (const { peer } of this.subscriptions) {
+          if (peer.userId === event.except) continue;
+          if (event.from !== undefined && peer.hides(event.from)) continue;
+          peer.send(frame);
         }
         return;
       case 'deleted':
@@ -444,6 +451,7 @@ class RoomFeed {
         for (const subscription of this.subscriptions) {
           if (answered.has(subscription.peer.userId)) continue;
           answered.add(subscription.peer.userId);
+          if (subscription.peer.hides(event.from)) continue;
           subscription.peer.tellPresenceTo(event.from);
         }
         return;
