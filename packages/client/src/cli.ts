@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { registerAccountCommands } from './cli/account';
+import { registerContactCommands } from './cli/contacts';
 import { registerEmailCommands } from './cli/email';
 import { registerMessageCommands } from './cli/messages';
 import { registerRoomCommands } from './cli/rooms';
@@ -28,5 +29,6 @@ registerEmailCommands(program);
 registerRoomCommands(program);
 registerMessageCommands(program);
 registerTrustCommands(program);
+registerContactCommands(program);
 
 await program.parseAsync();
