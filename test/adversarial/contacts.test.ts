@@ -110,8 +110,9 @@ describe('contacts against a hostile server', () => {
 
   it('presence and typing of someone bob blocked are not shown, even when the server relays them', async () => {
     await bob.block(alice.me!.userId);
+    await settle();
     const seen: string[] = [];
-    const offPresence = bob.on('presence', (e) => seen.push(`presence ${e.userId}`));
+    const offPresence = bob.on('presence', (e) => seen.push(`presence ${e.userId} ${e.status}`));
     const offTyping = bob.on('typing', (e) => seen.push(`typing ${e.userId}`));
     network.inject({ type: 'presence', user: alice.me!.userId, status: 'online' });
     network.inject({ type: 'typing', room: roomId, user: alice.me!.userId, active: true });

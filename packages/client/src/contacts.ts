@@ -103,8 +103,12 @@ export class Contacts {
     this.view(await this.deps.api.removeContact(userId));
 
   /** Blocks a person: no contact, no requests, no direct messages, presence or typing either way. */
-  block = async (userId: string): Promise<BlockedUser[]> =>
-    this.remember((await this.deps.api.block(userId)).blocked);
+  block = async (userId: string): Promise<BlockedUser[]> => {
+    const blocked = this.remember((await this.deps.api.block(userId)).blocked);
+    // What the app showed of them stops being true now, not at their next change.
+    this.deps.events.emit('presence', { userId, status: 'offline' });
+    return blocked;
+  };
 
   unblock = async (userId: string): Promise<BlockedUser[]> =>
     this.remember((await this.deps.api.unblock(userId)).blocked);

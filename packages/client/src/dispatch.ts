@@ -103,8 +103,9 @@ export class FrameDispatch {
         ctx.events.emit('typing', { roomId: frame.room, userId: frame.user, active: frame.active });
         break;
       case 'presence':
-        // Someone this account blocked stays out of sight, whatever the server relays.
-        if (this.parts.contacts.hides(frame.user)) break;
+        // Someone this account blocked stays out of sight, whatever the server relays ("offline"
+        // reveals nothing, and clears what was shown before the block).
+        if (frame.status !== 'offline' && this.parts.contacts.hides(frame.user)) break;
         ctx.events.emit('presence', { userId: frame.user, status: frame.status });
         break;
       case 'profile':

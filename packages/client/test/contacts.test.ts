@@ -126,14 +126,20 @@ describe('Contacts against a hostile server', () => {
     const bob = await device(server, `bob-${++counter}`, { connect: true });
     devices.push(bob);
     const alice = await someone('alice');
-    await bob.parts.contacts.block(alice.me!.userId);
     const seen: string[] = [];
-    bob.parts.ctx.events.on('presence', (event) => seen.push(`presence:${event.userId}`));
+    bob.parts.ctx.events.on('presence', (event) =>
+      seen.push(`presence:${event.userId}:${event.status}`),
+    );
+    await bob.parts.contacts.block(alice.me!.userId);
+    // Blocking shows them offline at once (the server says so too); nothing later otherwise.
+    expect(seen).toEqual([`presence:${alice.me!.userId}:offline`]);
     // The server withholds it; this stands in for one that does not.
     bob.parts.dispatch.onFrame({ type: 'presence', user: alice.me!.userId, status: 'online' });
     const carol = await someone('carol');
     bob.parts.dispatch.onFrame({ type: 'presence', user: carol.me!.userId, status: 'online' });
-    await eventually(() => seen.length > 0, 'a presence event');
-    expect(seen).toEqual([`presence:${carol.me!.userId}`]);
+    await eventually(() => seen.some((s) => s.startsWith(`presence:${carol.me!.userId}`)), 'carol');
+    expect(seen.filter((s) => !s.endsWith(':offline'))).toEqual([
+      `presence:${carol.me!.userId}:online`,
+    ]);
   });
 });

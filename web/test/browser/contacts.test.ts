@@ -65,7 +65,11 @@ describe('contacts', () => {
 
     // Bob hears of it live: a badge on People, and the request on the Contacts tab.
     await b.getByTestId('requests-badge').filter({ hasText: '1' }).waitFor({ timeout: 15_000 });
-    await nav(b, 'People');
+    // The link's name carries the count ("People 1 contact requests").
+    await b
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: /^People 1 contact request/ })
+      .click();
     await b.getByRole('tab', { name: /Contacts/ }).click();
     const incoming = b.getByTestId('incoming-requests');
     await incoming.getByText('alice', { exact: true }).waitFor();
