@@ -65,6 +65,7 @@ describe('contacts', () => {
 
     // Bob hears of it live: a badge on People, and the request on the Contacts tab.
     await b.getByTestId('requests-badge').filter({ hasText: '1' }).waitFor({ timeout: 15_000 });
+    await b.getByText('alice asks to be your contact (People › Contacts).').waitFor();
     // The link's name carries the count ("People 1 contact requests").
     await b
       .getByRole('navigation', { name: 'Main' })

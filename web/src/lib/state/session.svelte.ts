@@ -517,8 +517,15 @@ export class Session {
       this.connection = event.state;
       if (event.state === 'open') void this.refreshContacts();
     });
-    on('contact', () => {
-      void this.refreshContacts().then(() => this.revision++);
+    on('contact', (event) => {
+      void this.refreshContacts().then((view) => {
+        this.revision++;
+        // Said once, when the request is there to answer (a frame alone is only a hint).
+        const request = view?.incoming.find((item) => item.userId === event.userId);
+        if (event.change === 'requested' && request !== undefined) {
+          this.notify(`${request.username} asks to be your contact (People › Contacts).`, 'info');
+        }
+      });
     });
     on('signed-out', (event) => this.sessionEnded(client, event.reason));
   }
