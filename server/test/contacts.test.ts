@@ -354,6 +354,26 @@ describe('blocks', () => {
     a.send({ type: 'typing', room: room.id, active: false });
     await b.next((f) => f.type === 'typing' && f.user === alice.id);
   });
+  it('a block whose bus event was lost is honoured once the hub resyncs', async () => {
+    const [alice, bob] = await people(2);
+    const room = await groupWith(app, alice, [bob]);
+    const [a, b] = [await connect(alice), await connect(bob)];
+    await subscribe(a, room.id);
+    await subscribe(b, room.id);
+    // Stored without telling anyone: what a Redis outage would leave.
+    await app.db.insertInto('blocks').values({ blocker: bob.id, blocked: alice.id }).execute();
+    await app.realtime.hub.resync();
+    a.send({ type: 'typing', room: room.id, active: true });
+    b.send({ type: 'typing', room: room.id, active: true });
+    a.send({ type: 'ping' });
+    b.send({ type: 'ping' });
+    await a.next((f) => f.type === 'pong');
+    await b.next((f) => f.type === 'pong');
+    // The relay of each side's typing went out before its pong was answered; wait a moment more.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(b.frames.filter((f) => f.type === 'typing')).toEqual([]);
+    expect(a.frames.filter((f) => f.type === 'typing')).toEqual([]);
+  });
 });
 
 describe('direct-conversation privacy', () => {

@@ -88,7 +88,7 @@ class Connection implements Peer {
   /** Users in a block with this one: their presence and typing neither reach nor leave here. */
   private readonly hidden = new Set<string>();
   /** Users a block change named while the block list was loading: the change is newer. */
-  private hiddenChanged: Set<string> | undefined = new Set();
+  private hiddenChanged: Set<string> | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -186,12 +186,28 @@ class Connection implements Peer {
     else this.hidden.delete(userId);
   }
 
-  /** Reads the user's blocks once the hub hears block changes, so none falls between the two. */
+  /**
+   * Reads the user's blocks once the hub hears block changes, so none falls between the two; a
+   * change heard while the read runs is newer than what it returns.
+   */
   private async loadHidden(): Promise<void> {
-    for (const userId of await this.deps.blockPartners(this.userId)) {
-      if (!this.hiddenChanged!.has(userId)) this.hidden.add(userId);
+    const changed = new Set<string>();
+    this.hiddenChanged = changed;
+    let partners: Set<string>;
+    try {
+      partners = new Set(await this.deps.blockPartners(this.userId));
+    } finally {
+      this.hiddenChanged = undefined;
     }
-    this.hiddenChanged = undefined;
+    for (const userId of [...this.hidden]) {
+      if (!partners.has(userId) && !changed.has(userId)) this.hidden.delete(userId);
+    }
+    for (const userId of partners) if (!changed.has(userId)) this.hidden.add(userId);
+  }
+
+  async reloadHidden(): Promise<void> {
+    if (this.user === undefined || this.closed || this.hiddenChanged !== undefined) return;
+    await this.loadHidden();
   }
 
   ended(roomId: string, reason: RemovedReason): void {

@@ -40,6 +40,8 @@ export interface Peer {
   hides(userId: string): boolean;
   /** A block between this socket's user and `userId` began or ended. */
   setHidden(userId: string, hidden: boolean): void;
+  /** Reads the user's blocks again (block changes may have been lost with bus events). */
+  reloadHidden(): Promise<void>;
 }
 
 /** One socket's subscription to one room. */
@@ -164,7 +166,8 @@ export class Hub {
   /**
    * Catches up after bus events may have been lost (a Redis outage): every feed delivers what was
    * committed meanwhile and ends subscriptions of users no longer members (or of a deleted
-   * room), and sockets whose session ended meanwhile are closed. Requests that arrive while one
+   * room), sockets whose session ended meanwhile are closed, and every socket reads its user's
+   * blocks again. Requests that arrive while one
    * runs are folded into one more run after it.
    */
   resync(): Promise<void> {
@@ -178,7 +181,12 @@ export class Hub {
         const feeds = [...this.feeds.values()].map(({ started }) =>
           started.then((feed) => feed.catchUp()),
         );
-        const results = await Promise.allSettled([this.closeEndedSessions(), ...feeds]);
+        const peers = [...this.users.values()].flatMap((set) => [...set]);
+        const results = await Promise.allSettled([
+          this.closeEndedSessions(),
+          ...peers.map((peer) => peer.reloadHidden()),
+          ...feeds,
+        ]);
         for (const result of results) {
           if (result.status === 'rejected') {
             this.log.error({ err: result.reason }, 'catching up after a bus outage failed');
