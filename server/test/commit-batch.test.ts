@@ -11,6 +11,7 @@ import {
   type CommitOutcome,
   type PendingMessage,
 } from '../src/messages/message.repository';
+import { createMessageService, type Accepted } from '../src/messages/message.service';
 import { deleteRooms } from '../src/rooms/room.repository';
 import { createTestApp } from './helpers';
 import {
@@ -187,6 +188,33 @@ describe('commitBatch', () => {
       expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
     }
     expect(await heads()).toEqual({ [room.id]: 124, [ephemeral.id]: 2 });
+  });
+});
+
+describe('the message service', () => {
+  // Frames from many sockets read in one turn of the event loop each get a callback of their own,
+  // with microtasks run between them. On PGlite a commit runs inside those microtasks, so a
+  // service that started committing from the first callback committed every message alone.
+  it('commits the messages of one turn of the event loop in one batch', async () => {
+    const service = createMessageService({ db: app.db, bus: app.bus, batchSize: 256 });
+    const messages = Array.from({ length: 12 }, (_, n) =>
+      room.message(n % 2 === 0 ? alice : bob, `message ${n}`),
+    );
+    const accepted = await Promise.all(
+      messages.map(
+        ({ envelope }, n) =>
+          new Promise<Accepted>((resolve, reject) =>
+            setImmediate(() =>
+              service.send(room.id, (n % 2 === 0 ? alice : bob).id, envelope).then(resolve, reject),
+            ),
+          ),
+      ),
+    );
+    await service.idle();
+    // One commit, one time for every message.
+    expect(new Set(accepted.map((a) => a.sentAt.getTime())).size).toBe(1);
+    const seqs = accepted.map((a) => a.seq);
+    expect(seqs).toEqual(seqs.map((_, n) => seqs[0]! + n));
   });
 });
 

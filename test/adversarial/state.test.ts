@@ -189,4 +189,32 @@ describe('nothing unverified moves client state', () => {
     await heard('held for its key');
     expect(watch.faults).toEqual([]);
   });
+
+  it('a direct room with someone else, passed off as the one with alice, is never used for it', async () => {
+    const aliceId = alice.me!.userId;
+    const withCarol = await bob.createDirect('carol');
+    // alice opens a conversation with bob that bob never hears of: the server tells him nothing
+    // live, hides it from his room list and names carol's room as the one with alice.
+    network.frames = () => [];
+    const withAlice = await alice.createDirect('bob');
+    network.answer = (method, path, body) => {
+      if (method !== 'GET' || path !== '/api/rooms') return body;
+      const { rooms, ...rest } = body as { rooms: { id: string; peer: string | null }[] };
+      return {
+        ...rest,
+        rooms: rooms
+          .filter((room) => room.id !== withAlice.roomId)
+          .map((room) => (room.id === withCarol.roomId ? { ...room, peer: aliceId } : room)),
+      };
+    };
+    await settle();
+    // The server's ROOM_EXISTS is true, but no room bob verified makes alice the other party.
+    await expect(bob.createDirect('alice')).rejects.toMatchObject({
+      code: 'DIRECT_ROOM_UNVERIFIED',
+    });
+    network.answer = (_m, _p, body) => body;
+    network.frames = (text) => [text];
+    expect((await bob.createDirect('alice')).roomId).toBe(withAlice.roomId);
+    expect(watch.faults).toEqual([]);
+  });
 });

@@ -1,11 +1,12 @@
 // `pnpm bench [--quick] [--targets a,b] [--topologies 1x100,100x10] [--memory 1000,10000|none]
 //             [--reliability postgres,pglite,two-processes|none] [--threads n] [--profile]
-//             [--out dir]`, or `pnpm bench --web`
+//             [--out dir]`, or `pnpm bench --web`, or `pnpm bench --search`
 // Runs the load bench (harness.ts), then the reliability scenario at its large size
 // (test/reliability: servers SIGKILLed and sockets cut while clients send; nothing acknowledged
 // may be lost), prints the table and writes the JSON report under test/load/results/. All of it
 // takes about twelve minutes on two quiet cores, --quick one to two; --quick skips reliability.
 // --web runs only the web app's bench instead (web-bench.ts: a 1,000-message room in Chromium).
+// --search runs only the search index's bench (search-bench.ts: 10,000 messages in Chromium).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,6 +17,7 @@ import {
   runReliabilitySuite,
 } from '../reliability/index';
 import {
+  BASELINES,
   runBench,
   runPendingCleanups,
   type BenchOptions,
@@ -23,9 +25,10 @@ import {
   type Topology,
 } from './harness';
 import { formatTable, writeReport } from './report';
+import { formatSearchTable, runSearchBench, searchBenchPassed } from './search-bench';
 import { formatWebTable, runWebBench, webBenchPassed } from './web-bench';
 
-const TARGETS: Target[] = ['baseline', 'baseline-corked', 'parley-postgres', 'parley-pglite'];
+const TARGETS: Target[] = [...BASELINES, 'parley-postgres', 'parley-pglite'];
 const TOPOLOGIES: Topology[] = [
   { rooms: 1, size: 100 },
   { rooms: 100, size: 10 },
@@ -44,8 +47,16 @@ const { values } = parseArgs({
     reliability: { type: 'string' },
     out: { type: 'string' },
     web: { type: 'boolean', default: false },
+    search: { type: 'boolean', default: false },
   },
 });
+
+if (values.search === true) {
+  const result = await runSearchBench((line) => console.log(`[${elapsed()}] search ${line}`));
+  console.log(`\n${formatSearchTable(result)}\n`);
+  console.log(`took ${elapsed()}`);
+  process.exit(searchBenchPassed(result) ? 0 : 1);
+}
 
 if (values.web === true) {
   const result = await runWebBench((line) => console.log(`[${elapsed()}] web ${line}`));

@@ -19,16 +19,26 @@ import {
   type Member,
 } from './setup';
 
-export type Target = 'baseline' | 'baseline-corked' | 'parley-postgres' | 'parley-pglite';
+export const BASELINES = ['baseline', 'baseline-corked', 'baseline-batched'] as const;
+export type Baseline = (typeof BASELINES)[number];
+export type Target = Baseline | 'parley-postgres' | 'parley-pglite';
 
 /**
  * The bare relays Parley is compared with: `baseline` writes each frame as it is made, as a
- * plain `ws` broadcast does; `baseline-corked` holds a socket's writes to the end of the tick as
- * Parley's relay does, so that Parley's distance from it is the cost of everything but the relay.
+ * plain `ws` broadcast does; `baseline-corked` holds a socket's writes to the end of the tick;
+ * `baseline-batched` holds every socket's frames to the end of the event loop's turn and writes
+ * each socket's in one write, as Parley's relay does with a commit batch, so that Parley's
+ * distance from it is the cost of everything but the framing.
  */
-export function isBaseline(target: Target): target is 'baseline' | 'baseline-corked' {
-  return target === 'baseline' || target === 'baseline-corked';
+export function isBaseline(target: Target): target is Baseline {
+  return (BASELINES as readonly Target[]).includes(target);
 }
+
+const BASELINE_WRITES: Record<Baseline, string> = {
+  baseline: 'frame',
+  'baseline-corked': 'tick',
+  'baseline-batched': 'turn',
+};
 
 export interface Topology {
   rooms: number;
@@ -156,7 +166,7 @@ async function runTarget(target: Target, options: BenchOptions): Promise<TargetR
     pendingCleanups.add(removeDataDir);
     env = { DATA_DIR: dataDir, DATABASE_URL: '' };
   }
-  if (target === 'baseline-corked') env = { BASELINE_CORK: '1' };
+  if (isBaseline(target)) env = { BASELINE_WRITES: BASELINE_WRITES[target] };
   if (!isBaseline(target)) {
     env = {
       ...env,

@@ -4,11 +4,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepResult } from './generator';
 import {
+  BASELINES,
   isBaseline,
+  type Baseline,
   type BenchReport,
   type Target,
   type TargetResult,
   type Topology,
+  type TopologyResult,
 } from './harness';
 
 export interface TableRow {
@@ -24,10 +27,14 @@ export interface TableRow {
   /** Cores used by the server (with PostgreSQL's processes) and by the rest of the machine. */
   serverCores: number | undefined;
   otherCores: number | undefined;
-  /** Delivered per second as a fraction of the baseline's in the same row kind (1 for it). */
-  ratio: number | undefined;
-  /** The same, of the corked baseline's (when it was measured). */
-  ratioCorked: number | undefined;
+  /** CPU time per delivery, in microseconds: of the server process, and of PostgreSQL's. */
+  serverMicrosPerDelivery: number | undefined;
+  databaseMicrosPerDelivery: number | undefined;
+  /**
+   * Delivered per second as a fraction of each baseline's in the same row kind (1 for itself),
+   * where that baseline was measured.
+   */
+  ratios: Partial<Record<Baseline, number>>;
   pass: boolean;
 }
 
@@ -39,60 +46,55 @@ export function tableRows(report: BenchReport): TableRow[] {
       report.results
         .find((r) => r.target === target)
         ?.topologies.find((t) => sameTopology(t.topology, topology));
-    const base = of('baseline');
-    const corked = of('baseline-corked');
+    const baselines = BASELINES.map((baseline) => [baseline, of(baseline)] as const);
     for (const result of report.results) {
       const measured = result.topologies.find((t) => sameTopology(t.topology, topology));
       if (measured === undefined) continue;
       measured.fixed.forEach((step, i) => {
-        rows.push(row(topology, result, 'fixed', step, base?.fixed[i], corked?.fixed[i]));
+        rows.push(row(topology, result, 'fixed', step, (b) => b.fixed[i]));
       });
       if (measured.saturation !== undefined) {
-        rows.push(
-          row(
-            topology,
-            result,
-            'saturation',
-            measured.saturation,
-            base?.saturation,
-            corked?.saturation,
-          ),
-        );
+        rows.push(row(topology, result, 'saturation', measured.saturation, (b) => b.saturation));
       }
+    }
+
+    function row(
+      topology: Topology,
+      result: TargetResult,
+      kind: TableRow['kind'],
+      step: StepResult,
+      same: (baseline: TopologyResult) => StepResult | undefined,
+    ): TableRow {
+      const ratios: TableRow['ratios'] = {};
+      for (const [baseline, measured] of baselines) {
+        const reference = measured === undefined ? undefined : same(measured);
+        if (reference !== undefined && reference.deliveredPerSecond > 0) {
+          ratios[baseline] = step.deliveredPerSecond / reference.deliveredPerSecond;
+        }
+      }
+      const perDelivery = (cores: number | undefined) =>
+        cores === undefined || step.deliveredPerSecond === 0
+          ? undefined
+          : (cores / step.deliveredPerSecond) * 1e6;
+      return {
+        topology: `${topology.rooms}×${topology.size}`,
+        target: result.target,
+        kind,
+        rate: step.rate,
+        deliveredPerSecond: step.deliveredPerSecond,
+        p50: step.p50,
+        p99: step.p99,
+        ackP99: step.ackP99,
+        serverCores: step.cpu === undefined ? undefined : step.cpu.server + step.cpu.database,
+        otherCores: step.cpu?.other,
+        serverMicrosPerDelivery: perDelivery(step.cpu?.server),
+        databaseMicrosPerDelivery: perDelivery(step.cpu?.database),
+        ratios,
+        pass: step.pass,
+      };
     }
   }
   return rows;
-}
-
-function row(
-  topology: Topology,
-  result: TargetResult,
-  kind: TableRow['kind'],
-  step: StepResult,
-  base: StepResult | undefined,
-  corked: StepResult | undefined,
-): TableRow {
-  return {
-    topology: `${topology.rooms}×${topology.size}`,
-    target: result.target,
-    kind,
-    rate: step.rate,
-    deliveredPerSecond: step.deliveredPerSecond,
-    p50: step.p50,
-    p99: step.p99,
-    ackP99: step.ackP99,
-    serverCores: step.cpu === undefined ? undefined : step.cpu.server + step.cpu.database,
-    otherCores: step.cpu?.other,
-    ratio: ratioOf(step, base),
-    ratioCorked: ratioOf(step, corked),
-    pass: step.pass,
-  };
-}
-
-function ratioOf(step: StepResult, reference: StepResult | undefined): number | undefined {
-  return reference === undefined || reference.deliveredPerSecond === 0
-    ? undefined
-    : step.deliveredPerSecond / reference.deliveredPerSecond;
 }
 
 const HEADER = [
@@ -106,8 +108,10 @@ const HEADER = [
   'ack p99 ms',
   'server cores',
   'other cores',
+  'µs/delivery',
   'vs baseline',
   'vs corked',
+  'vs batched',
 ];
 
 /** The results as an aligned text table, then memory per connection. */
@@ -123,8 +127,8 @@ export function formatTable(report: BenchReport): string {
     isBaseline(r.target) ? '-' : latency(r.ackP99),
     r.serverCores === undefined ? '-' : r.serverCores.toFixed(2),
     r.otherCores === undefined ? '-' : r.otherCores.toFixed(2),
-    percent(r.ratio),
-    percent(r.ratioCorked),
+    micros(r),
+    ...BASELINES.map((baseline) => percent(r.ratios[baseline])),
   ]);
   const widths = HEADER.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const render = (cells: string[]) =>
@@ -164,8 +168,11 @@ export function formatTable(report: BenchReport): string {
     '',
     `p99 marked ! failed the step (loss, error, closed socket or p99 ≥ ${report.options.step.p99BoundMs} ms). ` +
       `Saturation: the highest offered rate that passed. vs corked: against the baseline that ` +
-      `holds each socket's writes to the end of the tick, as Parley's relay does. Server cores include PostgreSQL's ` +
-      `processes; other cores are whatever else ran on the machine meanwhile.`,
+      `holds each socket's writes to the end of the tick; vs batched: against the one that writes ` +
+      `each socket's frames of an event-loop turn in one write, as Parley's relay does with a ` +
+      `commit batch. Server cores include PostgreSQL's processes; µs/delivery is CPU time per ` +
+      `delivery, the server's + PostgreSQL's; other cores are whatever else ran on the machine ` +
+      `meanwhile.`,
   );
   return out.join('\n');
 }
@@ -194,6 +201,14 @@ function sameTopology(a: Topology, b: Topology): boolean {
 
 function integer(value: number): string {
   return Math.round(value).toLocaleString('en-US');
+}
+
+function micros(row: TableRow): string {
+  if (row.serverMicrosPerDelivery === undefined) return '-';
+  const server = row.serverMicrosPerDelivery.toFixed(0);
+  return row.databaseMicrosPerDelivery === undefined || isBaseline(row.target)
+    ? server
+    : `${server}+${row.databaseMicrosPerDelivery.toFixed(0)}`;
 }
 
 function percent(ratio: number | undefined): string {

@@ -30,6 +30,7 @@ import { People } from './people';
 import { Receipts } from './receipts';
 import { RoomKeys } from './room-keys';
 import { Session } from './session';
+import { MessageSearch } from './search/search';
 import { RoomSync } from './sync';
 import { TrustStore } from './trust';
 
@@ -49,6 +50,7 @@ export interface ClientParts {
   delivery: Delivery;
   sync: RoomSync;
   dispatch: FrameDispatch;
+  search: MessageSearch;
   /** How many frames and answers failed their schema and were dropped. */
   protocolErrors(): number;
 }
@@ -174,6 +176,8 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
     tuning,
   );
 
+  // Listens from the start, so nothing read below or later escapes the index.
+  const search = new MessageSearch(ctx, tuning.searchSaveDelayMs);
   await account.load();
   await chains.load();
   return {
@@ -192,6 +196,7 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
     delivery,
     sync,
     dispatch,
+    search,
     protocolErrors: () => protocolErrors,
   };
 }

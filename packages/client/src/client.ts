@@ -33,6 +33,7 @@ import { MessageActions } from './message-actions';
 import type { ClientOptions } from './options';
 import type { OwnProfile, People, PersonListing, Profile } from './people';
 import type { ChannelListing, RoomLifetime, RoomView } from './room-view';
+import type { SearchHit } from './search/search';
 import type { Contact } from './trust';
 
 export { MIN_PASSPHRASE_SCORE } from './backup';
@@ -51,6 +52,7 @@ export { mailToken } from './email';
 export type { ChannelListing, RoomLifetime, RoomView } from './room-view';
 export type { OwnProfile, PersonListing, Profile } from './people';
 export type { MembershipLine } from './membership-log';
+export type { SearchHit, SnippetPart } from './search/search';
 export type { AccountRules, AttachmentDescriptor, MemberReceipts };
 /** A join request of this account that no member has answered yet. */
 export type PendingJoin = PendingJoinItem;
@@ -137,12 +139,17 @@ export class Client {
     this.parts.account.changePassphrase(current, next);
 
   /** Ends the session and the connection; `forget` also erases this device's key store. */
-  logOut = (options: { forget?: boolean } = {}): Promise<void> =>
-    this.parts.account.logOut(options);
+  async logOut(options: { forget?: boolean } = {}): Promise<void> {
+    // Erasing the device erases the search index with it: nothing may write it back afterwards.
+    if (options.forget === true) this.parts.search.reset();
+    await this.parts.account.logOut(options);
+  }
 
   /** Ends every session of this account, on every device, then this one's. */
-  logOutEverywhere = (options: { forget?: boolean } = {}): Promise<number> =>
-    this.parts.account.logOutEverywhere(options);
+  logOutEverywhere = (options: { forget?: boolean } = {}): Promise<number> => {
+    if (options.forget === true) this.parts.search.reset();
+    return this.parts.account.logOutEverywhere(options);
+  };
 
   /** The server's username and password rules (for a sign-up form; needs no session). */
   accountRules = (): Promise<AccountRules> => this.parts.account.accountRules();
@@ -332,6 +339,7 @@ export class Client {
   async leave(roomId: string): Promise<void> {
     await this.parts.membership.change(roomId, 'leave', this.ctx.myId);
     this.parts.connection.send({ type: 'unsubscribe', room: roomId });
+    await this.parts.search.forgetRoom(roomId);
   }
 
   /**
@@ -426,11 +434,29 @@ export class Client {
     return this.parts.delivery.pending(roomId);
   }
 
-  /** Older messages, verified and decrypted, newest page first (`before` a seq). */
-  history = (
+  /**
+   * Older messages, verified and decrypted, oldest first: the page before `before` (the newest
+   * when absent), or with `after` the page after that seq (to show a message in its context).
+   */
+  history = async (
     roomId: string,
-    options: { before?: number; limit?: number } = {},
-  ): Promise<ReceivedMessage[]> => this.parts.messages.history(roomId, options);
+    options: { before?: number; after?: number; limit?: number } = {},
+  ): Promise<ReceivedMessage[]> =>
+    this.parts.search.taken(await this.parts.messages.history(roomId, options));
+
+  // ===== search =====
+
+  /**
+   * Searches this device's history (what it has read; nothing is asked of the server): every word
+   * of `query` must match, the last as a prefix. Across rooms, or in `roomId`; best first.
+   */
+  search = (
+    query: string,
+    options: { roomId?: string; limit?: number } = {},
+  ): Promise<SearchHit[]> => this.parts.search.search(query, options);
+
+  /** How many messages the search index holds and its sealed size at its last write. */
+  searchStats = (): Promise<{ messages: number; sealedBytes: number }> => this.parts.search.stats();
 
   /** Reads everything after the last processed message, emitting `message` for each. */
   catchUp = (roomId: string): Promise<ReceivedMessage[]> => this.parts.messages.catchUp(roomId);
@@ -483,6 +509,8 @@ export class Client {
     this.parts.connection.stop();
     this.parts.delivery.stop();
     await this.ctx.drain();
+    this.parts.search.stop();
+    await this.parts.search.flush();
     await this.ctx.store.close();
   }
 }

@@ -33,6 +33,11 @@ export const CLIENT_ERROR_CODES = [
   /** The verified membership chain does not make this user a member (or allow this change). */
   'NOT_A_MEMBER',
   'NOT_ALLOWED',
+  /**
+   * The server answered that a direct conversation with this person exists, yet no room whose
+   * verified genesis entry names the two of them reached this device.
+   */
+  'DIRECT_ROOM_UNVERIFIED',
   /** No key for the room's current epoch has reached this device yet. */
   'EPOCH_KEY_MISSING',
   /** The client was closed. */

@@ -65,4 +65,7 @@ export type {
   Profile,
   RoomLifetime,
   RoomView,
+  SearchHit,
+  SnippetPart,
 } from './client';
+export { MAX_QUERY_LENGTH } from './search/index';

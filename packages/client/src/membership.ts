@@ -80,13 +80,23 @@ export class Membership {
       });
       summary = summaryOf(created);
     } catch (error) {
-      // A direct conversation with this peer exists already: use that one.
+      // A direct conversation with this peer exists already: use that one. Neither the server's
+      // word that it exists nor its room list says which room that is: the one used is the room
+      // whose verified genesis entry makes this account and the peer its two parties.
       if (kind !== 'direct' || !isClientError(error, 'ROOM_EXISTS')) throw error;
-      const { rooms } = await ctx.api.rooms();
-      const existing = rooms.find((room) => room.kind === 'direct' && room.peer === peerId);
-      if (existing === undefined) throw error;
       await this.hooks.syncRooms();
-      return this.view(existing.id);
+      const me = secrets.record.userId;
+      const existing = [...ctx.rooms.values()].find(
+        (room) => room.kind === 'direct' && room.isMember(me) && room.peerOf(me) === peerId,
+      );
+      if (existing === undefined) {
+        throw new ClientError(
+          'DIRECT_ROOM_UNVERIFIED',
+          'createDirect',
+          'The server says a conversation with this person exists, but no verified room is one',
+        );
+      }
+      return this.view(existing.roomId);
     }
     const room = new RoomState(roomId);
     room.info = info;

@@ -110,13 +110,15 @@ export class Messages {
    */
   async history(
     roomId: string,
-    options: { before?: number; limit?: number } = {},
+    options: { before?: number; after?: number; limit?: number } = {},
   ): Promise<ReceivedMessage[]> {
     const room = this.ctx.requireRoom(roomId, 'history');
-    const answer = await this.ctx.api.messages(roomId, {
-      before: options.before,
-      limit: options.limit ?? 50,
-    });
+    const answer = await this.ctx.api.messages(
+      roomId,
+      options.after === undefined
+        ? { before: options.before, limit: options.limit ?? 50 }
+        : { after: options.after, limit: options.limit ?? 50 },
+    );
     return this.ctx.serial(roomId, async () => {
       const out: ReceivedMessage[] = [];
       const items = [...answer.messages].sort((a, b) => a.seq - b.seq);

@@ -84,6 +84,8 @@ export interface Tuning {
   requestTimeoutMs: number;
   /** Refresh the access token this long before it expires. */
   refreshMarginMs: number;
+  /** The sealed search index is written this long after its last change. */
+  searchSaveDelayMs: number;
 }
 
 export const DEFAULT_TUNING: Readonly<Tuning> = Object.freeze({
@@ -93,6 +95,7 @@ export const DEFAULT_TUNING: Readonly<Tuning> = Object.freeze({
   maxReconnectMs: 30_000,
   requestTimeoutMs: 30_000,
   refreshMarginMs: 30_000,
+  searchSaveDelayMs: 1500,
 });
 
 export const systemClock: Clock = {

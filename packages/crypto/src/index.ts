@@ -141,3 +141,11 @@ export {
   decodeAttachmentDescriptor,
 } from './attachment';
 export type { AttachmentDescriptor, EncryptedAttachment } from './attachment';
+export {
+  DEVICE_KEY_BYTES,
+  DEVICE_SEAL_VERSION,
+  generateDeviceKey,
+  sealForDevice,
+  openForDevice,
+} from './device-seal';
+export type { DeviceSealInput } from './device-seal';

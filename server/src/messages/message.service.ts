@@ -116,7 +116,11 @@ export function createMessageService(options: MessageServiceOptions): MessageSer
 
   function kick(): void {
     if (running !== undefined) return;
-    running = drain().finally(() => {
+    // The drain starts after this turn of the event loop has read every socket. PGlite runs a
+    // commit synchronously, inside the microtasks that follow the first frame read; started from
+    // there, each message would commit alone, and a commit costs the same for one message as for
+    // dozens.
+    running = new Promise<void>((resolve) => setImmediate(resolve)).then(drain).finally(() => {
       running = undefined;
       // A message queued after the loop's last look and before this point needs a new round.
       if (queue.length > 0) kick();

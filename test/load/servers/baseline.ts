@@ -1,8 +1,11 @@
 // The baseline: a bare `ws` broadcast server with Parley's frame shapes and nothing else (no
 // authentication, no validation beyond JSON.parse, no storage). Whatever Parley does on top of
 // relaying is measured as its distance from this server, driven by the same load generator.
-// With BASELINE_CORK=1 it holds each socket's writes to the end of the tick, as Parley's relay
-// does, so that a comparison can leave out what that one technique gains.
+// BASELINE_WRITES says how it writes: `frame` (the default) each frame as it is made, as a plain
+// broadcast does; `tick` holding each socket's writes to the end of the tick (corked); `turn`
+// holding every socket's frames to the end of the event loop's turn, after every socket was read,
+// and writing each socket's in one write: what Parley's relay does with a commit batch, so that a
+// comparison leaves out what that framing gains and measures the rest.
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { messageIdBytes } from '../layout';
@@ -14,7 +17,8 @@ interface Room {
 }
 
 const rooms = new Map<string, Room>();
-const send = process.env.BASELINE_CORK === '1' ? sendCorked : sendNow;
+const WRITES = { frame: sendNow, tick: sendCorked, turn: sendBatched } as const;
+const send = WRITES[(process.env.BASELINE_WRITES ?? 'frame') as keyof typeof WRITES];
 
 try {
   const server = new WebSocketServer({
@@ -91,6 +95,26 @@ function sendCorked(socket: WebSocket, frame: string): void {
     });
   }
   socket.send(frame);
+}
+
+/** Frames waiting for the end of the turn, per socket, in the order they were made. */
+const waiting = new Map<WebSocket, string[]>();
+
+function sendBatched(socket: WebSocket, frame: string): void {
+  if (waiting.size === 0) setImmediate(flushBatched);
+  const frames = waiting.get(socket);
+  if (frames === undefined) waiting.set(socket, [frame]);
+  else frames.push(frame);
+}
+
+function flushBatched(): void {
+  for (const [socket, frames] of waiting) {
+    const tcp = (socket as unknown as { _socket?: Socket })._socket;
+    tcp?.cork();
+    for (const frame of frames) socket.send(frame);
+    tcp?.uncork();
+  }
+  waiting.clear();
 }
 
 function roomOf(id: string): Room {

@@ -51,6 +51,9 @@ export const VERIFICATION_FAILURE_TEXT: Record<VerificationFailureCode, string> 
   ATTACHMENT_HASH_MISMATCH: 'An attachment is not the file the sender attached.',
   ATTACHMENT_DECRYPT_FAILED: 'An attachment could not be decrypted.',
   ATTACHMENT_TRUNCATED: 'An attachment is incomplete.',
+  DEVICE_SEAL_MALFORMED: 'Something this browser kept for itself is damaged; it is built again.',
+  DEVICE_SEAL_DECRYPT_FAILED:
+    'Something this browser kept for itself does not open; it is built again.',
   MESSAGE_DUPLICATE:
     'The server delivered a message a second time. The copy was ignored; nothing was lost.',
   MESSAGE_GAP: 'Some messages from this person never arrived. The server may have dropped them.',
@@ -92,6 +95,8 @@ const ERROR_TEXT: Record<string, string> = {
   BANNED: 'An admin of this room has banned you from it.',
   BAN_INVALID: 'You cannot ban yourself.',
   NOT_A_MEMBER: 'You are not a member of this room.',
+  DIRECT_ROOM_UNVERIFIED:
+    'The server points to a conversation with this person that your browser cannot verify. Try again later; if it persists, the server is misbehaving.',
   EPOCH_KEY_MISSING: 'The room key has not reached this browser yet. Wait a moment and try again.',
   USER_NOT_FOUND: 'No one has that username.',
   KEYS_NOT_PUBLISHED: 'That person has not finished setting up their account.',

@@ -3,7 +3,7 @@
 // browser. Each screen on the way is also checked at desktop and phone width: a screenshot, nothing
 // wider than the window, and no serious or critical axe-core violation.
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   axeViolations,
   checkScreen,
@@ -24,6 +24,7 @@ import {
   send,
   signUp,
   startServer,
+  stepwise,
 } from './harness';
 
 const PASSWORD_ALICE = 'alice types a long password';
@@ -41,14 +42,7 @@ describe('keyboard, phone width and accessibility', () => {
     alice = await openBrowser(server, PHONE);
     bob = await openBrowser(server, DESKTOP);
   });
-  // The steps build on each other: after one fails, the rest would only time out.
-  let failed = false;
-  beforeEach((context) => {
-    if (failed) context.skip();
-  });
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail') failed = true;
-  });
+  stepwise('accessibility', () => ({ alice, bob, later }));
   afterAll(async () => {
     await alice?.close();
     await bob?.close();

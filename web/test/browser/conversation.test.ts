@@ -1,7 +1,7 @@
 // Two people in two browsers: sign up, a channel found by topic, real-time chat both ways, hostile
 // text shown as text, a reload that keeps the session, and a third browser restoring the first
 // person from the passphrase and reading the history. Screenshots of every main screen.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Browser,
   type LiveServer,
@@ -12,6 +12,7 @@ import {
   send,
   signUp,
   startServer,
+  stepwise,
 } from './harness';
 
 const PASSWORD_A = 'alice has a long password';
@@ -36,14 +37,7 @@ describe('a conversation in two browsers', () => {
     alice = await openBrowser(server);
     bob = await openBrowser(server);
   });
-  // The steps build on each other: after one fails, the rest would only time out.
-  let failed = false;
-  beforeEach((context) => {
-    if (failed) context.skip();
-  });
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail') failed = true;
-  });
+  stepwise('conversation', () => ({ alice, bob, restored }));
   afterAll(async () => {
     await alice?.close();
     await bob?.close();

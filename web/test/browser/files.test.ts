@@ -4,7 +4,7 @@
 // expired room leaving both browsers, its keys in IndexedDB included.
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMAGES } from '../../../server/test/images';
 import {
   type Browser,
@@ -16,6 +16,7 @@ import {
   send,
   signUp,
   startServer,
+  stepwise,
 } from './harness';
 
 const MiB = 1024 * 1024;
@@ -80,17 +81,7 @@ describe('files and room lifetimes in two browsers', () => {
       }
     });
   });
-  let failed = false;
-  beforeEach((context) => {
-    if (failed) context.skip();
-  });
-  afterEach(async (context) => {
-    if (context.task.result?.state !== 'fail') return;
-    failed = true;
-    console.error([...alice.problems, ...bob.problems].join('\n'));
-    await screenshot(alice.page, 'failed-files-alice');
-    await screenshot(bob.page, 'failed-files-bob');
-  });
+  stepwise('files', () => ({ alice, bob }));
   afterAll(async () => {
     await Promise.all([alice?.close(), bob?.close()]);
     await server?.close();

@@ -1,7 +1,7 @@
 // Groups and direct conversations in the browser: an admin creates a group with a member, adds,
 // promotes and removes people, a member leaves; a direct conversation started from the directory
 // shows up with an unread count on the other side.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Browser,
   type LiveServer,
@@ -12,6 +12,7 @@ import {
   send,
   signUp,
   startServer,
+  stepwise,
 } from './harness';
 
 describe('groups and direct conversations', () => {
@@ -28,18 +29,7 @@ describe('groups and direct conversations', () => {
       openBrowser(server),
     ]);
   });
-  let failed = false;
-  beforeEach((context) => {
-    if (failed) context.skip();
-  });
-  afterEach(async (context) => {
-    if (context.task.result?.state !== 'fail') return;
-    failed = true;
-    console.error([...alice.problems, ...bob.problems, ...dave.problems].join('\n'));
-    await screenshot(alice.page, 'failed-groups-alice');
-    await screenshot(bob.page, 'failed-groups-bob');
-    await screenshot(dave.page, 'failed-groups-dave');
-  });
+  stepwise('groups', () => ({ alice, bob, dave }));
   afterAll(async () => {
     await Promise.all([alice?.close(), bob?.close(), dave?.close()]);
     await server?.close();

@@ -136,7 +136,9 @@ export function stepwise(name: string, browsers: () => Record<string, Browser | 
       (entry): entry is [string, Browser] => entry[1] !== undefined,
     );
     console.error(open.flatMap(([, browser]) => browser.problems).join('\n'));
-    for (const [who, browser] of open) await screenshot(browser.page, `failed-${name}-${who}`);
+    for (const [who, browser] of open) {
+      if (!browser.page.isClosed()) await screenshot(browser.page, `failed-${name}-${who}`);
+    }
   });
 }
 

@@ -2,7 +2,7 @@
 // sees them, and whether he is online, everywhere he appears (the directory, his page, a group's
 // members, his messages, the room list), and sees him go offline when his browser closes.
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations } from './a11y';
 import {
   type Browser,
@@ -14,6 +14,7 @@ import {
   send,
   signUp,
   startServer,
+  stepwise,
 } from './harness';
 
 const PHONE = { width: 390, height: 844 };
@@ -85,17 +86,7 @@ describe('other people', () => {
     server = await startServer();
     [alice, bob] = await Promise.all([openBrowser(server), openBrowser(server)]);
   });
-  let failed = false;
-  beforeEach((context) => {
-    if (failed) context.skip();
-  });
-  afterEach(async (context) => {
-    if (context.task.result?.state !== 'fail') return;
-    failed = true;
-    console.error([...alice.problems, ...bob.problems].join('\n'));
-    await screenshot(alice.page, 'failed-people-alice');
-    if (!bob.page.isClosed()) await screenshot(bob.page, 'failed-people-bob');
-  });
+  stepwise('people', () => ({ alice, bob }));
   afterAll(async () => {
     await Promise.all([alice?.close(), bob?.close()]);
     await server?.close();

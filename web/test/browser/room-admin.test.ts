@@ -2,7 +2,7 @@
 // back until the ban is lifted; renames a group and edits its topic, which a member sees live,
 // then deletes it after a second, confirming step; it disappears for the member with a notice.
 // A member is offered none of this.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Browser,
   type LiveServer,
@@ -13,6 +13,7 @@ import {
   send,
   signUp,
   startServer,
+  stepwise,
 } from './harness';
 
 describe('room administration', () => {
@@ -24,17 +25,7 @@ describe('room administration', () => {
     server = await startServer();
     [alice, bob] = await Promise.all([openBrowser(server), openBrowser(server)]);
   });
-  let failed = false;
-  beforeEach((context) => {
-    if (failed) context.skip();
-  });
-  afterEach(async (context) => {
-    if (context.task.result?.state !== 'fail') return;
-    failed = true;
-    console.error([...alice.problems, ...bob.problems].join('\n'));
-    await screenshot(alice.page, 'failed-room-admin-alice');
-    await screenshot(bob.page, 'failed-room-admin-bob');
-  });
+  stepwise('room-admin', () => ({ alice, bob }));
   afterAll(async () => {
     await Promise.all([alice?.close(), bob?.close()]);
     await server?.close();

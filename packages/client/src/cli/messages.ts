@@ -180,6 +180,43 @@ export function registerMessageCommands(program: Command): void {
         });
       }),
     );
+  program
+    .command('search <query...>')
+    .description(
+      'search your history on this machine (nothing is sent to the server), grouped by room',
+    )
+    .option('--room <room>', 'only this room')
+    .option('--limit <n>', 'at most n results', '20')
+    .option('--no-sync', 'search what is here without reading new messages first')
+    .action((words: string[], options: { room?: string; limit: string; sync: boolean }) =>
+      withClient(async (client) => {
+        const roomId =
+          options.room === undefined ? undefined : await resolveRoom(client, options.room);
+        // New messages are read first (the server is asked for ciphertext, never for the query).
+        if (options.sync) await client.syncRooms();
+        const hits = await client.search(words.join(' '), {
+          ...(roomId === undefined ? {} : { roomId }),
+          limit: Number(options.limit),
+        });
+        if (hits.length === 0) {
+          print('no messages found');
+          return;
+        }
+        // Grouped by room, the room of the best result first, each room's results best first.
+        const byRoom = new Map<string, typeof hits>();
+        for (const hit of hits) byRoom.set(hit.roomId, [...(byRoom.get(hit.roomId) ?? []), hit]);
+        for (const group of byRoom.values()) {
+          print(`${printable(group[0]!.roomName || group[0]!.roomId.slice(0, 8))}:`);
+          for (const hit of group) {
+            const snippet = hit.snippet
+              .map((part) => (part.match ? `[${printable(part.text)}]` : printable(part.text)))
+              .join('');
+            const time = hit.time.slice(0, 16).replace('T', ' ');
+            print(`  #${hit.seq} ${time} ${printable(hit.senderName)}: ${snippet}`);
+          }
+        }
+      }),
+    );
 }
 
 /**

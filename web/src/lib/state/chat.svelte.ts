@@ -49,6 +49,9 @@ export interface Reaction {
 }
 
 const PAGE = 40;
+/** Opening a search result reads forward from it to the newest message in pages of this many. */
+const AFTER_PAGE = 100;
+const AROUND_PAGES = 10;
 /** How often the room's timer is applied to what is on screen. */
 const DISAPPEAR_CHECK_MS = 1000;
 
@@ -127,7 +130,11 @@ export class ChatState {
     return last;
   }
 
-  async load(): Promise<void> {
+  /**
+   * Loads the newest page; with `around` (a search result's seq), the page up to that message and
+   * everything after it to the newest, so the list stays one unbroken run around it.
+   */
+  async load(around?: number): Promise<void> {
     const client = this.session.requireClient();
     this.readLines();
     // A room this account was removed from: the server keeps its history from former members,
@@ -143,7 +150,9 @@ export class ChatState {
     }
     try {
       const [page, receipts] = await Promise.all([
-        client.history(this.roomId, { limit: PAGE }),
+        around === undefined
+          ? client.history(this.roomId, { limit: PAGE })
+          : this.pagesAround(around),
         client.receipts(this.roomId).catch(() => []),
       ]);
       for (const receipt of receipts) {
@@ -162,6 +171,21 @@ export class ChatState {
     } finally {
       this.loaded = true;
     }
+  }
+
+  /** The PAGE messages up to `seq` and every one after it (at most AROUND_PAGES pages). */
+  private async pagesAround(seq: number): Promise<ReceivedMessage[]> {
+    const client = this.session.requireClient();
+    const out = await client.history(this.roomId, { before: seq + 1, limit: PAGE });
+    let after = seq;
+    for (let page = 0; page < AROUND_PAGES; page++) {
+      const next = await client.history(this.roomId, { after, limit: AFTER_PAGE });
+      out.push(...next);
+      const last = next.at(-1);
+      if (next.length < AFTER_PAGE || last === undefined) break;
+      after = last.seq;
+    }
+    return out;
   }
 
   async loadOlder(): Promise<number> {
