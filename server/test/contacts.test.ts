@@ -224,6 +224,38 @@ describe('contact requests', () => {
   });
 });
 
+describe('the request budget', () => {
+  it('refuses an account asking too many people in an hour with RATE_LIMITED', async () => {
+    const budgeted = await createTestApp({
+      config: { limits: { contactRequestsPerAccountPerHour: 3 } },
+    });
+    try {
+      const [alice, ...others] = await Promise.all(
+        Array.from({ length: 5 }, () => createPerson(budgeted)),
+      );
+      const askOn = (to: Person) =>
+        budgeted.inject({
+          method: 'POST',
+          url: '/api/contacts/requests',
+          headers: alice!.auth,
+          payload: { userId: to.id },
+        });
+      for (const to of others.slice(0, 3)) expect((await askOn(to)).statusCode).toBe(200);
+      expectError(await askOn(others[3]!), 429, 'RATE_LIMITED');
+      // The budget is the asker's: another account may still ask alice.
+      const back = await budgeted.inject({
+        method: 'POST',
+        url: '/api/contacts/requests',
+        headers: others[3]!.auth,
+        payload: { userId: alice!.id },
+      });
+      expect(back.statusCode, back.body).toBe(200);
+    } finally {
+      await budgeted.close();
+    }
+  });
+});
+
 describe('blocks', () => {
   it('blocking ends the contact, lists the block, and unblocking twice is NOT_BLOCKED', async () => {
     const [alice, bob] = await people(2);

@@ -21,6 +21,12 @@ const tags = ['contacts'];
 export async function contactRoutes(app: ParleyApp): Promise<void> {
   const contacts = createContactService(app.db, app.bus);
   const auth = { preHandler: app.authenticate };
+  // Asking is unsolicited: an account may ask only so many people an hour (answering is free).
+  const requestsPerAccount = app.rateLimit({
+    max: app.config.limits.contactRequestsPerAccountPerHour,
+    timeWindow: 3600_000,
+    keyGenerator: (request) => `contact-requests:${request.user.id}`,
+  });
   const listed = { 200: ContactList, ...errors };
   const blocked = { 200: BlockList, ...errors };
 
@@ -30,7 +36,10 @@ export async function contactRoutes(app: ParleyApp): Promise<void> {
 
   app.post(
     '/contacts/requests',
-    { ...auth, schema: { tags, security, body: ContactRequestBody, response: listed } },
+    {
+      preHandler: [app.authenticate, requestsPerAccount],
+      schema: { tags, security, body: ContactRequestBody, response: listed },
+    },
     (request) => contacts.request(request.user.id, request.body.userId),
   );
 
