@@ -301,6 +301,9 @@ describe('blocks', () => {
     b.send({ type: 'ping' });
     await b.next((f) => f.type === 'pong');
     expect(b.frames.filter((f) => f.type === 'contact')).toEqual([]);
+    // Unblocked, bob sees the request that waited.
+    await call('DELETE', `/api/blocks/${alice.id}`, bob);
+    expect((await list(bob)).incoming.map((r) => r.userId)).toEqual([alice.id]);
   });
 
   it('a blocked person cannot open a direct room or message in one; the blocker is told why', async () => {
