@@ -16,6 +16,7 @@ import {
 } from './accounts/password-hasher';
 import { loadConfig, type Config, type ConfigOverrides } from './config';
 import { openDatabase, type DatabaseHandle } from './db/database';
+import { contactRoutes } from './contacts/contact.routes';
 import { directoryRoutes } from './directory/directory.routes';
 import { healthRoutes } from './health/health.routes';
 import { mailPlugin } from './mail/mail.plugin';
@@ -151,6 +152,7 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
     await app.register(messageRoutes, { prefix: '/api' });
     await app.register(attachmentRoutes, { prefix: '/api' });
     await app.register(callRoutes, { prefix: '/api' });
+    await app.register(contactRoutes, { prefix: '/api' });
     await app.register(webPlugin, { root: resolveWebRoot(options.webRoot) });
   } catch (error) {
     await app.close().catch(() => {});

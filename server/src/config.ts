@@ -135,6 +135,8 @@ export interface Limits {
   readonly mailPerAccountPerHour: number;
   /** Requests that send mail from one client IP per hour. */
   readonly mailPerIpPerHour: number;
+  /** Contact requests one account may make per hour (a stranger's requests are unsolicited). */
+  readonly contactRequestsPerAccountPerHour: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -225,6 +227,12 @@ export function loadConfig(
     wsPendingSends: read.integer('WS_MAX_PENDING_SENDS', 256, 1, 1_000_000),
     mailPerAccountPerHour: read.integer('RATE_LIMIT_MAIL_PER_ACCOUNT_PER_HOUR', 5, 1, 1_000_000),
     mailPerIpPerHour: read.integer('RATE_LIMIT_MAIL_PER_IP_PER_HOUR', 20, 1, 1_000_000),
+    contactRequestsPerAccountPerHour: read.integer(
+      'RATE_LIMIT_CONTACT_REQUESTS_PER_HOUR',
+      60,
+      1,
+      1_000_000,
+    ),
     ...overrides.limits,
   };
 

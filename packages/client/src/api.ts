@@ -19,7 +19,10 @@ import {
   JoinRequestItem,
   JoinRequestList,
   BanList,
+  BlockList,
+  ContactList,
   EmailStatus,
+  PrivacySettings,
   ForgotPasswordAccepted,
   PasswordChanged,
   PendingJoinList,
@@ -139,6 +142,17 @@ export const ROUTES = {
   attachmentLimits: route('GET', '/api/attachments/limits', AttachmentLimits),
   attachment: route('GET', '/api/attachments/:blobId', null),
   iceServers: route('GET', '/api/calls/ice-servers', IceServersResponse),
+  contacts: route('GET', '/api/contacts', ContactList),
+  requestContact: route('POST', '/api/contacts/requests', ContactList),
+  acceptContact: route('POST', '/api/contacts/requests/:id/accept', ContactList),
+  declineContact: route('POST', '/api/contacts/requests/:id/decline', ContactList),
+  cancelContactRequest: route('DELETE', '/api/contacts/requests/:id', ContactList),
+  removeContact: route('DELETE', '/api/contacts/:userId', ContactList),
+  blocks: route('GET', '/api/blocks', BlockList),
+  block: route('POST', '/api/blocks/:userId', BlockList),
+  unblock: route('DELETE', '/api/blocks/:userId', BlockList),
+  privacy: route('GET', '/api/me/privacy', PrivacySettings),
+  setPrivacy: route('PUT', '/api/me/privacy', PrivacySettings),
 } as const;
 
 interface Credentials {
@@ -246,6 +260,21 @@ export class ServerApi {
   attachmentLimits = () => this.json(ROUTES.attachmentLimits, []);
   iceServers = () => this.json(ROUTES.iceServers, []);
   attachment = (blobId: string) => this.bytes(ROUTES.attachment, [blobId]);
+
+  // ----- contacts, blocks, privacy -----
+
+  contacts = () => this.json(ROUTES.contacts, []);
+  requestContact = (userId: string) => this.json(ROUTES.requestContact, [], { body: { userId } });
+  acceptContact = (requestId: string) => this.json(ROUTES.acceptContact, [requestId]);
+  declineContact = (requestId: string) => this.json(ROUTES.declineContact, [requestId]);
+  cancelContactRequest = (requestId: string) => this.json(ROUTES.cancelContactRequest, [requestId]);
+  removeContact = (userId: string) => this.json(ROUTES.removeContact, [userId]);
+  blocks = () => this.json(ROUTES.blocks, []);
+  block = (userId: string) => this.json(ROUTES.block, [userId]);
+  unblock = (userId: string) => this.json(ROUTES.unblock, [userId]);
+  privacy = () => this.json(ROUTES.privacy, []);
+  setPrivacy = (directFrom: 'everyone' | 'contacts') =>
+    this.json(ROUTES.setPrivacy, [], { body: { directFrom } });
 
   // ----- underneath -----
 

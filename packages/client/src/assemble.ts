@@ -11,6 +11,7 @@ import type { ProtocolViolation } from './boundary';
 import { Calls } from './calls';
 import { RoomChains } from './chain';
 import { Connection } from './connection';
+import { Contacts } from './contacts';
 import { ClientContext } from './context';
 import { Delivery } from './delivery';
 import { AccountEmail } from './email';
@@ -40,6 +41,7 @@ export interface ClientParts {
   connection: Connection;
   account: Account;
   email: AccountEmail;
+  contacts: Contacts;
   attachments: Attachments;
   receipts: Receipts;
   chains: RoomChains;
@@ -140,7 +142,9 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
     disconnect: () => connection.stop(),
     syncRooms: () => sync.syncRooms(),
   });
+  const contacts = new Contacts({ api, trust, people, events, logger });
   const dispatch = new FrameDispatch(ctx, {
+    contacts,
     chains,
     keys,
     membership,
@@ -196,6 +200,7 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
     connection,
     account,
     email: new AccountEmail(api),
+    contacts,
     attachments: new Attachments(api),
     receipts,
     chains,

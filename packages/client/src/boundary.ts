@@ -5,6 +5,7 @@
 // `{ "toString": 0 }` or an array nested a million deep cannot throw (or recurse) inside it.
 import {
   AckFrame,
+  ContactFrame,
   ErrorFrame,
   JoinRequestFrame,
   KeyFrame,
@@ -71,6 +72,7 @@ const serverFrames = {
   removed: RemovedFrame,
   'room-updated': RoomUpdatedFrame,
   profile: ProfileFrame,
+  contact: ContactFrame,
   error: ErrorFrame,
   pong: PongFrame,
 } as const;

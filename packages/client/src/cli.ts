@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { registerAccountCommands } from './cli/account';
 import { registerCallCommands } from './cli/calls';
+import { registerContactCommands } from './cli/contacts';
 import { registerEmailCommands } from './cli/email';
 import { registerMessageCommands } from './cli/messages';
 import { registerRoomCommands } from './cli/rooms';
@@ -30,5 +31,6 @@ registerRoomCommands(program);
 registerMessageCommands(program);
 registerTrustCommands(program);
 registerCallCommands(program);
+registerContactCommands(program);
 
 await program.parseAsync();

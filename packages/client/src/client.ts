@@ -24,6 +24,7 @@ import { callHistory, type CallRecord } from './call-signal';
 import type { Calls } from './calls';
 import type { OutgoingFile, UploadProgress } from './attachments';
 import type { EmailStatus } from './email';
+import type { BlockedUser, ContactsView, DirectFrom } from './contacts';
 import { checkPassphrase } from './backup';
 import type { ClientContext } from './context';
 import { ClientError } from './errors';
@@ -47,6 +48,14 @@ export { MIN_PASSPHRASE_SCORE } from './backup';
 export type { Credentials, Me } from './account';
 export type { OutgoingFile, UploadProgress } from './attachments';
 export type { EmailStatus } from './email';
+export type {
+  BlockedUser,
+  ContactChange,
+  ContactListing,
+  ContactRequest,
+  ContactsView,
+  DirectFrom,
+} from './contacts';
 export { mailToken } from './email';
 export type { ChannelListing, RoomLifetime, RoomView } from './room-view';
 export type { OwnProfile, PersonListing, Profile } from './people';
@@ -233,6 +242,40 @@ export class Client {
     await this.parts.keys.resealTo(userId);
     return contact;
   }
+
+  // ===== contacts, blocks, privacy =====
+
+  /** The server's contacts with this device's key state (pinned, verified), and requests. */
+  contactList = (): Promise<ContactsView> => this.parts.contacts.list();
+
+  /** Asks a person (by username) to be a contact, pinning their keys; mutual asks agree at once. */
+  requestContact = (username: string): Promise<ContactsView> =>
+    this.parts.contacts.request(username);
+
+  /** Accepts the request of `userId` (CONTACT_REQUEST_NOT_FOUND when there is none). */
+  acceptContact = (userId: string): Promise<ContactsView> => this.parts.contacts.accept(userId);
+
+  declineContact = (userId: string): Promise<ContactsView> => this.parts.contacts.decline(userId);
+
+  /** Withdraws this account's request to `userId`. */
+  cancelContactRequest = (userId: string): Promise<ContactsView> =>
+    this.parts.contacts.cancel(userId);
+
+  removeContact = (userId: string): Promise<ContactsView> => this.parts.contacts.remove(userId);
+
+  /** Blocks a person: no contact, requests, direct conversation, presence or typing with them. */
+  block = (userId: string): Promise<BlockedUser[]> => this.parts.contacts.block(userId);
+
+  unblock = (userId: string): Promise<BlockedUser[]> => this.parts.contacts.unblock(userId);
+
+  /** Who this account blocked, newest first. */
+  blockedUsers = (): Promise<BlockedUser[]> => this.parts.contacts.blockedUsers();
+
+  /** Who may open a direct conversation with this account: `everyone` or `contacts`. */
+  directPrivacy = (): Promise<DirectFrom> => this.parts.contacts.directPrivacy();
+
+  setDirectPrivacy = (directFrom: DirectFrom): Promise<DirectFrom> =>
+    this.parts.contacts.setDirectPrivacy(directFrom);
 
   // ===== rooms =====
 

@@ -6,6 +6,7 @@
 import { fromBase64Url } from '@parley/crypto';
 import type { RoomChains } from './chain';
 import type { ServerFrame } from './connection';
+import type { Contacts } from './contacts';
 import type { ClientContext } from './context';
 import type { Delivery } from './delivery';
 import type { Membership } from './membership';
@@ -23,6 +24,7 @@ export interface DispatchParts {
   delivery: Delivery;
   receipts: Receipts;
   sync: RoomSync;
+  contacts: Contacts;
 }
 
 export class FrameDispatch {
@@ -36,6 +38,7 @@ export class FrameDispatch {
     this.parts.delivery.reconnected();
     this.parts.receipts.announcePresence();
     void this.parts.sync.resync().catch(this.ctx.report('resync'));
+    void this.parts.contacts.refreshBlocks().catch(this.ctx.report('blockedUsers'));
   }
 
   onFrame(frame: ServerFrame): void {
@@ -96,10 +99,13 @@ export class FrameDispatch {
         break;
       case 'typing':
         // Advisory, but only of a verified member of a room this device knows.
-        if (!known || !room.isMember(frame.user)) break;
+        if (!known || !room.isMember(frame.user) || this.parts.contacts.hides(frame.user)) break;
         ctx.events.emit('typing', { roomId: frame.room, userId: frame.user, active: frame.active });
         break;
       case 'presence':
+        // Someone this account blocked stays out of sight, whatever the server relays ("offline"
+        // reveals nothing, and clears what was shown before the block).
+        if (frame.status !== 'offline' && this.parts.contacts.hides(frame.user)) break;
         ctx.events.emit('presence', { userId: frame.user, status: frame.status });
         break;
       case 'profile':
@@ -115,6 +121,9 @@ export class FrameDispatch {
           kind: frame.kind,
           seq: frame.seq,
         });
+        break;
+      case 'contact':
+        this.parts.contacts.changed(frame.user, frame.change);
         break;
       case 'error':
         void this.onErrorFrame(frame).catch(ctx.report('frame error'));

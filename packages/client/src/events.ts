@@ -2,6 +2,7 @@
 // polling. Verification failures carry @parley/crypto's codes, or the client's own for the
 // classifications of PROTOCOL.md §6.5 and for changed keys, so a UI can say exactly what went wrong.
 import type { CryptoErrorCode, MessagePayload, MessageStatus, Role } from '@parley/crypto';
+import type { ContactChange } from '@parley/wire';
 import mitt, { type Emitter } from 'mitt';
 import type { ProtocolViolation } from './boundary';
 import type { IceCandidate } from './call-signal';
@@ -97,6 +98,11 @@ export type ClientEvents = {
   /** A person who shares a room with this account changed their profile: read it again. */
   profile: { userId: string };
   receipt: { roomId: string; userId: string; kind: 'delivered' | 'read'; seq: number };
+  /**
+   * The contacts, requests or blocks between this account and `userId` changed (the server's
+   * word, a hint only): read the list again with `contactList()`.
+   */
+  contact: { userId: string; change: ContactChange };
   connection: { state: ConnectionState; attempt: number };
   /**
    * The server ended this device's session (logged out elsewhere, everywhere, a stolen refresh

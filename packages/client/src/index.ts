@@ -45,7 +45,13 @@ export { Client, createClient, mailToken, MIN_PASSPHRASE_SCORE } from './client'
 export type {
   AccountRules,
   AttachmentDescriptor,
+  BlockedUser,
   ChannelListing,
+  ContactChange,
+  ContactListing,
+  ContactRequest,
+  ContactsView,
+  DirectFrom,
   Credentials,
   EmailStatus,
   Me,

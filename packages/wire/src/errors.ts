@@ -134,6 +134,22 @@ export const errorTable = {
     message: 'Too many messages of this connection wait for their commit; wait for an ack',
   },
   NOT_SUBSCRIBED: { status: 409, message: 'Subscribe to the room first' },
+
+  // Contacts, blocks and direct-conversation privacy.
+  CONTACT_SELF: { status: 400, message: 'An account cannot be its own contact or block itself' },
+  CONTACT_REQUEST_EXISTS: {
+    status: 409,
+    message: 'A contact request to this person is waiting already',
+  },
+  ALREADY_CONTACTS: { status: 409, message: 'This person is a contact already' },
+  CONTACT_REQUEST_NOT_FOUND: { status: 404, message: 'No such contact request' },
+  NOT_A_CONTACT: { status: 404, message: 'This person is not a contact' },
+  USER_BLOCKED: { status: 409, message: 'This account blocked the person; unblock them first' },
+  NOT_BLOCKED: { status: 404, message: 'This person is not blocked' },
+  DIRECT_REFUSED: {
+    status: 403,
+    message: 'This person does not accept direct messages from this account',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorTable;

@@ -8,3 +8,4 @@ export * from './rooms';
 export * from './messages';
 export * from './realtime';
 export * from './calls';
+export * from './contacts';

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Base64UrlBlob, Id } from './common';
+import { ContactChange } from './contacts';
 import { errorCodes } from './errors';
 import { MESSAGE_ENVELOPE_MAX_BYTES, ReceiptKind, Seq } from './messages';
 
@@ -153,6 +154,8 @@ export const RemovedReason = Type.Union([
 ]);
 export type RemovedReason = Static<typeof RemovedReason>;
 export const RemovedFrame = frame('removed', { room: Id, reason: RemovedReason });
+/** The contacts, requests or blocks between this account and `user` changed: read them again. */
+export const ContactFrame = frame('contact', { user: Id, change: ContactChange });
 /** `ref`: the message id (hex) of a refused `send`, or the room of a refused subscribe. */
 export const ErrorFrame = frame('error', {
   code: Type.Union(errorCodes.map((code) => Type.Literal(code))),
@@ -176,6 +179,7 @@ export const ServerFrame = Type.Union([
   RoomUpdatedFrame,
   ProfileFrame,
   RemovedFrame,
+  ContactFrame,
   ErrorFrame,
   PongFrame,
 ]);

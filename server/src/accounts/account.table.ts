@@ -8,6 +8,8 @@ export interface UserTable {
   /** Argon2id PHC string. */
   password_hash: string;
   created_at: Generated<Date>;
+  /** Who may open a direct conversation with the account (contacts/contact.service.ts). */
+  direct_from: Generated<'everyone' | 'contacts'>;
 }
 
 /** One logged-in device: a family of refresh tokens, each replacing the one before. */

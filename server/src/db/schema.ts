@@ -10,6 +10,7 @@ import type { ProfileTable } from '../profiles/profile.table';
 import type { NameSkeletonTable } from '../profiles/name-skeleton.table';
 import type { AttachmentTable } from '../attachments/attachment.table';
 import type { MessageTable } from '../messages/message.table';
+import type { BlockTable, ContactRequestTable, ContactTable } from '../contacts/contact.table';
 import type {
   ChainEntryTable,
   JoinRequestTable,
@@ -44,4 +45,7 @@ export interface Database {
   room_bans: RoomBanTable;
   messages: MessageTable;
   attachments: AttachmentTable;
+  contact_requests: ContactRequestTable;
+  contacts: ContactTable;
+  blocks: BlockTable;
 }

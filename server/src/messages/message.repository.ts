@@ -15,7 +15,11 @@ export interface PendingMessage {
 export type CommitOutcome =
   | { status: 'stored'; seq: number; sentAt: Date; ephemeral: boolean }
   | { status: 'duplicate'; seq: number; sentAt: Date }
-  | { status: 'refused'; code: 'ROOM_NOT_FOUND' | 'NOT_A_MEMBER' | 'MESSAGE_INVALID' };
+  | {
+      status: 'refused';
+      code:
+        'ROOM_NOT_FOUND' | 'NOT_A_MEMBER' | 'MESSAGE_INVALID' | 'DIRECT_REFUSED' | 'USER_BLOCKED';
+    };
 
 /**
  * Commits a batch of messages in one transaction and returns each one's outcome, in order: one

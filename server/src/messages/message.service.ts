@@ -5,6 +5,7 @@ import type { Db } from '../db/database';
 import { parleyError, type ParleyError } from '../errors';
 import type { Bus } from '../plugins/bus';
 import { publishToRoom } from '../realtime/events';
+import { blocksAmong, directPairsOf } from '../contacts/contact.repository';
 import { commitBatch, type CommitOutcome, type PendingMessage } from './message.repository';
 
 /** A message accepted for a room: its sequence number and when it was committed. */
@@ -57,6 +58,7 @@ export function createMessageService(options: MessageServiceOptions): MessageSer
   const queue: Waiting[] = [];
   let running: Promise<void> | undefined;
   const recentEphemeral = new RecentIds(10_000);
+  const blockGuard = new DirectBlockGuard(db);
 
   async function drain(): Promise<void> {
     if (queue.length === 0) return;
@@ -81,11 +83,22 @@ export function createMessageService(options: MessageServiceOptions): MessageSer
   /** The batch's outcomes, or undefined when the commit failed (reported to onError). */
   async function commit(batch: Waiting[]): Promise<CommitOutcome[] | undefined> {
     try {
-      return await commitBatch(
-        db,
-        batch.map((w) => w.message),
-        (roomId, messageId) => recentEphemeral.get(`${roomId}:${messageId}`),
-      );
+      const refusals = await blockGuard.refusals(batch.map((w) => w.message));
+      const outcomes: (CommitOutcome | undefined)[] = batch.map((_, index) => {
+        const code = refusals.get(index);
+        return code === undefined ? undefined : { status: 'refused', code };
+      });
+      const open = batch.filter((_, index) => outcomes[index] === undefined);
+      const committed =
+        open.length === 0
+          ? []
+          : await commitBatch(
+              db,
+              open.map((w) => w.message),
+              (roomId, messageId) => recentEphemeral.get(`${roomId}:${messageId}`),
+            );
+      let next = 0;
+      return outcomes.map((outcome) => outcome ?? committed[next++]!);
     } catch (error) {
       options.onError?.(error);
       return undefined;
@@ -211,5 +224,56 @@ class RecentIds {
     if (this.entries.size > this.capacity) {
       this.entries.delete(this.entries.keys().next().value!);
     }
+  }
+}
+
+/**
+ * Refuses messages in direct conversations across a block: DIRECT_REFUSED to the blocked party
+ * (what a contacts-only setting says too), USER_BLOCKED to the one who blocked. A room's kind and
+ * pair never change, so they are remembered per process and only batches with a direct room
+ * query the blocks, one query per batch. A message committed while a block is being stored may
+ * still go through; the next one is refused.
+ */
+class DirectBlockGuard {
+  private readonly pairs = new Map<string, string | null>();
+  private static readonly CAPACITY = 50_000;
+
+  constructor(private readonly db: Db) {}
+
+  /** The refusal of each message that has one, by its index in `batch`. */
+  async refusals(
+    batch: readonly PendingMessage[],
+  ): Promise<Map<number, 'DIRECT_REFUSED' | 'USER_BLOCKED'>> {
+    const unknown = [...new Set(batch.map((m) => m.roomId))].filter((id) => !this.pairs.has(id));
+    if (unknown.length > 0) {
+      if (this.pairs.size + unknown.length > DirectBlockGuard.CAPACITY) this.pairs.clear();
+      for (const [roomId, pair] of await directPairsOf(this.db, unknown)) {
+        this.pairs.set(roomId, pair);
+      }
+    }
+    const refusals = new Map<number, 'DIRECT_REFUSED' | 'USER_BLOCKED'>();
+    const direct = new Map<string, readonly [string, string]>();
+    for (const message of batch) {
+      const pair = this.pairs.get(message.roomId);
+      if (pair === undefined || pair === null) continue;
+      direct.set(pair, pair.split(':') as [string, string]);
+    }
+    if (direct.size === 0) return refusals;
+    const blocks = await blocksAmong(this.db, [...direct.values()]);
+    if (blocks.length === 0) return refusals;
+    batch.forEach((message, index) => {
+      const pair = this.pairs.get(message.roomId);
+      if (pair === undefined || pair === null) return;
+      const [a, b] = pair.split(':');
+      const between = blocks.filter(
+        (block) =>
+          (block.blocker === a && block.blocked === b) ||
+          (block.blocker === b && block.blocked === a),
+      );
+      if (between.length === 0) return;
+      const blocker = between.some((block) => block.blocker === message.senderId);
+      refusals.set(index, blocker ? 'USER_BLOCKED' : 'DIRECT_REFUSED');
+    });
+    return refusals;
   }
 }

@@ -22,6 +22,8 @@ export interface ConnectionDeps {
   /** Seconds since the epoch at which a (verified) token expires. */
   tokenExpiry(token: string): number | undefined;
   isMember(roomId: string, userId: string): Promise<boolean>;
+  /** Everyone in a block with the user, either way (whose presence and typing to withhold). */
+  blockPartners(userId: string): Promise<string[]>;
   log: FastifyBaseLogger;
   authTimeoutMs: number;
   sendBufferBytes: number;
@@ -83,6 +85,10 @@ class Connection implements Peer {
   private readonly typingBucket: TokenBucket;
   private readonly pingBucket: TokenBucket;
   private pendingSends = 0;
+  /** Users in a block with this one: their presence and typing neither reach nor leave here. */
+  private readonly hidden = new Set<string>();
+  /** Users a block change named while the block list was loading: the change is newer. */
+  private hiddenChanged: Set<string> | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -170,6 +176,40 @@ class Connection implements Peer {
     this.close(CloseCode.SESSION_ENDED, reason);
   }
 
+  hides(userId: string): boolean {
+    return this.hidden.has(userId);
+  }
+
+  setHidden(userId: string, hidden: boolean): void {
+    this.hiddenChanged?.add(userId);
+    if (hidden) this.hidden.add(userId);
+    else this.hidden.delete(userId);
+  }
+
+  /**
+   * Reads the user's blocks once the hub hears block changes, so none falls between the two; a
+   * change heard while the read runs is newer than what it returns.
+   */
+  private async loadHidden(): Promise<void> {
+    const changed = new Set<string>();
+    this.hiddenChanged = changed;
+    let partners: Set<string>;
+    try {
+      partners = new Set(await this.deps.blockPartners(this.userId));
+    } finally {
+      this.hiddenChanged = undefined;
+    }
+    for (const userId of [...this.hidden]) {
+      if (!partners.has(userId) && !changed.has(userId)) this.hidden.delete(userId);
+    }
+    for (const userId of partners) if (!changed.has(userId)) this.hidden.add(userId);
+  }
+
+  async reloadHidden(): Promise<void> {
+    if (this.user === undefined || this.closed || this.hiddenChanged !== undefined) return;
+    await this.loadHidden();
+  }
+
   ended(roomId: string, reason: RemovedReason): void {
     this.subscriptions.delete(roomId);
     this.send(JSON.stringify({ type: 'removed', room: roomId, reason }));
@@ -236,7 +276,7 @@ class Connection implements Peer {
         publishToRoom(
           this.deps.bus,
           frame.room,
-          { t: 'relay', except: this.userId },
+          { t: 'relay', except: this.userId, from: this.userId },
           JSON.stringify({
             type: 'typing',
             room: frame.room,
@@ -287,6 +327,8 @@ class Connection implements Peer {
       this.deps.hub.disconnect(this);
       return;
     }
+    await this.loadHidden();
+    if (this.closed) return;
     // The session may have ended between the check above and the hub hearing the user's channel;
     // an end published after this point reaches the socket through the hub.
     if (!(await this.sessionLive(token))) {
@@ -414,6 +456,7 @@ class Connection implements Peer {
 
   tellPresenceTo(userId: string): void {
     if (this.presence === undefined || this.presence === 'invisible') return;
+    if (this.hidden.has(userId)) return;
     publishToUser(
       this.deps.bus,
       userId,
@@ -427,7 +470,12 @@ class Connection implements Peer {
   ): void {
     const frame = JSON.stringify({ type: 'presence', user: this.userId, status });
     for (const roomId of rooms) {
-      publishToRoom(this.deps.bus, roomId, { t: 'relay', except: this.userId }, frame);
+      publishToRoom(
+        this.deps.bus,
+        roomId,
+        { t: 'relay', except: this.userId, from: this.userId },
+        frame,
+      );
     }
   }
 

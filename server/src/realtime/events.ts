@@ -8,8 +8,11 @@ export type RoomEvent =
   | { t: 'message'; seq: number; ephemeral?: boolean }
   /** A membership entry; `departed` is the user a remove or leave took out of the room. */
   | { t: 'membership'; position: number; departed?: string }
-  /** A frame for every subscriber except the sockets of user `except` (typing, receipts...). */
-  | { t: 'relay'; except?: string }
+  /**
+   * A frame for every subscriber except the sockets of user `except` (typing, receipts...); with
+   * `from`, not for the sockets of users in a block with `from` either (presence, typing).
+   */
+  | { t: 'relay'; except?: string; from?: string }
   /** The room was deleted (it expired, or an admin deleted it): every subscriber stops receiving it. */
   | { t: 'deleted'; reason: 'expired' | 'deleted' }
   /** User `from` just subscribed: every other subscriber tells them its presence, if it shows one. */
@@ -19,7 +22,9 @@ export type UserEvent =
   /** A frame for every socket of the user. */
   | { t: 'relay' }
   /** Session `session` of the user (every session when absent) ended: close its sockets. */
-  | { t: 'revoked'; session?: string; reason: SessionEndReason };
+  | { t: 'revoked'; session?: string; reason: SessionEndReason }
+  /** A block between the user and `user` began (`hidden`) or ended: their presence and typing. */
+  | { t: 'hide'; user: string; hidden: boolean };
 
 /** Why sockets were closed with CloseCode.SESSION_ENDED: the close frame's reason. */
 export type SessionEndReason = 'SESSION_REVOKED' | 'ACCOUNT_DELETED';
@@ -69,4 +74,24 @@ export function publishSessionEnd(
   const event: UserEvent =
     session === undefined ? { t: 'revoked', reason } : { t: 'revoked', session, reason };
   bus.publish(userChannel(userId), encodeEvent(event));
+}
+
+/**
+ * Tells the sockets of both users that a block between them began or ended, and on a new block
+ * shows each as offline to the other (what they saw last stops being true).
+ */
+export function publishBlockChange(bus: Bus, a: string, b: string, hidden: boolean): void {
+  for (const [user, other] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    bus.publish(userChannel(user), encodeEvent({ t: 'hide', user: other, hidden }));
+    if (hidden) {
+      publishToUser(
+        bus,
+        user,
+        JSON.stringify({ type: 'presence', user: other, status: 'offline' }),
+      );
+    }
+  }
 }

@@ -36,6 +36,12 @@ export interface Peer {
   tellPresenceTo(userId: string): void;
   /** The socket's session ended: close it (CloseCode.SESSION_ENDED). */
   sessionEnded(reason: SessionEndReason): void;
+  /** Whether a block stands between this socket's user and `userId` (either way). */
+  hides(userId: string): boolean;
+  /** A block between this socket's user and `userId` began or ended. */
+  setHidden(userId: string, hidden: boolean): void;
+  /** Reads the user's blocks again (block changes may have been lost with bus events). */
+  reloadHidden(): Promise<void>;
 }
 
 /** One socket's subscription to one room. */
@@ -82,6 +88,7 @@ export class Hub {
         const { event, frame } = decodeEvent<UserEvent>(payload);
         for (const target of [...(this.users.get(peer.userId) ?? [])]) {
           if (event.t === 'relay') target.send(frame);
+          else if (event.t === 'hide') target.setHidden(event.user, event.hidden);
           else if (event.session === undefined || event.session === target.sessionId) {
             target.sessionEnded(event.reason);
           }
@@ -159,7 +166,8 @@ export class Hub {
   /**
    * Catches up after bus events may have been lost (a Redis outage): every feed delivers what was
    * committed meanwhile and ends subscriptions of users no longer members (or of a deleted
-   * room), and sockets whose session ended meanwhile are closed. Requests that arrive while one
+   * room), sockets whose session ended meanwhile are closed, and every socket reads its user's
+   * blocks again. Requests that arrive while one
    * runs are folded into one more run after it.
    */
   resync(): Promise<void> {
@@ -173,7 +181,12 @@ export class Hub {
         const feeds = [...this.feeds.values()].map(({ started }) =>
           started.then((feed) => feed.catchUp()),
         );
-        const results = await Promise.allSettled([this.closeEndedSessions(), ...feeds]);
+        const peers = [...this.users.values()].flatMap((set) => [...set]);
+        const results = await Promise.allSettled([
+          this.closeEndedSessions(),
+          ...peers.map((peer) => peer.reloadHidden()),
+          ...feeds,
+        ]);
         for (const result of results) {
           if (result.status === 'rejected') {
             this.log.error({ err: result.reason }, 'catching up after a bus outage failed');
@@ -431,8 +444,10 @@ class RoomFeed {
         }
         return;
       case 'relay':
-        for (const subscription of this.subscriptions) {
-          if (subscription.peer.userId !== event.except) subscription.peer.send(frame);
+        for (const { peer } of this.subscriptions) {
+          if (peer.userId === event.except) continue;
+          if (event.from !== undefined && peer.hides(event.from)) continue;
+          peer.send(frame);
         }
         return;
       case 'deleted':
@@ -444,6 +459,7 @@ class RoomFeed {
         for (const subscription of this.subscriptions) {
           if (answered.has(subscription.peer.userId)) continue;
           answered.add(subscription.peer.userId);
+          if (subscription.peer.hides(event.from)) continue;
           subscription.peer.tellPresenceTo(event.from);
         }
         return;

@@ -5,6 +5,7 @@ import { CloseCode } from '@parley/wire';
 import { TokenBuckets } from '../limits/token-bucket';
 import { createMessageService, type MessageService } from '../messages/message.service';
 import { createReceiptService, type ReceiptService } from '../messages/receipt.service';
+import { blockPartnersOf } from '../contacts/contact.repository';
 import { isMember } from '../rooms/room.repository';
 import type { SessionsRevoked } from '../plugins/auth';
 import { serveConnection } from './connection';
@@ -100,6 +101,7 @@ export const realtimePlugin = fp(
           verifyAccessToken: (token) => app.verifyAccessToken(token),
           tokenExpiry: (token) => app.jwt.decode<{ exp?: number }>(token)?.exp,
           isMember: (roomId, userId) => isMember(app.db, roomId, userId),
+          blockPartners: (userId) => blockPartnersOf(app.db, userId),
           log: request.log,
           authTimeoutMs: config.wsAuthTimeoutMs,
           sendBufferBytes: config.limits.wsSendBufferBytes,

@@ -24,6 +24,7 @@ import type {
   UpdateRoomRequest,
 } from '@parley/wire';
 import { fromBase64Url, toBase64Url } from '../codec';
+import { directRefusal } from '../contacts/contact.repository';
 import { isUniqueViolation, type Db } from '../db/database';
 import { parleyError } from '../errors';
 import type { Bus } from '../plugins/bus';
@@ -77,6 +78,8 @@ export function createRoomService(db: Db, bus: Bus) {
       if (kind === 'direct') {
         const peer = [...members.keys()].find((id) => id !== callerId)!;
         if (!(await userExists(db, peer))) throw parleyError('PEER_NOT_FOUND');
+        const refusal = await directRefusal(db, callerId, peer);
+        if (refusal !== undefined) throw parleyError(refusal);
         directPair = [callerId, peer].sort().join(':');
         const existing = await findDirectRoom(db, directPair);
         if (existing !== undefined) {

@@ -24,6 +24,7 @@ import {
 import {
   AppendChainRequest,
   ChangePasswordRequest,
+  ContactRequestBody,
   CreateRoomRequest,
   DeleteAccountRequest,
   ErrorResponse,
@@ -34,6 +35,7 @@ import {
   LogoutRequest,
   PostKeysRequest,
   PostReceiptsRequest,
+  PrivacySettings,
   PublishKeysRequest,
   PutBackupRequest,
   RefreshRequest,
@@ -324,6 +326,23 @@ describe('REST bodies under fuzzing', () => {
         }),
         refusedWhenWellFormed: true,
       },
+      {
+        // A well-formed body names a random user id: nobody has it.
+        name: 'POST /api/contacts/requests',
+        method: 'POST',
+        paths: ['/api/contacts/requests'],
+        schema: ContactRequestBody,
+        seed: () => ({ userId: '0'.repeat(32) }),
+        refusedWhenWellFormed: true,
+      },
+      {
+        name: 'PUT /api/me/privacy',
+        method: 'PUT',
+        paths: ['/api/me/privacy'],
+        schema: PrivacySettings,
+        seed: () => ({ directFrom: 'everyone' }),
+        refusedWhenWellFormed: false,
+      },
     ];
   });
 
@@ -351,6 +370,8 @@ describe('REST bodies under fuzzing', () => {
     'POST /api/auth/forgot-password',
     'PUT /api/me/email',
     'POST /api/me/password',
+    'POST /api/contacts/requests',
+    'PUT /api/me/privacy',
   ];
 
   it.each(names)(

@@ -112,7 +112,21 @@ const ERROR_TEXT: Record<string, string> = {
   MAIL_TOKEN_EXPIRED: 'This link has expired. Ask for a new one.',
   MAIL_TOKEN_USED: 'This link was used already. Ask for a new one if you still need it.',
   MAIL_NOT_SENT: 'The mail could not be sent. Try again later.',
+  // Contacts and blocks. A blocked person hears the same words as a contacts-only setting gives.
+  CONTACT_SELF: 'You cannot add or block yourself.',
+  CONTACT_REQUEST_EXISTS: 'You asked this person already. Wait for their answer.',
+  ALREADY_CONTACTS: 'You are contacts already.',
+  CONTACT_REQUEST_NOT_FOUND: 'That contact request is gone: it was answered or withdrawn.',
+  NOT_A_CONTACT: 'This person is not one of your contacts.',
+  USER_BLOCKED: 'You blocked this person. Unblock them first.',
+  NOT_BLOCKED: 'This person is not blocked.',
+  DIRECT_REFUSED: 'This person does not accept direct messages from you.',
 };
+
+/** The words for an error code, when there are any. */
+export function describeCode(code: string): string | undefined {
+  return ERROR_TEXT[code];
+}
 
 /** A sentence for an error thrown by the client (or anything else). */
 export function describeError(error: unknown): string {

@@ -5,6 +5,7 @@ import type {
   Client,
   ClientEvents,
   ConnectionState,
+  ContactsView,
   FetchLike,
   Me,
   PresenceStatus,
@@ -14,7 +15,7 @@ import { goto } from '$app/navigation';
 import { resolve } from '$app/paths';
 import type { AccountRules } from '@parley/wire';
 import { removedBy } from '@parley/client/membership-words';
-import { VERIFICATION_FAILURE_TEXT } from '../failures';
+import { describeCode, VERIFICATION_FAILURE_TEXT } from '../failures';
 import { Preferences } from './preferences.svelte';
 import { Profiles, type KnownProfile } from './profiles.svelte';
 
@@ -94,6 +95,31 @@ export class Session {
   derivingKeySince = $state<number | undefined>(undefined);
   /** True when this account has no backup yet (set-up was skipped). */
   backupMissing = $state(false);
+
+  // ----- contacts -----
+  /** The contact list and requests as last read; undefined before the first read. */
+  contacts = $state.raw<ContactsView | undefined>(undefined);
+  /** Contact requests waiting for this account's answer: the People badge. */
+  readonly incomingRequests: number = $derived(this.contacts?.incoming.length ?? 0);
+
+  /** Reads the contact list again (after a `contact` frame, a reconnect, or a change made here). */
+  async refreshContacts(): Promise<ContactsView | undefined> {
+    const client = this.client;
+    if (client === undefined) return undefined;
+    try {
+      this.contacts = await client.contactList();
+    } catch {
+      // Shown as it was; the next frame or reconnect reads it again.
+    }
+    return this.contacts;
+  }
+
+  /** A contact change made on this screen: the answer is the new list. */
+  setContacts(view: ContactsView): void {
+    this.contacts = view;
+    this.revision++;
+  }
+  // ----- end contacts -----
 
   private pending: { username: string; password: string } | undefined;
   private unsubscribe: (() => void)[] = [];
@@ -467,9 +493,14 @@ export class Session {
       this.revision++;
     });
     on('send-failed', (event) => {
-      this.notify(`A message could not be sent (${event.code}).`, 'warning', {
-        roomId: event.roomId,
-      });
+      const words = describeCode(event.code);
+      this.notify(
+        words === undefined
+          ? `A message could not be sent (${event.code}).`
+          : `A message could not be sent: ${words}`,
+        'warning',
+        { roomId: event.roomId },
+      );
     });
     // Someone changed their name, status message or picture: show the new one without a reload.
     on('profile', (event) => void this.profiles?.refresh(event.userId));
@@ -484,6 +515,17 @@ export class Session {
     });
     on('connection', (event) => {
       this.connection = event.state;
+      if (event.state === 'open') void this.refreshContacts();
+    });
+    on('contact', (event) => {
+      void this.refreshContacts().then((view) => {
+        this.revision++;
+        // Said once, when the request is there to answer (a frame alone is only a hint).
+        const request = view?.incoming.find((item) => item.userId === event.userId);
+        if (event.change === 'requested' && request !== undefined) {
+          this.notify(`${request.username} asks to be your contact (People › Contacts).`, 'info');
+        }
+      });
     });
     on('signed-out', (event) => this.sessionEnded(client, event.reason));
   }
