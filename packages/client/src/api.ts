@@ -30,6 +30,7 @@ import {
   RoomKeyList,
   RoomList,
   SearchPeopleResponse,
+  SessionList,
   UserKeys,
   type CreateRoomRequest,
   type PostReceiptsRequest,
@@ -102,6 +103,8 @@ export const ROUTES = {
   forgotPassword: route('POST', '/api/auth/forgot-password', ForgotPasswordAccepted, false),
   resetPassword: route('POST', '/api/auth/reset-password', Empty, false),
   changePassword: route('POST', '/api/me/password', PasswordChanged),
+  sessions: route('GET', '/api/me/sessions', SessionList),
+  revokeSession: route('DELETE', '/api/me/sessions/:id', Empty),
   me: route('GET', '/api/me', Me),
   updateProfile: route('PATCH', '/api/me/profile', Me),
   setAvatar: route('PUT', '/api/me/avatar', Ignored),
@@ -154,6 +157,8 @@ export class ServerApi {
     private readonly timeoutMs: number,
     /** Told of every answer that fails its schema (the request then fails with BAD_RESPONSE). */
     private readonly onViolation: (violation: ProtocolViolation) => void = () => {},
+    /** The name of this device in the account's session list (ClientOptions.deviceName). */
+    private readonly deviceName?: string,
   ) {}
 
   get baseUrl(): string {
@@ -167,9 +172,12 @@ export class ServerApi {
 
   // ----- account and session -----
 
-  register = (credentials: Credentials) => this.json(ROUTES.register, [], { body: credentials });
-  logIn = (credentials: Credentials) => this.json(ROUTES.logIn, [], { body: credentials });
-  refresh = (refreshToken: string) => this.json(ROUTES.refresh, [], { body: { refreshToken } });
+  register = (credentials: Credentials) =>
+    this.json(ROUTES.register, [], { body: { ...credentials, ...this.device() } });
+  logIn = (credentials: Credentials) =>
+    this.json(ROUTES.logIn, [], { body: { ...credentials, ...this.device() } });
+  refresh = (refreshToken: string) =>
+    this.json(ROUTES.refresh, [], { body: { refreshToken, ...this.device() } });
   logOut = (refreshToken: string) => this.json(ROUTES.logOut, [], { body: { refreshToken } });
   logOutAll = () => this.json(ROUTES.logOutAll, []);
   accountRules = () => this.json(ROUTES.accountRules, []);
@@ -189,6 +197,11 @@ export class ServerApi {
     this.json(ROUTES.resetPassword, [], { body: { token, password } });
   changePassword = (currentPassword: string, newPassword: string) =>
     this.json(ROUTES.changePassword, [], { body: { currentPassword, newPassword } });
+
+  // ----- signed-in sessions -----
+
+  sessions = () => this.json(ROUTES.sessions, []);
+  revokeSession = (sessionId: string) => this.json(ROUTES.revokeSession, [sessionId]);
 
   // ----- profiles and directory -----
 
@@ -245,6 +258,11 @@ export class ServerApi {
   attachment = (blobId: string) => this.bytes(ROUTES.attachment, [blobId]);
 
   // ----- underneath -----
+
+  /** The device name for register, log in and refresh; without one the server reads the UA. */
+  private device(): { deviceName?: string } {
+    return this.deviceName === undefined ? {} : { deviceName: this.deviceName };
+  }
 
   /** A JSON answer, checked against the route's schema. */
   private json<S extends TSchema>(

@@ -13,6 +13,7 @@ import { Connection } from './connection';
 import { ClientContext } from './context';
 import { Delivery } from './delivery';
 import { AccountEmail } from './email';
+import { checkDeviceName, SignedInSessions } from './sessions';
 import { FrameDispatch } from './dispatch';
 import { ClientEventEmitter } from './events';
 import { Membership } from './membership';
@@ -38,6 +39,7 @@ export interface ClientParts {
   connection: Connection;
   account: Account;
   email: AccountEmail;
+  sessions: SignedInSessions;
   attachments: Attachments;
   receipts: Receipts;
   chains: RoomChains;
@@ -79,6 +81,7 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
     logger,
     tuning.requestTimeoutMs,
     onProtocolError,
+    checkDeviceName(options.deviceName),
   );
   const people: People = new People({
     api,
@@ -178,6 +181,7 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
     connection,
     account,
     email: new AccountEmail(api),
+    sessions: new SignedInSessions(api, { endedHere: () => account.logOut() }),
     attachments: new Attachments(api),
     receipts,
     chains,

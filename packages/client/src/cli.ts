@@ -10,6 +10,7 @@ import { registerAccountCommands } from './cli/account';
 import { registerEmailCommands } from './cli/email';
 import { registerMessageCommands } from './cli/messages';
 import { registerRoomCommands } from './cli/rooms';
+import { registerSessionCommands } from './cli/sessions';
 import { registerTrustCommands } from './cli/trust';
 
 const program = new Command()
@@ -28,5 +29,6 @@ registerEmailCommands(program);
 registerRoomCommands(program);
 registerMessageCommands(program);
 registerTrustCommands(program);
+registerSessionCommands(program);
 
 await program.parseAsync();

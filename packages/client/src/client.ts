@@ -16,6 +16,7 @@ import type { Credentials, Me } from './account';
 import { assemble, type ClientParts } from './assemble';
 import type { OutgoingFile, UploadProgress } from './attachments';
 import type { EmailStatus } from './email';
+import type { SignedInSession } from './sessions';
 import { checkPassphrase } from './backup';
 import type { ClientContext } from './context';
 import { ClientError } from './errors';
@@ -39,6 +40,7 @@ export type { Credentials, Me } from './account';
 export type { OutgoingFile, UploadProgress } from './attachments';
 export type { EmailStatus } from './email';
 export { mailToken } from './email';
+export type { SignedInSession } from './sessions';
 export type { ChannelListing, RoomLifetime, RoomView } from './room-view';
 export type { OwnProfile, PersonListing, Profile } from './people';
 export type { MembershipLine } from './membership-log';
@@ -164,6 +166,14 @@ export class Client {
   /** Changes the password; every other session ends, this one stays. Returns how many ended. */
   changePassword = (current: string, next: string): Promise<number> =>
     this.parts.email.changePassword(current, next);
+
+  // ===== signed-in sessions =====
+
+  /** The account's signed-in sessions (device name, last seen); `current` is this device. */
+  listSessions = (): Promise<SignedInSession[]> => this.parts.sessions.list();
+
+  /** Ends a session: that device is signed out at once (this one's own: a log-out). */
+  revokeSession = (sessionId: string): Promise<void> => this.parts.sessions.revoke(sessionId);
 
   // ===== profiles =====
 

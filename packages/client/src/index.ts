@@ -48,6 +48,7 @@ export type {
   ChannelListing,
   Credentials,
   EmailStatus,
+  SignedInSession,
   Me,
   MemberReceipts,
   MembershipLine,

@@ -38,6 +38,9 @@ export const errorTable = {
   },
   FORBIDDEN: { status: 403, message: 'Not allowed' },
 
+  // Signed-in sessions.
+  SESSION_NOT_FOUND: { status: 404, message: 'No such session of this account' },
+
   // Accounts.
   USERNAME_INVALID: { status: 400, message: 'The username breaks the username rules' },
   USERNAME_TAKEN: { status: 409, message: 'The username is taken' },

@@ -14,6 +14,7 @@ import {
 import type { ParleyApp } from '../app';
 import { fromBase64Url, toBase64Url } from '../codec';
 import { createAccountService } from './account.service';
+import { deviceNameFor } from './device-name';
 import { loginThrottleFor } from './login-throttle';
 import type { PasswordHasher } from './password-hasher';
 import { accountRules } from './password-rules';
@@ -83,7 +84,10 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
       // Checked before the account exists, so a bad address creates nothing.
       const email =
         request.body.email === undefined ? undefined : app.emails.parse(request.body.email);
-      const answer = await accounts.register(request.body);
+      const answer = await accounts.register(
+        request.body,
+        deviceNameFor(request.body.deviceName, request.headers['user-agent']),
+      );
       if (email !== undefined) await app.emails.addAtSignUp(answer.user, email);
       return reply.code(201).send(answer);
     },
@@ -99,7 +103,12 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
         response: { 200: AuthResponse, ...errors },
       },
     },
-    async (request) => accounts.login(request.body, request.ip),
+    async (request) =>
+      accounts.login(
+        request.body,
+        request.ip,
+        deviceNameFor(request.body.deviceName, request.headers['user-agent']),
+      ),
   );
 
   app.post(
@@ -112,7 +121,13 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
         response: { 200: AuthResponse, ...errors },
       },
     },
-    async (request) => accounts.refresh(request.body.refreshToken),
+    async (request) =>
+      accounts.refresh(
+        request.body.refreshToken,
+        request.body.deviceName === undefined
+          ? undefined
+          : deviceNameFor(request.body.deviceName, request.headers['user-agent']),
+      ),
   );
 
   // Holding the refresh token is enough to end its session: a client whose access token expired
