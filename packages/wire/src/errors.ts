@@ -81,6 +81,10 @@ export const errorTable = {
     status: 409,
     message: 'The identity key is already set and cannot change',
   },
+  IDENTITY_KEY_NOT_NEW: {
+    status: 409,
+    message: 'An identity reset needs a key this account never published',
+  },
   KEY_VERSION_NOT_HIGHER: {
     status: 409,
     message: 'The encryption-key version must be above the current one',

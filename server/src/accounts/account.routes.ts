@@ -10,9 +10,12 @@ import {
   PutBackupRequest,
   RefreshRequest,
   RegisterRequest,
+  ResetIdentityRequest,
+  UserKeys,
 } from '@parley/wire';
 import type { ParleyApp } from '../app';
 import { fromBase64Url, toBase64Url } from '../codec';
+import { createDirectoryService } from '../directory/directory.service';
 import { createAccountService } from './account.service';
 import { deviceNameFor } from './device-name';
 import { loginThrottleFor } from './login-throttle';
@@ -49,6 +52,8 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
     issueAccessToken: app.issueAccessToken,
     onRevoked: (event) => app.sessionEvents.emit('revoked', event),
   });
+
+  const directory = createDirectoryService(app.db);
 
   // The first unknown-user login must not be the one that pays for creating the dummy hash.
   app.addHook('onReady', () => options.hasher.verifyDummy('warm up'));
@@ -171,6 +176,29 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
     async (request, reply) => {
       await accounts.deleteAccount(request.user.id, request.body.password, request.ip);
       return reply.code(204).send(null);
+    },
+  );
+
+  // An identity reset (PROTOCOL.md §3.4): new keys and a new backup for a user who lost both the
+  // devices and the passphrase. The password is asked because a stolen access token must not be
+  // enough to swap the keys every contact encrypts to.
+  app.post(
+    '/me/identity/reset',
+    {
+      preHandler: [app.authenticate, perIp],
+      bodyLimit: 96 * 1024,
+      schema: {
+        tags: ['directory'],
+        security: bearer,
+        body: ResetIdentityRequest,
+        response: { 200: UserKeys, ...errors },
+      },
+    },
+    async (request) => {
+      const { password, backup, ...keys } = request.body;
+      const blob = fromBase64Url(backup, 'backup');
+      await accounts.confirmPassword(request.user.id, password, request.ip);
+      return directory.resetIdentity(request.user.id, keys, blob);
     },
   );
 

@@ -149,6 +149,16 @@ export function createAccountService(deps: AccountServiceDeps) {
      * the login throttle (a stolen access token must not become a way to guess it).
      */
     async deleteAccount(userId: string, password: string, address: string): Promise<void> {
+      await this.confirmPassword(userId, password, address);
+      await repo.deleteUser(db, userId);
+      deps.onRevoked({ userId, accountDeleted: true });
+    },
+
+    /**
+     * Checks the signed-in user's password under the login throttle, before something a stolen
+     * access token alone must not do (delete the account, reset the identity). INVALID_CREDENTIALS.
+     */
+    async confirmPassword(userId: string, password: string, address: string): Promise<void> {
       const user = await repo.findUserById(db, userId);
       if (user === undefined) throw parleyError('USER_NOT_FOUND');
       await deps.loginThrottle.assertAllowed(user.username, address);
@@ -156,8 +166,6 @@ export function createAccountService(deps: AccountServiceDeps) {
         await deps.loginThrottle.recordFailure(user.username, address);
         throw parleyError('INVALID_CREDENTIALS');
       }
-      await repo.deleteUser(db, userId);
-      deps.onRevoked({ userId, accountDeleted: true });
     },
 
     /** Housekeeping: drops expired tokens and dead sessions. */

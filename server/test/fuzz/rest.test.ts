@@ -38,6 +38,7 @@ import {
   PutBackupRequest,
   RefreshRequest,
   RegisterRequest,
+  ResetIdentityRequest,
   ResetPasswordRequest,
   SetEmailRequest,
   UpdateProfileRequest,
@@ -306,6 +307,28 @@ describe('REST bodies under fuzzing', () => {
         harmlessSuccess: [202],
       },
       {
+        // A binding the caller's password never confirms: the password is not theirs.
+        name: 'POST /api/me/identity/reset',
+        method: 'POST',
+        paths: ['/api/me/identity/reset'],
+        schema: ResetIdentityRequest,
+        seed: () => ({
+          password: 'not the password at all',
+          identityKey: toBase64Url(forgerIdentity.publicKey),
+          encryptionKey: toBase64Url(forgerEncryption.publicKey),
+          version: 2,
+          signature: toBase64Url(
+            signEncryptionKey(forgerIdentity, {
+              userId: caller.idBytes,
+              encryptionPublicKey: forgerEncryption.publicKey,
+              version: 2,
+            }),
+          ),
+          backup: toBase64Url(new Uint8Array(64)),
+        }),
+        refusedWhenWellFormed: true,
+      },
+      {
         name: 'PUT /api/me/email',
         method: 'PUT',
         paths: ['/api/me/email'],
@@ -351,6 +374,7 @@ describe('REST bodies under fuzzing', () => {
     'POST /api/auth/forgot-password',
     'PUT /api/me/email',
     'POST /api/me/password',
+    'POST /api/me/identity/reset',
   ];
 
   it.each(names)(
