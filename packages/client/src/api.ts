@@ -35,6 +35,7 @@ import {
   type CreateRoomRequest,
   type PostReceiptsRequest,
   type PublishKeysRequest,
+  type ResetIdentityRequest,
   type UpdateProfileRequest,
   type UpdateRoomRequest,
 } from '@parley/wire';
@@ -112,6 +113,7 @@ export const ROUTES = {
   publishKeys: route('PUT', '/api/me/keys', Ignored),
   storeBackup: route('PUT', '/api/me/backup', Ignored),
   fetchBackup: route('GET', '/api/me/backup', BackupResponse),
+  resetIdentity: route('POST', '/api/me/identity/reset', UserKeys),
   searchPeople: route('GET', '/api/users', SearchPeopleResponse),
   profile: route('GET', '/api/users/by-id/:id', PublicProfile),
   avatar: route('GET', '/api/users/by-id/:id/avatar', null, false),
@@ -184,6 +186,8 @@ export class ServerApi {
   publishKeys = (keys: PublishKeysRequest) => this.json(ROUTES.publishKeys, [], { body: keys });
   storeBackup = (blob: string) => this.json(ROUTES.storeBackup, [], { body: { blob } });
   fetchBackup = () => this.json(ROUTES.fetchBackup, []);
+  resetIdentity = (request: ResetIdentityRequest) =>
+    this.json(ROUTES.resetIdentity, [], { body: request });
 
   // ----- email and password -----
 

@@ -112,6 +112,7 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
   const backup = new Backup({
     api,
     trust,
+    leftBehind: () => [...ctx.leftBehind],
     store,
     deriveBackupKey:
       options.deriveBackupKey ??

@@ -121,6 +121,14 @@ export class Client {
   restore = (input: Credentials & { passphrase: string }): Promise<Me> =>
     this.parts.account.restore(input);
 
+  /**
+   * For a user who lost every device and the backup passphrase, signed in: new keys, published
+   * with the password, and a new backup under `passphrase`. Contacts see a key change; the rooms
+   * the account was in stay unreadable here. Call `connect()` afterwards.
+   */
+  resetIdentity = (input: { password: string; passphrase: string }): Promise<Me> =>
+    this.parts.account.resetIdentity(input);
+
   /** Stores (or replaces) the encrypted backup under a new passphrase. */
   setUpBackup = (passphrase: string, password?: string): Promise<void> =>
     this.parts.account.setUpBackup(passphrase, password);
