@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { registerAccountCommands } from './cli/account';
 import { registerEmailCommands } from './cli/email';
+import { registerIdentityCommands } from './cli/identity';
 import { registerMessageCommands } from './cli/messages';
 import { registerRoomCommands } from './cli/rooms';
 import { registerSessionCommands } from './cli/sessions';
@@ -30,5 +31,6 @@ registerRoomCommands(program);
 registerMessageCommands(program);
 registerTrustCommands(program);
 registerSessionCommands(program);
+registerIdentityCommands(program);
 
 await program.parseAsync();
