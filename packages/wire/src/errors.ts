@@ -79,7 +79,7 @@ export const errorTable = {
   KEY_MALFORMED: { status: 400, message: 'A key or signature has the wrong length' },
   IDENTITY_KEY_IMMUTABLE: {
     status: 409,
-    message: 'The identity key is already set and cannot change',
+    message: 'The identity key is already set; only an identity reset replaces it',
   },
   IDENTITY_KEY_NOT_NEW: {
     status: 409,
