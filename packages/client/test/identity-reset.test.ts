@@ -57,6 +57,17 @@ describe('identity reset', () => {
     await connected(lostPhone);
     const { roomId: oldRoom } = await alice.createGroup({ name: 'before', members: ['bob'] });
     await alice.send(oldRoom, 'said before the reset');
+    // A group whose chain bob signed with the key he is about to lose; alice is an admin of it.
+    const { roomId: bobsRoom } = await lostPhone.createGroup({ name: 'bobs', members: ['alice'] });
+    await lostPhone.promote(bobsRoom, alice.me!.userId);
+    await eventually(
+      () =>
+        alice
+          .listRooms()
+          .find((room) => room.roomId === bobsRoom)
+          ?.members.get(alice.me!.userId) === 'admin',
+      'alice is an admin of bob’s group',
+    );
     const numberBefore = alice.safetyNumber(oldBob.userId).digits;
     await lostPhone.close();
 
@@ -95,6 +106,15 @@ describe('identity reset', () => {
     const numberAfter = alice.safetyNumber(bob.userId).digits;
     expect(numberAfter).not.toBe(numberBefore);
     expect(phone.safetyNumber((await phone.lookUp('alice')).userId).digits).toBe(numberAfter);
+
+    // The history bob signed with his former key still verifies on alice's device: it was
+    // verified before the change, and its hash is what binds it now (PROTOCOL.md §5.3).
+    const failuresOfAlice: VerificationFailure[] = [];
+    alice.on('verification-failed', (failure) => failuresOfAlice.push(failure));
+    await alice.setMessageTimer(bobsRoom, 3600);
+    await alice.syncRooms();
+    expect(alice.room(bobsRoom).members.get(bob.userId)).toBe('admin');
+    expect(failuresOfAlice).toEqual([]);
 
     // The new identity talks in new rooms.
     const { roomId } = await phone.createGroup({ name: 'after', members: ['alice'] });
