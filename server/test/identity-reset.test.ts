@@ -15,16 +15,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../src/app';
 import { expectError } from './accounts';
 import { createTestApp } from './helpers';
-import { createPerson, type Person } from './rooms-fixtures';
+import { createPerson, groupWith, listen, TestSocket, type Person } from './rooms-fixtures';
 
 let app: ParleyApp;
+let url: string;
+const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
   app = await createTestApp();
+  url = await listen(app);
 });
 afterAll(async () => {
+  for (const socket of sockets) socket.close();
   await app.close();
 });
+
+async function subscribed(person: Person, roomId: string): Promise<TestSocket> {
+  const socket = await TestSocket.authenticated(url, person);
+  sockets.push(socket);
+  socket.send({ type: 'subscribe', room: roomId });
+  await socket.next((f) => f.type === 'subscribed' && f.room === roomId);
+  return socket;
+}
 
 const BACKUP = Buffer.from('a new sealed backup').toString('base64url');
 
@@ -138,6 +150,22 @@ describe('identity reset', () => {
       },
     });
     expectError(old, 409, 'IDENTITY_KEY_IMMUTABLE');
+  });
+
+  it('tells the people who share a room with the user, so their clients look the keys up again', async () => {
+    const erin = await createPerson(app);
+    const frank = await createPerson(app);
+    const room = await groupWith(app, frank, [erin]);
+    const frankSocket = await subscribed(frank, room.id);
+    const erinSocket = await subscribed(erin, room.id);
+    const answer = await reset(erin, resetBody(erin).body);
+    expect(answer.statusCode, answer.body).toBe(200);
+    const frame = await frankSocket.next((f) => f.type === 'keys');
+    expect(frame).toEqual({ type: 'keys', room: room.id, user: erin.id });
+    // Not to the user's own sockets: only the fact travels, and it is their own.
+    erinSocket.send({ type: 'ping' });
+    await erinSocket.next((f) => f.type === 'pong');
+    expect(erinSocket.frames.filter((f) => f.type === 'keys')).toEqual([]);
   });
 
   it('refuses bad input and leaves the keys and backup as they were', async () => {

@@ -172,7 +172,7 @@ export class Account {
    * backup passphrase: new identity and encryption keys made here, published (with the password,
    * as the next identity version and an encryption-key version above the current one), and a new
    * backup under `passphrase`, checked first. Every contact's device then shows a key change
-   * (KEY_CHANGED) at its next look-up, and must accept it before sealing anything to the new keys.
+   * (KEY_CHANGED) when the server's `keys` frame or its next look-up tells it, and must accept it before sealing anything to the new keys.
    * The rooms the account was in stay unreadable here: their keys were sealed to the old keys.
    */
   async resetIdentity(input: { password: string; passphrase: string }): Promise<Me> {

@@ -8,6 +8,7 @@ import {
   ErrorFrame,
   JoinRequestFrame,
   KeyFrame,
+  KeysFrame,
   MembershipFrame,
   MessageFrame,
   PongFrame,
@@ -71,6 +72,7 @@ const serverFrames = {
   removed: RemovedFrame,
   'room-updated': RoomUpdatedFrame,
   profile: ProfileFrame,
+  keys: KeysFrame,
   error: ErrorFrame,
   pong: PongFrame,
 } as const;

@@ -77,6 +77,9 @@ describe('identity reset', () => {
     expect(phone.me).toBeUndefined();
     const failures: VerificationFailure[] = [];
     phone.on('verification-failed', (failure) => failures.push(failure));
+    // Alice's client hears of the reset from the server (a `keys` frame in their shared rooms)
+    // and looks bob's keys up again by itself.
+    const seen = alice.next('verification-failed', (failure) => failure.code === 'KEY_CHANGED');
     const bob = await phone.resetIdentity({
       password: passwordOf('bob'),
       passphrase: NEW_PASSPHRASE,
@@ -91,10 +94,9 @@ describe('identity reset', () => {
     expect(phone.listRooms().map((room) => room.roomId)).not.toContain(oldRoom);
     expect(failures).toEqual([]);
 
-    // Alice's next look-up finds the new key: a change to accept, nothing sealed to it until then.
-    const seen = alice.next('verification-failed', (failure) => failure.code === 'KEY_CHANGED');
-    const contact = await alice.lookUp('bob');
     expect(await seen).toMatchObject({ code: 'KEY_CHANGED', userId: bob.userId });
+    // A change to accept, nothing sealed to the new keys until then.
+    const contact = await alice.lookUp('bob');
     expect(contact.identityKey).toEqual(oldBob.identityKey);
     expect(contact.pendingChange?.identityKey).toEqual(bob.identityKey);
     await expectClientCode(

@@ -16,6 +16,8 @@ import {
 import type { ParleyApp } from '../app';
 import { fromBase64Url, toBase64Url } from '../codec';
 import { createDirectoryService } from '../directory/directory.service';
+import { publishToRoom } from '../realtime/events';
+import { memberRoomIds } from '../rooms/room.repository';
 import { createAccountService } from './account.service';
 import { deviceNameFor } from './device-name';
 import { loginThrottleFor } from './login-throttle';
@@ -198,7 +200,18 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
       const { password, backup, ...keys } = request.body;
       const blob = fromBase64Url(backup, 'backup');
       await accounts.confirmPassword(request.user.id, password, request.ip);
-      return directory.resetIdentity(request.user.id, keys, blob);
+      const answer = await directory.resetIdentity(request.user.id, keys, blob);
+      // Everyone sharing a room hears of it at once; their clients look the keys up again and
+      // show the change to accept (who does not hear it sees it at their next look-up).
+      for (const roomId of await memberRoomIds(app.db, request.user.id)) {
+        publishToRoom(
+          app.bus,
+          roomId,
+          { t: 'relay', except: request.user.id },
+          JSON.stringify({ type: 'keys', room: roomId, user: request.user.id }),
+        );
+      }
+      return answer;
     },
   );
 

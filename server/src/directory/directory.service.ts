@@ -52,7 +52,7 @@ export function createDirectoryService(db: Db) {
      * An identity reset (PROTOCOL.md §3.4): appends the new identity key as the next version, its
      * encryption key, and replaces the backup, in one transaction. The key must be one the account
      * never published (IDENTITY_KEY_NOT_NEW) and the version above the current encryption key's;
-     * the caller has checked the password. Contacts see the change at their next look-up.
+     * the caller has checked the password. The route tells the rooms' other members.
      */
     async resetIdentity(
       userId: string,
