@@ -9,6 +9,7 @@ import Fastify, {
 import { accountRoutes } from './accounts/account.routes';
 import { emailPlugin } from './accounts/email.plugin';
 import { emailRoutes } from './accounts/email.routes';
+import { sessionRoutes } from './accounts/session.routes';
 import {
   createPasswordHasher,
   PRODUCTION_ARGON2,
@@ -140,6 +141,7 @@ export async function build(options: BuildOptions = {}): Promise<ParleyApp> {
     await app.register(emailPlugin);
     await app.register(accountRoutes, { prefix: '/api', hasher });
     await app.register(emailRoutes, { prefix: '/api', hasher });
+    await app.register(sessionRoutes, { prefix: '/api' });
     await app.register(profileRoutes, { prefix: '/api' });
     await app.register(directoryRoutes, { prefix: '/api' });
     await app.register(busPlugin, {

@@ -85,6 +85,7 @@ describe('PUT /api/me/keys', () => {
         userId: alice.id,
         username: alice.username,
         ...body,
+        identityVersion: 1,
         publishedAt: expect.any(String),
       });
       // What the directory serves verifies on the client.

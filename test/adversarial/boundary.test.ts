@@ -119,6 +119,7 @@ describe('frames and answers that fail their schema', () => {
       // (room-updated takes null for its name and topic, which the mutations below use as a wrong
       // value: its checks are in packages/client/test/dispatch.test.ts.)
       { type: 'profile', room: roomId, user },
+      { type: 'keys', room: roomId, user },
       { type: 'removed', room: roomId, reason: 'removed' },
       { type: 'error', code: 'RATE_LIMITED', message: 'slow down', ref: roomId },
       { type: 'pong' },

@@ -3,17 +3,19 @@
 // kept in the key store. A key store holds one account: a log-in as another is refused, and a
 // failed restore leaves the device as it was.
 import {
+  encryptionKeyPair,
   fingerprint,
   fromBase64Url,
   fromHex,
   generateIdentity,
+  identityKeyPair,
   signEncryptionKey,
   toBase64Url,
   toHex,
 } from '@parley/crypto';
 import { normalizePassword, type AccountRules } from '@parley/wire';
 import { parseBackupExtra, type Backup } from './backup';
-import { secretsOf, type AccountRecord, type ClientContext } from './context';
+import { ROOM_PREFIX, secretsOf, type AccountRecord, type ClientContext } from './context';
 import { ClientError, fromCryptoError } from './errors';
 import type { StoredValue } from './key-store/key-store';
 import type { Session } from './session';
@@ -33,6 +35,8 @@ export interface Credentials {
 }
 
 const ACCOUNT_KEY = 'account';
+/** The rooms an identity reset left behind (ClientContext.leftBehind). */
+const LEFT_BEHIND_KEY = 'left-behind-rooms';
 
 export interface AccountHooks {
   /** Stops the WebSocket (a log-out ends it before the session). */
@@ -66,6 +70,8 @@ export class Account {
   async load(): Promise<void> {
     const account = await this.ctx.store.get(ACCOUNT_KEY);
     if (account !== undefined) this.ctx.secrets = secretsOf(decodeAccount(account));
+    const left = await this.ctx.store.get(LEFT_BEHIND_KEY);
+    if (Array.isArray(left)) for (const id of left) this.ctx.leftBehind.add(String(id));
     await this.session.load();
   }
 
@@ -151,13 +157,78 @@ export class Account {
       encryptionSeed: secrets.encryptionSeed,
       keyVersion: secrets.keyVersion,
     });
-    await this.hooks.syncRooms();
     const extra = parseBackupExtra(secrets.extra);
+    await this.leaveBehind(extra.leftBehind);
+    await this.hooks.syncRooms();
     // Verified contacts that share no room with this account are pinned too, so none is lost.
     await this.ctx.trust.importVerified(extra.verified, (userId) =>
       this.ctx.people.ensurePinned([userId]),
     );
     return this.me!;
+  }
+
+  /**
+   * An identity reset (PROTOCOL.md §3.4), for a user signed in who lost every device and the
+   * backup passphrase: new identity and encryption keys made here, published (with the password,
+   * as the next identity version and an encryption-key version above the current one), and a new
+   * backup under `passphrase`, checked first. Every contact's device then shows a key change
+   * (KEY_CHANGED) when the server's `keys` frame or its next look-up tells it, and must accept it before sealing anything to the new keys.
+   * The rooms the account was in stay unreadable here: their keys were sealed to the old keys.
+   */
+  async resetIdentity(input: { password: string; passphrase: string }): Promise<Me> {
+    const operation = 'resetIdentity';
+    const { userId, username } = this.session;
+    if (!this.session.isOpen || userId === undefined || username === undefined) {
+      throw new ClientError('NOT_SIGNED_IN', operation, 'log in first');
+    }
+    this.backup.assertPassphrase(
+      input.passphrase,
+      { username, password: input.password },
+      operation,
+    );
+    const published = await this.ctx.api.keysById(userId);
+    const seeds = generateIdentity();
+    const record: AccountRecord = {
+      userId,
+      username,
+      identitySeed: seeds.identitySeed,
+      encryptionSeed: seeds.encryptionSeed,
+      keyVersion: published.version + 1,
+    };
+    const identity = identityKeyPair(record.identitySeed);
+    const encryption = encryptionKeyPair(record.encryptionSeed);
+    const signature = signEncryptionKey(identity, {
+      userId: fromHex(userId),
+      encryptionPublicKey: encryption.publicKey,
+      version: record.keyVersion,
+    });
+    const { rooms } = await this.ctx.api.rooms();
+    const left = [
+      ...new Set([...this.ctx.leftBehind, ...this.ctx.rooms.keys(), ...rooms.map((r) => r.id)]),
+    ];
+    const sealed = await this.backup.prepare(input.passphrase, record, left);
+    await this.ctx.api.resetIdentity({
+      password: normalizePassword(input.password),
+      identityKey: toBase64Url(identity.publicKey),
+      encryptionKey: toBase64Url(encryption.publicKey),
+      version: record.keyVersion,
+      signature: toBase64Url(signature),
+      backup: sealed.blob,
+    });
+    // Published: from here on this device is the new identity. What the old one held goes.
+    this.hooks.disconnect();
+    for (const key of await this.ctx.store.keys(ROOM_PREFIX)) await this.ctx.store.delete(key);
+    await this.leaveBehind(left);
+    this.ctx.rooms.clear();
+    await this.save(record);
+    await sealed.keep();
+    return this.me!;
+  }
+
+  private async leaveBehind(roomIds: readonly string[]): Promise<void> {
+    if (roomIds.length === 0) return;
+    for (const id of roomIds) this.ctx.leftBehind.add(id);
+    await this.ctx.store.set(LEFT_BEHIND_KEY, [...this.ctx.leftBehind]);
   }
 
   async setUpBackup(passphrase: string, password?: string): Promise<void> {
@@ -200,6 +271,7 @@ export class Account {
       await ctx.store.clear();
       ctx.secrets = undefined;
       ctx.rooms.clear();
+      ctx.leftBehind.clear();
     }
   }
 

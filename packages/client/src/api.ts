@@ -34,10 +34,12 @@ import {
   RoomKeyList,
   RoomList,
   SearchPeopleResponse,
+  SessionList,
   UserKeys,
   type CreateRoomRequest,
   type PostReceiptsRequest,
   type PublishKeysRequest,
+  type ResetIdentityRequest,
   type UpdateProfileRequest,
   type UpdateRoomRequest,
 } from '@parley/wire';
@@ -106,6 +108,8 @@ export const ROUTES = {
   forgotPassword: route('POST', '/api/auth/forgot-password', ForgotPasswordAccepted, false),
   resetPassword: route('POST', '/api/auth/reset-password', Empty, false),
   changePassword: route('POST', '/api/me/password', PasswordChanged),
+  sessions: route('GET', '/api/me/sessions', SessionList),
+  revokeSession: route('DELETE', '/api/me/sessions/:id', Empty),
   me: route('GET', '/api/me', Me),
   updateProfile: route('PATCH', '/api/me/profile', Me),
   setAvatar: route('PUT', '/api/me/avatar', Ignored),
@@ -113,6 +117,7 @@ export const ROUTES = {
   publishKeys: route('PUT', '/api/me/keys', Ignored),
   storeBackup: route('PUT', '/api/me/backup', Ignored),
   fetchBackup: route('GET', '/api/me/backup', BackupResponse),
+  resetIdentity: route('POST', '/api/me/identity/reset', UserKeys),
   searchPeople: route('GET', '/api/users', SearchPeopleResponse),
   profile: route('GET', '/api/users/by-id/:id', PublicProfile),
   avatar: route('GET', '/api/users/by-id/:id/avatar', null, false),
@@ -170,6 +175,8 @@ export class ServerApi {
     private readonly timeoutMs: number,
     /** Told of every answer that fails its schema (the request then fails with BAD_RESPONSE). */
     private readonly onViolation: (violation: ProtocolViolation) => void = () => {},
+    /** The name of this device in the account's session list (ClientOptions.deviceName). */
+    private readonly deviceName?: string,
   ) {}
 
   get baseUrl(): string {
@@ -183,15 +190,20 @@ export class ServerApi {
 
   // ----- account and session -----
 
-  register = (credentials: Credentials) => this.json(ROUTES.register, [], { body: credentials });
-  logIn = (credentials: Credentials) => this.json(ROUTES.logIn, [], { body: credentials });
-  refresh = (refreshToken: string) => this.json(ROUTES.refresh, [], { body: { refreshToken } });
+  register = (credentials: Credentials) =>
+    this.json(ROUTES.register, [], { body: { ...credentials, ...this.device() } });
+  logIn = (credentials: Credentials) =>
+    this.json(ROUTES.logIn, [], { body: { ...credentials, ...this.device() } });
+  refresh = (refreshToken: string) =>
+    this.json(ROUTES.refresh, [], { body: { refreshToken, ...this.device() } });
   logOut = (refreshToken: string) => this.json(ROUTES.logOut, [], { body: { refreshToken } });
   logOutAll = () => this.json(ROUTES.logOutAll, []);
   accountRules = () => this.json(ROUTES.accountRules, []);
   publishKeys = (keys: PublishKeysRequest) => this.json(ROUTES.publishKeys, [], { body: keys });
   storeBackup = (blob: string) => this.json(ROUTES.storeBackup, [], { body: { blob } });
   fetchBackup = () => this.json(ROUTES.fetchBackup, []);
+  resetIdentity = (request: ResetIdentityRequest) =>
+    this.json(ROUTES.resetIdentity, [], { body: request });
 
   // ----- email and password -----
 
@@ -205,6 +217,11 @@ export class ServerApi {
     this.json(ROUTES.resetPassword, [], { body: { token, password } });
   changePassword = (currentPassword: string, newPassword: string) =>
     this.json(ROUTES.changePassword, [], { body: { currentPassword, newPassword } });
+
+  // ----- signed-in sessions -----
+
+  sessions = () => this.json(ROUTES.sessions, []);
+  revokeSession = (sessionId: string) => this.json(ROUTES.revokeSession, [sessionId]);
 
   // ----- profiles and directory -----
 
@@ -277,6 +294,11 @@ export class ServerApi {
     this.json(ROUTES.setPrivacy, [], { body: { directFrom } });
 
   // ----- underneath -----
+
+  /** The device name for register, log in and refresh; without one the server reads the UA. */
+  private device(): { deviceName?: string } {
+    return this.deviceName === undefined ? {} : { deviceName: this.deviceName };
+  }
 
   /** A JSON answer, checked against the route's schema. */
   private json<S extends TSchema>(

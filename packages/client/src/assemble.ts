@@ -15,6 +15,7 @@ import { Contacts } from './contacts';
 import { ClientContext } from './context';
 import { Delivery } from './delivery';
 import { AccountEmail } from './email';
+import { checkDeviceName, SignedInSessions } from './sessions';
 import { FrameDispatch } from './dispatch';
 import { ClientEventEmitter } from './events';
 import { Membership } from './membership';
@@ -42,6 +43,7 @@ export interface ClientParts {
   account: Account;
   email: AccountEmail;
   contacts: Contacts;
+  sessions: SignedInSessions;
   attachments: Attachments;
   receipts: Receipts;
   chains: RoomChains;
@@ -85,6 +87,7 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
     logger,
     tuning.requestTimeoutMs,
     onProtocolError,
+    checkDeviceName(options.deviceName),
   );
   const people: People = new People({
     api,
@@ -115,6 +118,7 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
   const backup = new Backup({
     api,
     trust,
+    leftBehind: () => [...ctx.leftBehind],
     store,
     deriveBackupKey:
       options.deriveBackupKey ??
@@ -201,6 +205,7 @@ export async function assemble(options: ClientOptions): Promise<ClientParts> {
     account,
     email: new AccountEmail(api),
     contacts,
+    sessions: new SignedInSessions(api, { endedHere: () => account.logOut() }),
     attachments: new Attachments(api),
     receipts,
     chains,

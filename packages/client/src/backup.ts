@@ -39,6 +39,8 @@ export interface BackedUpAccount {
 export interface BackupDeps {
   api: ServerApi;
   trust: TrustStore;
+  /** The rooms an identity reset left behind, so a restored device leaves them alone too. */
+  leftBehind(): string[];
   store: KeyStore;
   deriveBackupKey: DeriveBackupKey;
 }
@@ -101,6 +103,23 @@ export class Backup {
   }
 
   /**
+   * Seals the account under `passphrase` without storing it: the blob for a request that stores
+   * it itself (an identity reset, which names the rooms it leaves behind), and `keep` to call once
+   * that request succeeded.
+   */
+  async prepare(
+    passphrase: string,
+    account: BackedUpAccount,
+    leftBehind: string[],
+  ): Promise<{ blob: string; keep(): Promise<void> }> {
+    const salt = crypto.getRandomValues(new Uint8Array(BACKUP_SALT_BYTES));
+    const key = await this.deps.deriveBackupKey(passphrase, salt, BACKUP_PARAMS);
+    const sealing = { key, salt, params: BACKUP_PARAMS };
+    const blob = this.sealed(sealing, account, leftBehind);
+    return { blob: toBase64Url(blob), keep: () => this.keep(sealing) };
+  }
+
+  /**
    * Seals the backup again with the key kept from the last `store` or `open` (the verified
    * contacts changed); nothing when this device never had the passphrase.
    */
@@ -120,17 +139,29 @@ export class Backup {
   }
 
   private async seal(sealing: Sealing, account: BackedUpAccount): Promise<void> {
-    const blob = sealBackupWithKey({
+    await this.deps.api.storeBackup(toBase64Url(this.sealed(sealing, account)));
+  }
+
+  private sealed(
+    sealing: Sealing,
+    account: BackedUpAccount,
+    leftBehind = this.deps.leftBehind(),
+  ): Uint8Array {
+    return sealBackupWithKey({
       userId: fromHex(account.userId),
       ...sealing,
       secrets: {
         identitySeed: account.identitySeed,
         encryptionSeed: account.encryptionSeed,
         keyVersion: account.keyVersion,
-        extra: utf8(JSON.stringify({ verified: this.deps.trust.exportVerified() })),
+        extra: utf8(
+          JSON.stringify({
+            verified: this.deps.trust.exportVerified(),
+            leftBehind,
+          }),
+        ),
       },
     });
-    await this.deps.api.storeBackup(toBase64Url(blob));
   }
 
   private async keep(sealing: Sealing): Promise<void> {
@@ -163,16 +194,20 @@ export class Backup {
   }
 }
 
-/** The verified contacts a backup carries (nothing, if its extra part is not what we wrote). */
-export function parseBackupExtra(extra: Uint8Array): { verified: string[] } {
+/**
+ * The verified contacts and left-behind rooms a backup carries (nothing, if its extra part is not
+ * what we wrote).
+ */
+export function parseBackupExtra(extra: Uint8Array): { verified: string[]; leftBehind: string[] } {
+  const strings = (value: unknown) =>
+    Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
   try {
-    const parsed = JSON.parse(new TextDecoder().decode(extra)) as { verified?: unknown };
-    return {
-      verified: Array.isArray(parsed.verified)
-        ? parsed.verified.filter((item): item is string => typeof item === 'string')
-        : [],
+    const parsed = JSON.parse(new TextDecoder().decode(extra)) as {
+      verified?: unknown;
+      leftBehind?: unknown;
     };
+    return { verified: strings(parsed.verified), leftBehind: strings(parsed.leftBehind) };
   } catch {
-    return { verified: [] };
+    return { verified: [], leftBehind: [] };
   }
 }

@@ -9,6 +9,7 @@ import {
   ErrorFrame,
   JoinRequestFrame,
   KeyFrame,
+  KeysFrame,
   MembershipFrame,
   MessageFrame,
   PongFrame,
@@ -73,6 +74,7 @@ const serverFrames = {
   'room-updated': RoomUpdatedFrame,
   profile: ProfileFrame,
   contact: ContactFrame,
+  keys: KeysFrame,
   error: ErrorFrame,
   pong: PongFrame,
 } as const;

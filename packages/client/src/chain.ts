@@ -107,6 +107,7 @@ export class RoomChains {
   /** A room this device learns of from a key sealed to it (it was just added or admitted). */
   async adopt(roomId: string): Promise<void> {
     if (this.ctx.rooms.has(roomId) || this.adopting.has(roomId)) return;
+    if (this.ctx.leftBehind.has(roomId)) return;
     // A key frame names a room, but only the room's verified chain makes it one of this
     // account's: until then the room waits here, out of the room list (its frames still queue).
     const room = new RoomState(roomId);

@@ -10,8 +10,10 @@ import { registerAccountCommands } from './cli/account';
 import { registerCallCommands } from './cli/calls';
 import { registerContactCommands } from './cli/contacts';
 import { registerEmailCommands } from './cli/email';
+import { registerIdentityCommands } from './cli/identity';
 import { registerMessageCommands } from './cli/messages';
 import { registerRoomCommands } from './cli/rooms';
+import { registerSessionCommands } from './cli/sessions';
 import { registerTrustCommands } from './cli/trust';
 
 const program = new Command()
@@ -32,5 +34,7 @@ registerMessageCommands(program);
 registerTrustCommands(program);
 registerCallCommands(program);
 registerContactCommands(program);
+registerSessionCommands(program);
+registerIdentityCommands(program);
 
 await program.parseAsync();

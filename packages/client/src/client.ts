@@ -25,6 +25,7 @@ import type { Calls } from './calls';
 import type { OutgoingFile, UploadProgress } from './attachments';
 import type { EmailStatus } from './email';
 import type { BlockedUser, ContactsView, DirectFrom } from './contacts';
+import type { SignedInSession } from './sessions';
 import { checkPassphrase } from './backup';
 import type { ClientContext } from './context';
 import { ClientError } from './errors';
@@ -57,6 +58,7 @@ export type {
   DirectFrom,
 } from './contacts';
 export { mailToken } from './email';
+export type { SignedInSession } from './sessions';
 export type { ChannelListing, RoomLifetime, RoomView } from './room-view';
 export type { OwnProfile, PersonListing, Profile } from './people';
 export type { MembershipLine } from './membership-log';
@@ -138,6 +140,14 @@ export class Client {
   restore = (input: Credentials & { passphrase: string }): Promise<Me> =>
     this.parts.account.restore(input);
 
+  /**
+   * For a user who lost every device and the backup passphrase, signed in: new keys, published
+   * with the password, and a new backup under `passphrase`. Contacts see a key change; the rooms
+   * the account was in stay unreadable here. Call `connect()` afterwards.
+   */
+  resetIdentity = (input: { password: string; passphrase: string }): Promise<Me> =>
+    this.parts.account.resetIdentity(input);
+
   /** Stores (or replaces) the encrypted backup under a new passphrase. */
   setUpBackup = (passphrase: string, password?: string): Promise<void> =>
     this.parts.account.setUpBackup(passphrase, password);
@@ -188,6 +198,14 @@ export class Client {
   /** Changes the password; every other session ends, this one stays. Returns how many ended. */
   changePassword = (current: string, next: string): Promise<number> =>
     this.parts.email.changePassword(current, next);
+
+  // ===== signed-in sessions =====
+
+  /** The account's signed-in sessions (device name, last seen); `current` is this device. */
+  listSessions = (): Promise<SignedInSession[]> => this.parts.sessions.list();
+
+  /** Ends a session: that device is signed out at once (this one's own: a log-out). */
+  revokeSession = (sessionId: string): Promise<void> => this.parts.sessions.revoke(sessionId);
 
   // ===== profiles =====
 

@@ -65,6 +65,11 @@ export class ClientContext {
   readonly send: (frame: Record<string, unknown>) => boolean;
   /** The rooms of this account: only a verified chain that names it puts a room here. */
   readonly rooms = new Map<string, RoomState>();
+  /**
+   * Rooms the account was in before an identity reset: their keys and chain entries are the old
+   * identity's, so this device neither reads nor rejoins them (the server still lists them).
+   */
+  readonly leftBehind = new Set<string>();
   /** The account's keys, once signed up, restored or loaded from the key store. */
   secrets: Secrets | undefined;
   private readonly queues = new Map<string, Promise<void>>();

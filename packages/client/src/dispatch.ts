@@ -113,6 +113,11 @@ export class FrameDispatch {
         if (!known || !room.isMember(frame.user)) break;
         ctx.events.emit('profile', { userId: frame.user });
         break;
+      case 'keys':
+        // Only a hint: the directory's answer, checked against the pin, shows any change.
+        if (!known || !room.isMember(frame.user)) break;
+        void ctx.people.lookUpById(frame.user).catch(ctx.report('frame keys'));
+        break;
       case 'receipt':
         if (!known || !room.isMember(frame.user)) break;
         ctx.events.emit('receipt', {

@@ -54,6 +54,7 @@ export type {
   DirectFrom,
   Credentials,
   EmailStatus,
+  SignedInSession,
   Me,
   MemberReceipts,
   MembershipLine,

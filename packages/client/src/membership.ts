@@ -233,8 +233,7 @@ export class Membership {
         // Check locally first: the chain's rules decide, and a refusal needs no round trip.
         const candidate = [...room.chain, entry];
         try {
-          const trial = new RoomState(roomId);
-          trial.applyChain(candidate, ctx.people.identityKeyOf);
+          room.checkChain(candidate, ctx.people.identityKeyOf);
         } catch (error) {
           if (error instanceof CryptoError && error.code === 'CHAIN_ACTOR_NOT_ALLOWED') {
             throw new ClientError(

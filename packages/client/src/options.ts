@@ -28,6 +28,12 @@ export interface ClientOptions {
    * it runs here, blocking this thread for as long as it takes.
    */
   deriveBackupKey?: DeriveBackupKey;
+  /**
+   * What this device is called in the account's list of signed-in sessions ("parley CLI on
+   * laptop"), sent at sign-up, log-in and refresh: 1 to 64 characters, no control characters.
+   * Without it the server names the device from its User-Agent ("Firefox on Linux").
+   */
+  deviceName?: string;
 }
 
 export type DeriveBackupKey = (

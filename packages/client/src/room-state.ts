@@ -170,6 +170,11 @@ export class RoomState {
     return added;
   }
 
+  /** Verifies `entries` as this room's next chain (as applyChain does) without taking it. */
+  checkChain(entries: readonly Uint8Array[], identityKeyOf: IdentityKeyLookup): void {
+    verifyMembershipChain(entries, this.roomIdBytes, identityKeyOf, this.checkpoint);
+  }
+
   /** Gives entries the server did not date (this device's own, say) the time it saw them. */
   dateUndated(clock: Clock): void {
     const now = new Date(clock.now()).toISOString();

@@ -55,6 +55,7 @@ export class RoomSync {
     const answer = await ctx.api.rooms();
     await this.chains.forgetDeleted(answer.rooms);
     for (const summary of answer.rooms) {
+      if (ctx.leftBehind.has(summary.id)) continue;
       const room = ctx.rooms.get(summary.id) ?? new RoomState(summary.id);
       describe(room, summary);
       await ctx.serial(room.roomId, async () => {
@@ -85,6 +86,7 @@ export class RoomSync {
     }
     const listed = new Map<string, RoomState>();
     for (const summary of summaries ?? []) {
+      if (ctx.leftBehind.has(summary.id)) continue;
       const room = ctx.rooms.get(summary.id) ?? new RoomState(summary.id);
       describe(room, summary);
       if (!ctx.rooms.has(summary.id)) listed.set(summary.id, room);

@@ -12,11 +12,17 @@ describe('backup passphrases', () => {
 });
 
 describe('parseBackupExtra', () => {
-  it('reads the verified contacts and ignores anything else', () => {
+  it('reads the verified contacts and left-behind rooms and ignores anything else', () => {
     expect(parseBackupExtra(utf8(JSON.stringify({ verified: ['a', 1, 'b'] })))).toEqual({
       verified: ['a', 'b'],
+      leftBehind: [],
     });
-    expect(parseBackupExtra(utf8('not json'))).toEqual({ verified: [] });
-    expect(parseBackupExtra(utf8('{"verified":{"toString":0}}'))).toEqual({ verified: [] });
+    expect(
+      parseBackupExtra(utf8(JSON.stringify({ verified: [], leftBehind: ['r', null, 'q'] }))),
+    ).toEqual({ verified: [], leftBehind: ['r', 'q'] });
+    const nothing = { verified: [], leftBehind: [] };
+    expect(parseBackupExtra(utf8('not json'))).toEqual(nothing);
+    expect(parseBackupExtra(utf8('{"verified":{"toString":0}}'))).toEqual(nothing);
+    expect(parseBackupExtra(utf8('{"leftBehind":"room"}'))).toEqual(nothing);
   });
 });

@@ -66,6 +66,27 @@ describe('FrameDispatch', () => {
     expect(receipts.seen).toEqual([{ roomId, userId: alice.me!.userId, kind: 'read', seq: 1 }]);
   });
 
+  it('looks the keys up again on a keys frame of a verified member only', async () => {
+    const { dispatch, ctx } = bob.parts;
+    const looked: string[] = [];
+    bob.transport.rewrite = (_method, path, body) => {
+      if (path.startsWith('/api/users/') && path.endsWith('/keys')) looked.push(path);
+      return body;
+    };
+    try {
+      dispatch.onFrame({ type: 'keys', room: roomId, user: outsider });
+      dispatch.onFrame({ type: 'keys', room: 'ee'.repeat(16), user: alice.me!.userId });
+      dispatch.onFrame({ type: 'keys', room: roomId, user: alice.me!.userId });
+      await eventually(() => looked.length > 0, 'a look-up');
+      await ctx.drain();
+      expect(looked).toEqual([`/api/users/by-id/${alice.me!.userId}/keys`]);
+      // Unchanged keys: nothing to report.
+      expect(ctx.trust.get(alice.me!.userId)?.pendingChange).toBeUndefined();
+    } finally {
+      bob.transport.rewrite = (_method, _path, body) => body;
+    }
+  });
+
   it('moves nothing for a room this account is not a verified member of', async () => {
     const { dispatch, ctx } = bob.parts;
     const stranger = 'ee'.repeat(16);

@@ -388,6 +388,25 @@ describe('membership chain', () => {
       );
       expect(rollback.position).toBe(1);
     });
+
+    it('does not check entries up to a checkpoint against today’s keys, only after it', () => {
+      const states = verifyMembershipChain(group, roomId, keyOf);
+      const checkpoint = { position: 1, hash: states[1]!.hash };
+      // Alice changed identity keys since (an identity reset): her entries 0 and 1 were verified
+      // before under the old key; later entries must verify under the new one.
+      const changed = (id: Uint8Array) =>
+        sodium.memcmp(id, users.alice.id) ? users.dave.keys.publicKey : keyOf(id);
+      expectCode(() => verifyMembershipChain(group, roomId, changed), 'CHAIN_BAD_SIGNATURE');
+      const third = expectCode(
+        () => verifyMembershipChain(group.slice(0, 3), roomId, changed, checkpoint),
+        'CHAIN_BAD_SIGNATURE',
+      );
+      expect(third.position).toBe(2);
+      expect(verifyMembershipChain(group.slice(0, 2), roomId, changed, checkpoint)).toHaveLength(2);
+      // The prefix is still bound by its hash: another entry there is a fork, whoever signed it.
+      const other = chain('group', 'alice', [['alice', 'add', 'carol']]);
+      expectCode(() => verifyMembershipChain(other, roomId, changed, checkpoint), 'CHAIN_FORK');
+    });
   });
 
   it('rejects every flipped byte with the code of the field it lands in', () => {

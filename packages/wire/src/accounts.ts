@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Id } from './common';
+import { DeviceName } from './sessions';
 
 /**
  * Username and password rules. The server enforces them and serves them at GET /api/auth/rules so
@@ -54,21 +55,30 @@ export const RegisterRequest = Type.Object(
     username: Username,
     password: PasswordInput,
     email: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
+    deviceName: Type.Optional(DeviceName),
   },
   { additionalProperties: false },
 );
 export type RegisterRequest = Static<typeof RegisterRequest>;
-export const LoginRequest = Credentials;
-export type LoginRequest = Credentials;
+/** Log in: the credentials and, optionally, the name the device goes by in the session list. */
+export const LoginRequest = Type.Object(
+  { username: Username, password: PasswordInput, deviceName: Type.Optional(DeviceName) },
+  { additionalProperties: false },
+);
+export type LoginRequest = Static<typeof LoginRequest>;
 
+/** A refresh may rename the device (a client whose name changed, or one that gave none before). */
 export const RefreshRequest = Type.Object(
-  { refreshToken: RefreshTokenString },
+  { refreshToken: RefreshTokenString, deviceName: Type.Optional(DeviceName) },
   { additionalProperties: false },
 );
 export type RefreshRequest = Static<typeof RefreshRequest>;
 
-export const LogoutRequest = RefreshRequest;
-export type LogoutRequest = RefreshRequest;
+export const LogoutRequest = Type.Object(
+  { refreshToken: RefreshTokenString },
+  { additionalProperties: false },
+);
+export type LogoutRequest = Static<typeof LogoutRequest>;
 
 export const DeleteAccountRequest = Type.Object(
   { password: PasswordInput },

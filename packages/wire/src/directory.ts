@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { BackupBlob } from './accounts';
 import { Base64UrlBytes, Id } from './common';
 
 export const IdentityKey = Base64UrlBytes(32, 'Ed25519 identity public key (32 bytes, base64url)');
@@ -34,6 +35,8 @@ export const UserKeys = Type.Object(
     userId: Id,
     username: Type.String(),
     identityKey: Type.String(),
+    /** 1 for the first identity key, one more for each identity reset (§3.1). */
+    identityVersion: Type.Integer({ minimum: 1 }),
     encryptionKey: Type.String(),
     version: Type.Integer(),
     signature: Type.String(),
@@ -65,3 +68,22 @@ export const KeyHistory = Type.Object(
   { additionalProperties: false },
 );
 export type KeyHistory = Static<typeof KeyHistory>;
+
+/**
+ * An identity reset (PROTOCOL.md §3.4), for a user who lost every device and the backup
+ * passphrase: a new identity key (one the account never published), a new encryption key bound to
+ * it at a version above the current one, and the backup sealed under a new passphrase. Asks for
+ * the password, so a stolen session cannot replace the keys.
+ */
+export const ResetIdentityRequest = Type.Object(
+  {
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+    identityKey: IdentityKey,
+    encryptionKey: EncryptionKey,
+    version: KeyVersion,
+    signature: BindingSignature,
+    backup: BackupBlob,
+  },
+  { additionalProperties: false },
+);
+export type ResetIdentityRequest = Static<typeof ResetIdentityRequest>;

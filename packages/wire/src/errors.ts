@@ -38,6 +38,9 @@ export const errorTable = {
   },
   FORBIDDEN: { status: 403, message: 'Not allowed' },
 
+  // Signed-in sessions.
+  SESSION_NOT_FOUND: { status: 404, message: 'No such session of this account' },
+
   // Accounts.
   USERNAME_INVALID: { status: 400, message: 'The username breaks the username rules' },
   USERNAME_TAKEN: { status: 409, message: 'The username is taken' },
@@ -76,7 +79,11 @@ export const errorTable = {
   KEY_MALFORMED: { status: 400, message: 'A key or signature has the wrong length' },
   IDENTITY_KEY_IMMUTABLE: {
     status: 409,
-    message: 'The identity key is already set and cannot change',
+    message: 'The identity key is already set; only an identity reset replaces it',
+  },
+  IDENTITY_KEY_NOT_NEW: {
+    status: 409,
+    message: 'An identity reset needs a key this account never published',
   },
   KEY_VERSION_NOT_HIGHER: {
     status: 409,

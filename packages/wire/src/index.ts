@@ -2,6 +2,7 @@ export * from './errors';
 export * from './common';
 export * from './accounts';
 export * from './email';
+export * from './sessions';
 export * from './profiles';
 export * from './directory';
 export * from './rooms';

@@ -137,6 +137,11 @@ export const ServerReceiptFrame = frame('receipt', {
 });
 /** A member changed their profile (name, status message or picture): read it again. */
 export const ProfileFrame = frame('profile', { room: Id, user: Id });
+/**
+ * A member published a new identity key (an identity reset, PROTOCOL.md §3.4): look their keys up
+ * again, which shows the change to accept. Only the fact travels; the keys come from the directory.
+ */
+export const KeysFrame = frame('keys', { room: Id, user: Id });
 /** An admin renamed the room or edited its topic: its public description now. */
 export const RoomUpdatedFrame = frame('room-updated', {
   room: Id,
@@ -178,6 +183,7 @@ export const ServerFrame = Type.Union([
   ServerReceiptFrame,
   RoomUpdatedFrame,
   ProfileFrame,
+  KeysFrame,
   RemovedFrame,
   ContactFrame,
   ErrorFrame,

@@ -23,7 +23,7 @@ export async function deleteUser(db: Db, id: string): Promise<boolean> {
 
 export async function insertSession(
   db: Db,
-  session: { id: string; user_id: string },
+  session: { id: string; user_id: string; device_name: string },
 ): Promise<void> {
   await db.insertInto('sessions').values(session).execute();
 }
@@ -67,10 +67,16 @@ export async function spendRefreshToken(db: Db, tokenHash: string): Promise<bool
   return result.numUpdatedRows > 0n;
 }
 
-export async function touchSession(db: Db, sessionId: string): Promise<void> {
+/** A refresh: the session is seen now, and renamed when the client gave a name. */
+export async function touchSession(db: Db, sessionId: string, deviceName?: string): Promise<void> {
+  const now = new Date();
   await db
     .updateTable('sessions')
-    .set({ refreshed_at: new Date() })
+    .set({
+      refreshed_at: now,
+      last_seen_at: now,
+      ...(deviceName === undefined ? {} : { device_name: deviceName }),
+    })
     .where('id', '=', sessionId)
     .execute();
 }

@@ -10,10 +10,16 @@ import {
   PutBackupRequest,
   RefreshRequest,
   RegisterRequest,
+  ResetIdentityRequest,
+  UserKeys,
 } from '@parley/wire';
 import type { ParleyApp } from '../app';
 import { fromBase64Url, toBase64Url } from '../codec';
+import { createDirectoryService } from '../directory/directory.service';
+import { publishToRoom } from '../realtime/events';
+import { memberRoomIds } from '../rooms/room.repository';
 import { createAccountService } from './account.service';
+import { deviceNameFor } from './device-name';
 import { loginThrottleFor } from './login-throttle';
 import type { PasswordHasher } from './password-hasher';
 import { accountRules } from './password-rules';
@@ -49,6 +55,8 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
     onRevoked: (event) => app.sessionEvents.emit('revoked', event),
   });
 
+  const directory = createDirectoryService(app.db);
+
   // The first unknown-user login must not be the one that pays for creating the dummy hash.
   app.addHook('onReady', () => options.hasher.verifyDummy('warm up'));
 
@@ -83,7 +91,10 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
       // Checked before the account exists, so a bad address creates nothing.
       const email =
         request.body.email === undefined ? undefined : app.emails.parse(request.body.email);
-      const answer = await accounts.register(request.body);
+      const answer = await accounts.register(
+        request.body,
+        deviceNameFor(request.body.deviceName, request.headers['user-agent']),
+      );
       if (email !== undefined) await app.emails.addAtSignUp(answer.user, email);
       return reply.code(201).send(answer);
     },
@@ -99,7 +110,12 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
         response: { 200: AuthResponse, ...errors },
       },
     },
-    async (request) => accounts.login(request.body, request.ip),
+    async (request) =>
+      accounts.login(
+        request.body,
+        request.ip,
+        deviceNameFor(request.body.deviceName, request.headers['user-agent']),
+      ),
   );
 
   app.post(
@@ -112,7 +128,13 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
         response: { 200: AuthResponse, ...errors },
       },
     },
-    async (request) => accounts.refresh(request.body.refreshToken),
+    async (request) =>
+      accounts.refresh(
+        request.body.refreshToken,
+        request.body.deviceName === undefined
+          ? undefined
+          : deviceNameFor(request.body.deviceName, request.headers['user-agent']),
+      ),
   );
 
   // Holding the refresh token is enough to end its session: a client whose access token expired
@@ -156,6 +178,40 @@ export async function accountRoutes(app: ParleyApp, options: AccountRoutesOption
     async (request, reply) => {
       await accounts.deleteAccount(request.user.id, request.body.password, request.ip);
       return reply.code(204).send(null);
+    },
+  );
+
+  // An identity reset (PROTOCOL.md §3.4): new keys and a new backup for a user who lost both the
+  // devices and the passphrase. The password is asked because a stolen access token must not be
+  // enough to swap the keys every contact encrypts to.
+  app.post(
+    '/me/identity/reset',
+    {
+      preHandler: [app.authenticate, perIp],
+      bodyLimit: 96 * 1024,
+      schema: {
+        tags: ['directory'],
+        security: bearer,
+        body: ResetIdentityRequest,
+        response: { 200: UserKeys, ...errors },
+      },
+    },
+    async (request) => {
+      const { password, backup, ...keys } = request.body;
+      const blob = fromBase64Url(backup, 'backup');
+      await accounts.confirmPassword(request.user.id, password, request.ip);
+      const answer = await directory.resetIdentity(request.user.id, keys, blob);
+      // Everyone sharing a room hears of it at once; their clients look the keys up again and
+      // show the change to accept (who does not hear it sees it at their next look-up).
+      for (const roomId of await memberRoomIds(app.db, request.user.id)) {
+        publishToRoom(
+          app.bus,
+          roomId,
+          { t: 'relay', except: request.user.id },
+          JSON.stringify({ type: 'keys', room: roomId, user: request.user.id }),
+        );
+      }
+      return answer;
     },
   );
 

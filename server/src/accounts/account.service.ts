@@ -35,7 +35,11 @@ export function createAccountService(deps: AccountServiceDeps) {
   const { db, hasher } = deps;
 
   return {
-    async register(input: { username: string; password: string }): Promise<AuthResponse> {
+    /** `deviceName`: the session's name in the account's session list (device-name.ts). */
+    async register(
+      input: { username: string; password: string },
+      deviceName: string,
+    ): Promise<AuthResponse> {
       const username = canonicalUsername(input.username);
       const password = normalizePassword(input.password);
       checkPassword(password, username);
@@ -58,7 +62,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         if (isUniqueViolation(error)) throw parleyError('USERNAME_TAKEN');
         throw error;
       }
-      return openSession({ id, username });
+      return openSession({ id, username }, deviceName);
     },
 
     /**
@@ -68,6 +72,7 @@ export function createAccountService(deps: AccountServiceDeps) {
     async login(
       input: { username: string; password: string },
       address: string,
+      deviceName: string,
     ): Promise<AuthResponse> {
       const username = input.username.toLowerCase();
       const password = normalizePassword(input.password);
@@ -82,10 +87,11 @@ export function createAccountService(deps: AccountServiceDeps) {
         throw parleyError('INVALID_CREDENTIALS');
       }
       await deps.loginThrottle.recordSuccess(username, address);
-      return openSession({ id: user.id, username: user.username });
+      return openSession({ id: user.id, username: user.username }, deviceName);
     },
 
-    async refresh(refreshToken: string): Promise<AuthResponse> {
+    /** `deviceName`, when given, renames the session (the device's name may have changed). */
+    async refresh(refreshToken: string, deviceName?: string): Promise<AuthResponse> {
       const tokenHash = hashToken(refreshToken);
       const outcome = await db.transaction().execute(async (trx) => {
         const token = await repo.findRefreshToken(trx, tokenHash);
@@ -108,7 +114,7 @@ export function createAccountService(deps: AccountServiceDeps) {
           }
         }
         const next = await issueRefreshToken(trx, token.session_id);
-        await repo.touchSession(trx, token.session_id);
+        await repo.touchSession(trx, token.session_id, deviceName);
         return {
           user: { id: token.user_id, username: token.username },
           sessionId: token.session_id,
@@ -143,6 +149,16 @@ export function createAccountService(deps: AccountServiceDeps) {
      * the login throttle (a stolen access token must not become a way to guess it).
      */
     async deleteAccount(userId: string, password: string, address: string): Promise<void> {
+      await this.confirmPassword(userId, password, address);
+      await repo.deleteUser(db, userId);
+      deps.onRevoked({ userId, accountDeleted: true });
+    },
+
+    /**
+     * Checks the signed-in user's password under the login throttle, before something a stolen
+     * access token alone must not do (delete the account, reset the identity). INVALID_CREDENTIALS.
+     */
+    async confirmPassword(userId: string, password: string, address: string): Promise<void> {
       const user = await repo.findUserById(db, userId);
       if (user === undefined) throw parleyError('USER_NOT_FOUND');
       await deps.loginThrottle.assertAllowed(user.username, address);
@@ -150,8 +166,6 @@ export function createAccountService(deps: AccountServiceDeps) {
         await deps.loginThrottle.recordFailure(user.username, address);
         throw parleyError('INVALID_CREDENTIALS');
       }
-      await repo.deleteUser(db, userId);
-      deps.onRevoked({ userId, accountDeleted: true });
     },
 
     /** Housekeeping: drops expired tokens and dead sessions. */
@@ -170,10 +184,13 @@ export function createAccountService(deps: AccountServiceDeps) {
     },
   };
 
-  async function openSession(user: { id: string; username: string }): Promise<AuthResponse> {
+  async function openSession(
+    user: { id: string; username: string },
+    deviceName: string,
+  ): Promise<AuthResponse> {
     const sessionId = randomHex(16);
     const next = await db.transaction().execute(async (trx) => {
-      await repo.insertSession(trx, { id: sessionId, user_id: user.id });
+      await repo.insertSession(trx, { id: sessionId, user_id: user.id, device_name: deviceName });
       return issueRefreshToken(trx, sessionId);
     });
     return authResponse(user, sessionId, next);

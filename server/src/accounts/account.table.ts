@@ -18,8 +18,12 @@ export interface SessionTable {
   user_id: string;
   created_at: Generated<Date>;
   refreshed_at: Generated<Date>;
-  /** Set by log out, log out everywhere, or reuse of a spent refresh token. */
+  /** Set by log out, log out everywhere, revoking it from the session list, or token reuse. */
   revoked_at: Date | null;
+  /** The client's name for the device, or one read from its User-Agent (device-name.ts). */
+  device_name: Generated<string>;
+  /** The last refresh or socket sign-in, to the minute (session.repository.ts). */
+  last_seen_at: Generated<Date>;
 }
 
 export interface RefreshTokenTable {

@@ -1,19 +1,41 @@
 import type { Db } from '../db/database';
 
+/** The current (highest-version) identity key of the user. */
 export async function findIdentityKey(db: Db, userId: string) {
   return db
     .selectFrom('identity_keys')
-    .select(['public_key', 'published_at'])
+    .select(['public_key', 'version', 'published_at'])
     .where('user_id', '=', userId)
+    .orderBy('version', 'desc')
+    .limit(1)
     .executeTakeFirst();
+}
+
+/** Whether the user ever published this identity key, as any version. */
+export async function identityKeyEverUsed(
+  db: Db,
+  userId: string,
+  publicKey: Uint8Array,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('identity_keys')
+    .select('version')
+    .where('user_id', '=', userId)
+    .where('public_key', '=', publicKey)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 export async function insertIdentityKey(
   db: Db,
   userId: string,
   publicKey: Uint8Array,
+  version = 1,
 ): Promise<void> {
-  await db.insertInto('identity_keys').values({ user_id: userId, public_key: publicKey }).execute();
+  await db
+    .insertInto('identity_keys')
+    .values({ user_id: userId, public_key: publicKey, version })
+    .execute();
 }
 
 export async function findCurrentEncryptionKey(db: Db, userId: string) {

@@ -5,6 +5,7 @@ import { fromBase64Url, toBase64Url } from '../codec';
 import type { Db } from '../db/database';
 import { parleyError } from '../errors';
 import type { EncryptionKey } from './directory.table';
+import { upsertBackup } from '../accounts/account.repository';
 import * as repo from './directory.repository';
 
 export type UserSelector = { id: string } | { username: string };
@@ -16,29 +17,12 @@ export type UserSelector = { id: string } | { username: string };
 export function createDirectoryService(db: Db) {
   return {
     /**
-     * Publishes the caller's keys. The first call sets the identity key for good; after that a new
+     * Publishes the caller's keys. The first call sets the identity key; after that a new
      * encryption key needs a binding by that same identity key and a version above the current.
+     * Only an identity reset (below) replaces the identity key.
      */
     async publish(userId: string, request: PublishKeysRequest): Promise<UserKeys> {
-      const identityKey = fromBase64Url(request.identityKey, 'identityKey', 32);
-      const encryptionKey = fromBase64Url(request.encryptionKey, 'encryptionKey', 32);
-      const signature = fromBase64Url(request.signature, 'signature', 64);
-      try {
-        verifyEncryptionKeyBinding({
-          userId: Buffer.from(userId, 'hex'),
-          identityPublicKey: identityKey,
-          encryptionPublicKey: encryptionKey,
-          version: request.version,
-          signature,
-        });
-      } catch (error) {
-        if (isCryptoError(error) && error.code === 'IDENTITY_MALFORMED') {
-          throw parleyError('KEY_MALFORMED', error.message, error);
-        }
-        if (isCryptoError(error)) throw parleyError('KEY_BINDING_INVALID', undefined, error);
-        throw error;
-      }
-
+      const { identityKey, encryptionKey, signature } = verifiedBinding(userId, request);
       await db.transaction().execute(async (trx) => {
         await repo.lockUserForKeyUpdate(trx, userId);
         const current = await repo.findIdentityKey(trx, userId);
@@ -64,6 +48,44 @@ export function createDirectoryService(db: Db) {
       return this.current({ id: userId });
     },
 
+    /**
+     * An identity reset (PROTOCOL.md §3.4): appends the new identity key as the next version, its
+     * encryption key, and replaces the backup, in one transaction. The key must be one the account
+     * never published (IDENTITY_KEY_NOT_NEW) and the version above the current encryption key's;
+     * the caller has checked the password. The route tells the rooms' other members.
+     */
+    async resetIdentity(
+      userId: string,
+      request: PublishKeysRequest,
+      backup: Uint8Array,
+    ): Promise<UserKeys> {
+      const { identityKey, encryptionKey, signature } = verifiedBinding(userId, request);
+      await db.transaction().execute(async (trx) => {
+        await repo.lockUserForKeyUpdate(trx, userId);
+        const current = await repo.findIdentityKey(trx, userId);
+        if (current === undefined) throw parleyError('KEYS_NOT_PUBLISHED');
+        if (await repo.identityKeyEverUsed(trx, userId, identityKey)) {
+          throw parleyError('IDENTITY_KEY_NOT_NEW');
+        }
+        const latest = await repo.findCurrentEncryptionKey(trx, userId);
+        if (latest !== undefined && request.version <= latest.version) {
+          throw parleyError(
+            'KEY_VERSION_NOT_HIGHER',
+            `The encryption-key version must be above ${latest.version}`,
+          );
+        }
+        await repo.insertIdentityKey(trx, userId, identityKey, current.version + 1);
+        await repo.insertEncryptionKey(trx, {
+          user_id: userId,
+          version: request.version,
+          public_key: encryptionKey,
+          signature,
+        });
+        await upsertBackup(trx, userId, backup);
+      });
+      return this.current({ id: userId });
+    },
+
     async current(selector: UserSelector): Promise<UserKeys> {
       const { user, identity } = await findPublished(selector);
       const key = await repo.findCurrentEncryptionKey(db, user.id);
@@ -72,6 +94,7 @@ export function createDirectoryService(db: Db) {
         userId: user.id,
         username: user.username,
         identityKey: toBase64Url(identity.public_key),
+        identityVersion: identity.version,
         ...toRecord(key),
       };
     },
@@ -95,6 +118,29 @@ export function createDirectoryService(db: Db) {
     if (identity === undefined) throw parleyError('KEYS_NOT_PUBLISHED');
     return { user, identity };
   }
+}
+
+/** The request's keys, once its binding verifies under the identity key it names (§3.2). */
+function verifiedBinding(userId: string, request: PublishKeysRequest) {
+  const identityKey = fromBase64Url(request.identityKey, 'identityKey', 32);
+  const encryptionKey = fromBase64Url(request.encryptionKey, 'encryptionKey', 32);
+  const signature = fromBase64Url(request.signature, 'signature', 64);
+  try {
+    verifyEncryptionKeyBinding({
+      userId: Buffer.from(userId, 'hex'),
+      identityPublicKey: identityKey,
+      encryptionPublicKey: encryptionKey,
+      version: request.version,
+      signature,
+    });
+  } catch (error) {
+    if (isCryptoError(error) && error.code === 'IDENTITY_MALFORMED') {
+      throw parleyError('KEY_MALFORMED', error.message, error);
+    }
+    if (isCryptoError(error)) throw parleyError('KEY_BINDING_INVALID', undefined, error);
+    throw error;
+  }
+  return { identityKey, encryptionKey, signature };
 }
 
 function toRecord(key: EncryptionKey) {

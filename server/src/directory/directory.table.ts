@@ -1,8 +1,12 @@
 import type { Generated, Selectable } from 'kysely';
 
-/** A user's Ed25519 identity public key: set once, never changed (PROTOCOL.md §3.1). */
+/**
+ * A user's Ed25519 identity public keys, append-only (PROTOCOL.md §3.1): version 1 from the first
+ * publication, one more for each identity reset; the highest is the current one.
+ */
 export interface IdentityKeyTable {
   user_id: string;
+  version: Generated<number>;
   public_key: Uint8Array;
   published_at: Generated<Date>;
 }

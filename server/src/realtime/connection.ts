@@ -30,7 +30,7 @@ export interface ConnectionDeps {
   malformedFrames: number;
   quotas: ConnectionQuotas;
   /** The socket authenticated: it no longer counts against the unauthenticated cap. */
-  onAuthenticated?(): void;
+  onAuthenticated?(user: AuthenticatedUser): void;
 }
 
 /** What one socket may ask of the server (docs/ARCHITECTURE.md, Limits and quotas). */
@@ -336,7 +336,7 @@ class Connection implements Peer {
       return;
     }
     if (this.closed) return;
-    this.deps.onAuthenticated?.();
+    this.deps.onAuthenticated?.(user);
     this.send(JSON.stringify({ type: 'ready', user: { id: user.id, username: user.username } }));
     const early = this.early;
     this.early = [];

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { CloseCode } from '@parley/wire';
+import { markSessionSeen } from '../accounts/session.repository';
 import { TokenBuckets } from '../limits/token-bucket';
 import { createMessageService, type MessageService } from '../messages/message.service';
 import { createReceiptService, type ReceiptService } from '../messages/receipt.service';
@@ -113,7 +114,13 @@ export const realtimePlugin = fp(
             pingsPer10Seconds: limits.wsPingsPer10Seconds,
             pendingSends: limits.wsPendingSends,
           },
-          onAuthenticated: () => admissions.get(request.raw)?.authenticated(),
+          onAuthenticated: (user) => {
+            admissions.get(request.raw)?.authenticated();
+            // The session list's "last seen": throttled in the query, and never worth failing for.
+            markSessionSeen(app.db, user.sessionId).catch((error: unknown) =>
+              request.log.warn({ err: error }, 'marking the session seen failed'),
+            );
+          },
         });
       },
     );

@@ -138,11 +138,14 @@ export async function findDirectRoom(db: Db, pair: string): Promise<string | und
   return row?.id;
 }
 
+/** The user's current identity key: new entries and envelopes are signed with it. */
 export async function identityKeyOf(db: Db, userId: string): Promise<Uint8Array | undefined> {
   const row = await db
     .selectFrom('identity_keys')
     .select('public_key')
     .where('user_id', '=', userId)
+    .orderBy('version', 'desc')
+    .limit(1)
     .executeTakeFirst();
   return row?.public_key;
 }

@@ -40,6 +40,7 @@ import {
   PutBackupRequest,
   RefreshRequest,
   RegisterRequest,
+  ResetIdentityRequest,
   ResetPasswordRequest,
   SetEmailRequest,
   UpdateProfileRequest,
@@ -308,6 +309,28 @@ describe('REST bodies under fuzzing', () => {
         harmlessSuccess: [202],
       },
       {
+        // A binding the caller's password never confirms: the password is not theirs.
+        name: 'POST /api/me/identity/reset',
+        method: 'POST',
+        paths: ['/api/me/identity/reset'],
+        schema: ResetIdentityRequest,
+        seed: () => ({
+          password: 'not the password at all',
+          identityKey: toBase64Url(forgerIdentity.publicKey),
+          encryptionKey: toBase64Url(forgerEncryption.publicKey),
+          version: 2,
+          signature: toBase64Url(
+            signEncryptionKey(forgerIdentity, {
+              userId: caller.idBytes,
+              encryptionPublicKey: forgerEncryption.publicKey,
+              version: 2,
+            }),
+          ),
+          backup: toBase64Url(new Uint8Array(64)),
+        }),
+        refusedWhenWellFormed: true,
+      },
+      {
         name: 'PUT /api/me/email',
         method: 'PUT',
         paths: ['/api/me/email'],
@@ -372,6 +395,7 @@ describe('REST bodies under fuzzing', () => {
     'POST /api/me/password',
     'POST /api/contacts/requests',
     'PUT /api/me/privacy',
+    'POST /api/me/identity/reset',
   ];
 
   it.each(names)(

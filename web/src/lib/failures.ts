@@ -103,6 +103,7 @@ const ERROR_TEXT: Record<string, string> = {
   SESSION_REVOKED: 'You were signed out. Log in again.',
   ACCOUNT_DELETED: 'This account was deleted.',
   REFRESH_TOKEN_INVALID: 'Your session ended. Log in again.',
+  SESSION_NOT_FOUND: 'That session has ended already.',
   CURRENT_PASSWORD_WRONG: 'That is not your current password.',
   EMAIL_INVALID: 'That is not an email address. Check it for typing mistakes.',
   EMAIL_TAKEN: 'Another account has already verified this email address.',

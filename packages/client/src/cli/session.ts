@@ -1,9 +1,10 @@
 // Every command runs the same way: open the key store under --home, talk to --server, report a
 // failure on standard error with exit code 1, and close the client whatever happened. The lookups
 // here turn what a person types (a room name, `#12`) into what the client asks for.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Client, ReceivedMessage } from '../index';
 import { createClient } from '../index';
@@ -24,7 +25,11 @@ export function clientRunner(program: Command): WithClient {
     let client: Client | undefined;
     try {
       const keyStore = await FileKeyStore.open(join(options.home, 'keys.json'));
-      client = await createClient({ transport: nodeTransport(options.server), keyStore });
+      client = await createClient({
+        transport: nodeTransport(options.server),
+        keyStore,
+        deviceName: cliDeviceName(),
+      });
       await action(client);
     } catch (error) {
       printError(error);
@@ -33,6 +38,18 @@ export function clientRunner(program: Command): WithClient {
       await client?.close();
     }
   };
+}
+
+/**
+ * What this command line is called in the session list: PARLEY_DEVICE_NAME, or "parley CLI on"
+ * the machine's name, cut to the 64 characters the server takes.
+ */
+export function cliDeviceName(): string {
+  const given = process.env.PARLEY_DEVICE_NAME?.trim();
+  if (given !== undefined && given !== '') return given;
+  // eslint-disable-next-line no-control-regex -- a host name with control characters is refused
+  const host = hostname().replace(/[\u0000-\u001f\u007f]/g, '');
+  return `parley CLI on ${host === '' ? 'this machine' : host}`.slice(0, 64);
 }
 
 /**

@@ -225,6 +225,23 @@ export class Session {
     this.start(client);
   }
 
+  /**
+   * On the restore step, for someone who lost every device and the backup passphrase: logs in,
+   * then starts a new identity (new keys, a new backup under `passphrase`). Contacts are warned
+   * that the keys changed; the rooms from before stay unreadable.
+   */
+  async resetIdentity(passphrase: string): Promise<void> {
+    const client = this.requireClient();
+    const pending = this.pending;
+    if (pending === undefined) throw new Error('resetIdentity: log in first');
+    if (!client.isLoggedIn) await client.logIn(pending);
+    await client.resetIdentity({ password: pending.password, passphrase });
+    this.pending = undefined;
+    this.backupMissing = false;
+    remember(client.me!.username);
+    this.start(client);
+  }
+
   /** Back from the restore or backup step to the log-in form. */
   async cancelPending(): Promise<void> {
     this.pending = undefined;
