@@ -118,6 +118,8 @@ describe('search', () => {
     expect(await b.getByRole('combobox', { name: 'Search in Garden' }).count()).toBe(0);
 
     await nav(b, 'Home');
+    // Once the page is there: a navigation that completes later moves the focus itself.
+    await b.getByRole('heading', { name: 'Hello, bob' }).waitFor();
     await b.keyboard.press('/');
     const box = b.getByRole('combobox', { name: 'Search messages' });
     await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
