@@ -1,14 +1,12 @@
 // `parley contacts …`, `parley block|unblock` and `parley privacy direct …` against a live server:
 // a request accepted, the contact's verified state from this machine's trust store, a block that
 // refuses the direct conversation, and a contacts-only setting that refuses a stranger.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from './cli-run';
 import { startServer, type LiveServer } from './harness';
-
-const CLIENT = resolve(import.meta.dirname, '../../packages/client');
 
 describe('the parley contacts, block and privacy commands', () => {
   let server: LiveServer;
@@ -24,25 +22,12 @@ describe('the parley contacts, block and privacy commands', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function run(
-    home: string,
-    ...args: string[]
-  ): Promise<{ code: number | null; out: string; err: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: CLIENT,
-      env: {
-        ...process.env,
-        PARLEY_HOME: join(root, home),
-        PARLEY_SERVER: server.baseUrl,
-        PARLEY_PASSWORD: `${home} password 1234`,
-      },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const code = await new Promise<number | null>((done) => child.on('close', done));
-    return { code, out: out.trim(), err: err.trim() };
+  async function run(home: string, ...args: string[]): Promise<CliResult> {
+    return runCli(
+      { root, home, server: server.baseUrl },
+      { PARLEY_PASSWORD: `${home} password 1234` },
+      args,
+    );
   }
 
   async function parley(home: string, ...args: string[]): Promise<string> {

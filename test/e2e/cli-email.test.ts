@@ -1,15 +1,13 @@
 // `parley email …` and `parley password …` against a live server that mails a real SMTP server in
 // this process: sign up with an address, verify it from the link, forget the password and reset
 // it from the mailed link, then change it.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { link, startMailbox, type Mailbox } from '../../server/test/mailbox';
+import { runCli, type CliResult } from './cli-run';
 import { startServer, type LiveServer } from './harness';
-
-const CLIENT = resolve(import.meta.dirname, '../../packages/client');
 
 describe('the parley email and password commands', () => {
   let server: LiveServer;
@@ -32,17 +30,8 @@ describe('the parley email and password commands', () => {
     home: string,
     env: Record<string, string>,
     ...args: string[]
-  ): Promise<{ code: number | null; out: string; err: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: CLIENT,
-      env: { ...process.env, PARLEY_HOME: join(root, home), PARLEY_SERVER: server.baseUrl, ...env },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const code = await new Promise<number | null>((done) => child.on('close', done));
-    return { code, out: out.trim(), err: err.trim() };
+  ): Promise<CliResult> {
+    return runCli({ root, home, server: server.baseUrl }, env, args);
   }
 
   async function parley(home: string, env: Record<string, string>, ...args: string[]) {

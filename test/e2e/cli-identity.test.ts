@@ -1,14 +1,12 @@
 // `parley identity reset` against a live server: ann lost her machine and her passphrase, starts
 // a new identity from another one after confirming it, and ben's CLI sees that her keys changed,
 // with a new safety number once he accepts them.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from './cli-run';
 import { startServer, type LiveServer } from './harness';
-
-const CLIENT = resolve(import.meta.dirname, '../../packages/client');
 const ANN = {
   PARLEY_PASSWORD: 'ann long password',
   PARLEY_PASSPHRASE: 'copper violin glacier mango',
@@ -33,17 +31,8 @@ describe('the parley identity reset command', () => {
     home: string,
     env: Record<string, string>,
     ...args: string[]
-  ): Promise<{ code: number | null; out: string; err: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: CLIENT,
-      env: { ...process.env, PARLEY_HOME: join(root, home), PARLEY_SERVER: server.baseUrl, ...env },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const code = await new Promise<number | null>((done) => child.on('close', done));
-    return { code, out: out.trim(), err: err.trim() };
+  ): Promise<CliResult> {
+    return runCli({ root, home, server: server.baseUrl }, env, args);
   }
 
   async function parley(home: string, env: Record<string, string>, ...args: string[]) {

@@ -1,14 +1,12 @@
 // `parley search` against a live server: what a person's machine has read is searched there, by
 // room and across rooms, an edit and a delete are followed, and the key store on disk holds the
 // index sealed (none of the searched words in it).
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from './cli-run';
 import { startServer, type LiveServer } from './harness';
-
-const CLIENT = resolve(import.meta.dirname, '../../packages/client');
 
 describe('the parley search command', () => {
   let server: LiveServer;
@@ -24,25 +22,12 @@ describe('the parley search command', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function run(
-    user: string,
-    ...args: string[]
-  ): Promise<{ code: number | null; out: string; err: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: CLIENT,
-      env: {
-        ...process.env,
-        PARLEY_HOME: join(root, user),
-        PARLEY_SERVER: server.baseUrl,
-        PARLEY_PASSWORD: `${user}-password-1234`,
-      },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const code = await new Promise<number | null>((done) => child.on('close', done));
-    return { code, out: out.trim(), err: err.trim() };
+  async function run(user: string, ...args: string[]): Promise<CliResult> {
+    return runCli(
+      { root, home: user, server: server.baseUrl },
+      { PARLEY_PASSWORD: `${user}-password-1234` },
+      args,
+    );
   }
 
   async function parley(user: string, ...args: string[]): Promise<string> {

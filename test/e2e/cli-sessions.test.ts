@@ -1,13 +1,11 @@
 // `parley sessions` against a live server: two homes signed in to one account, each named by
 // PARLEY_DEVICE_NAME, the list marking this device, and one home signing the other out.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from './cli-run';
 import { startServer, type LiveServer } from './harness';
-
-const CLIENT = resolve(import.meta.dirname, '../../packages/client');
 
 describe('the parley sessions commands', () => {
   let server: LiveServer;
@@ -27,23 +25,12 @@ describe('the parley sessions commands', () => {
     home: string,
     env: Record<string, string>,
     ...args: string[]
-  ): Promise<{ code: number | null; out: string; err: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: CLIENT,
-      env: {
-        ...process.env,
-        PARLEY_HOME: join(root, home),
-        PARLEY_SERVER: server.baseUrl,
-        PARLEY_PASSWORD: 'kim long password',
-        ...env,
-      },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const code = await new Promise<number | null>((done) => child.on('close', done));
-    return { code, out: out.trim(), err: err.trim() };
+  ): Promise<CliResult> {
+    return runCli(
+      { root, home, server: server.baseUrl },
+      { PARLEY_PASSWORD: 'kim long password', ...env },
+      args,
+    );
   }
 
   async function parley(home: string, env: Record<string, string>, ...args: string[]) {
