@@ -40,61 +40,71 @@ export interface TableRow {
 
 export function tableRows(report: BenchReport): TableRow[] {
   const rows: TableRow[] = [];
-  const topologies = report.options.topologies;
-  for (const topology of topologies) {
+  for (const topology of report.options.topologies) {
     const of = (target: Target) =>
       report.results
         .find((r) => r.target === target)
         ?.topologies.find((t) => sameTopology(t.topology, topology));
     const baselines = BASELINES.map((baseline) => [baseline, of(baseline)] as const);
+    /** Each baseline's step of the same kind as the row's, where it was measured. */
+    const references = (same: (baseline: TopologyResult) => StepResult | undefined) =>
+      baselines.map(([baseline, measured]) => [baseline, measured && same(measured)] as const);
     for (const result of report.results) {
       const measured = result.topologies.find((t) => sameTopology(t.topology, topology));
       if (measured === undefined) continue;
       measured.fixed.forEach((step, i) => {
-        rows.push(row(topology, result, 'fixed', step, (b) => b.fixed[i]));
+        rows.push(
+          row(
+            topology,
+            result,
+            'fixed',
+            step,
+            references((b) => b.fixed[i]),
+          ),
+        );
       });
       if (measured.saturation !== undefined) {
-        rows.push(row(topology, result, 'saturation', measured.saturation, (b) => b.saturation));
+        const against = references((b) => b.saturation);
+        rows.push(row(topology, result, 'saturation', measured.saturation, against));
       }
-    }
-
-    function row(
-      topology: Topology,
-      result: TargetResult,
-      kind: TableRow['kind'],
-      step: StepResult,
-      same: (baseline: TopologyResult) => StepResult | undefined,
-    ): TableRow {
-      const ratios: TableRow['ratios'] = {};
-      for (const [baseline, measured] of baselines) {
-        const reference = measured === undefined ? undefined : same(measured);
-        if (reference !== undefined && reference.deliveredPerSecond > 0) {
-          ratios[baseline] = step.deliveredPerSecond / reference.deliveredPerSecond;
-        }
-      }
-      const perDelivery = (cores: number | undefined) =>
-        cores === undefined || step.deliveredPerSecond === 0
-          ? undefined
-          : (cores / step.deliveredPerSecond) * 1e6;
-      return {
-        topology: `${topology.rooms}×${topology.size}`,
-        target: result.target,
-        kind,
-        rate: step.rate,
-        deliveredPerSecond: step.deliveredPerSecond,
-        p50: step.p50,
-        p99: step.p99,
-        ackP99: step.ackP99,
-        serverCores: step.cpu === undefined ? undefined : step.cpu.server + step.cpu.database,
-        otherCores: step.cpu?.other,
-        serverMicrosPerDelivery: perDelivery(step.cpu?.server),
-        databaseMicrosPerDelivery: perDelivery(step.cpu?.database),
-        ratios,
-        pass: step.pass,
-      };
     }
   }
   return rows;
+}
+
+function row(
+  topology: Topology,
+  result: TargetResult,
+  kind: TableRow['kind'],
+  step: StepResult,
+  references: readonly (readonly [Baseline, StepResult | undefined])[],
+): TableRow {
+  const ratios: TableRow['ratios'] = {};
+  for (const [baseline, reference] of references) {
+    if (reference !== undefined && reference.deliveredPerSecond > 0) {
+      ratios[baseline] = step.deliveredPerSecond / reference.deliveredPerSecond;
+    }
+  }
+  const perDelivery = (cores: number | undefined) =>
+    cores === undefined || step.deliveredPerSecond === 0
+      ? undefined
+      : (cores / step.deliveredPerSecond) * 1e6;
+  return {
+    topology: `${topology.rooms}×${topology.size}`,
+    target: result.target,
+    kind,
+    rate: step.rate,
+    deliveredPerSecond: step.deliveredPerSecond,
+    p50: step.p50,
+    p99: step.p99,
+    ackP99: step.ackP99,
+    serverCores: step.cpu === undefined ? undefined : step.cpu.server + step.cpu.database,
+    otherCores: step.cpu?.other,
+    serverMicrosPerDelivery: perDelivery(step.cpu?.server),
+    databaseMicrosPerDelivery: perDelivery(step.cpu?.database),
+    ratios,
+    pass: step.pass,
+  };
 }
 
 const HEADER = [
